@@ -1,0 +1,83 @@
+//! The command line: global flags, one module per subcommand, exit codes.
+
+pub mod config;
+pub mod version;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Define and run multi-container applications with a bundled container runtime.
+#[derive(Debug, Parser)]
+#[command(name = "compose", version, disable_version_flag = false)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand takes, as docker compose's.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Compose configuration files (repeatable; `-` reads standard input)
+    #[arg(short = 'f', long = "file", global = true)]
+    pub file: Vec<std::path::PathBuf>,
+    /// Project name
+    #[arg(short = 'p', long = "project-name", global = true)]
+    pub project_name: Option<String>,
+    /// Alternate working directory (default: the first file's directory)
+    #[arg(long = "project-directory", global = true)]
+    pub project_directory: Option<std::path::PathBuf>,
+    /// Alternate environment files (repeatable)
+    #[arg(long = "env-file", global = true)]
+    pub env_file: Vec<std::path::PathBuf>,
+    /// Profiles to enable (repeatable)
+    #[arg(long = "profile", global = true)]
+    pub profile: Vec<String>,
+    /// Environment to layer over the base: loads compose.NAME.yaml and .env.NAME
+    #[arg(long = "environment", global = true, env = "COMPOSE_ENVIRONMENT")]
+    pub environment: Option<String>,
+    /// Control when to print ANSI control characters ("never"|"always"|"auto")
+    #[arg(long = "ansi", global = true, default_value = "auto")]
+    pub ansi: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse, resolve and render the Compose file in canonical format
+    Config(config::ConfigArgs),
+    /// Show the version information
+    Version(version::VersionArgs),
+}
+
+/// Parse the command line, run it, and turn the outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Config(args) => config::run(&cli.global, args),
+        Command::Version(args) => version::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{} {e:#}", console::style("error:").red().bold());
+            ExitCode::from(1)
+        }
+    }
+}
+
+impl GlobalArgs {
+    /// The loader's options for these flags, with the process environment.
+    pub fn loader_options(&self) -> anyhow::Result<crate::loader::Options> {
+        let cwd = std::env::current_dir()?;
+        let mut opts = crate::loader::Options::for_dir(cwd);
+        opts.files = self.file.clone();
+        opts.project_name = self.project_name.clone();
+        opts.project_directory = self.project_directory.clone();
+        opts.env_files = self.env_file.clone();
+        opts.profiles = self.profile.clone();
+        opts.environment = self.environment.clone();
+        opts.os_env = std::env::vars().collect();
+        Ok(opts)
+    }
+}

@@ -1,0 +1,3 @@
+//! `extends:` within a file and across files, with cycle detection.
+//!
+//! OWNER: loader-composition helper (skeleton only).
