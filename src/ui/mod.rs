@@ -1,5 +1,7 @@
 //! Terminal output: styles, warnings and (later) progress and log multiplexing.
 
+pub mod snippet;
+
 use console::style;
 
 /// Print a warning the way docker compose does: on stderr, marked, one line.
