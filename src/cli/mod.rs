@@ -1,6 +1,7 @@
 //! The command line: global flags, one module per subcommand, exit codes.
 
 pub mod config;
+pub mod init;
 pub mod version;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +49,9 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Show the version information
     Version(version::VersionArgs),
+    /// A container's PID 1 (internal)
+    #[command(hide = true)]
+    Init(init::InitArgs),
 }
 
 /// Parse the command line, run it, and turn the outcome into an exit code.
@@ -56,6 +60,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Config(args) => config::run(&cli.global, args),
         Command::Version(args) => version::run(args),
+        Command::Init(args) => init::run(args),
     };
     match result {
         Ok(code) => code,

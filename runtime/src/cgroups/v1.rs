@@ -1,0 +1,103 @@
+//! cgroup v1: one hierarchy per controller at `<root>/<controller>`, so the
+//! container gets one directory per controller
+//! (Documentation/admin-guide/cgroup-v1/).
+
+use super::{create_dir, read_file, write_file, CgroupError, Resources, PARENT};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Controllers the container joins: the ones we set limits with, plus
+/// those later features need (freezer for pause, devices, blkio, cpuacct
+/// for stats), as Docker does.
+const CONTROLLERS: [&str; 8] = [
+    "memory", "cpu", "cpuacct", "cpuset", "pids", "freezer", "blkio", "devices",
+];
+
+/// Create `<root>/<controller>/compose/<id>` for every mounted controller.
+pub(super) fn create(root: &Path, id: &str) -> Result<BTreeMap<String, PathBuf>, CgroupError> {
+    let mut paths = BTreeMap::new();
+    for controller in CONTROLLERS {
+        let hierarchy = root.join(controller);
+        if !hierarchy.join("cgroup.procs").is_file() {
+            continue;
+        }
+        let parent = hierarchy.join(PARENT);
+        let leaf = parent.join(id);
+        let made = create_dir(&parent).and_then(|()| create_dir(&leaf));
+        let made = made.and_then(|()| {
+            if controller == "cpuset" {
+                inherit_cpuset(&hierarchy, &parent)?;
+                inherit_cpuset(&parent, &leaf)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = made {
+            for dir in paths.values() {
+                let _ = std::fs::remove_dir(dir);
+            }
+            return Err(e);
+        }
+        paths.insert(controller.to_string(), leaf);
+    }
+    if paths.is_empty() {
+        return Err(CgroupError::NoHierarchy {
+            root: root.to_path_buf(),
+        });
+    }
+    Ok(paths)
+}
+
+/// A new v1 cpuset group starts with empty cpus and mems, and a task cannot
+/// join it until both are set: copy them from the parent.
+fn inherit_cpuset(parent: &Path, child: &Path) -> Result<(), CgroupError> {
+    for file in ["cpuset.cpus", "cpuset.mems"] {
+        let current = read_file(&child.join(file))?;
+        if current.trim().is_empty() {
+            let value = read_file(&parent.join(file))?;
+            write_file(&child.join(file), value.trim())?;
+        }
+    }
+    Ok(())
+}
+
+/// Write the limits of `res` into the per-controller directories.
+pub(super) fn apply(paths: &BTreeMap<String, PathBuf>, res: &Resources) -> Result<(), CgroupError> {
+    if let (Some(memory), Some(dir)) = (res.memory, paths.get("memory")) {
+        write_file(&dir.join("memory.limit_in_bytes"), &memory.to_string())?;
+        let memsw = dir.join("memory.memsw.limit_in_bytes");
+        // Without swap accounting (swapaccount=0) the file is absent and
+        // swap cannot be limited, as Docker warns.
+        if memsw.exists() {
+            let total = res.effective_memory_swap().unwrap_or(-1);
+            write_file(&memsw, &total.to_string())?;
+        }
+    }
+    if let Some(dir) = paths.get("cpu") {
+        if let Some(period) = res.cpu_period {
+            write_file(&dir.join("cpu.cfs_period_us"), &period.to_string())?;
+        }
+        if let Some(quota) = res.cpu_quota {
+            write_file(&dir.join("cpu.cfs_quota_us"), &quota.to_string())?;
+        }
+        if let Some(shares) = res.cpu_shares {
+            write_file(&dir.join("cpu.shares"), &shares.to_string())?;
+        }
+    }
+    if let Some(dir) = paths.get("cpuset") {
+        if let Some(cpus) = &res.cpuset_cpus {
+            write_file(&dir.join("cpuset.cpus"), cpus)?;
+        }
+        if let Some(mems) = &res.cpuset_mems {
+            write_file(&dir.join("cpuset.mems"), mems)?;
+        }
+    }
+    if let (Some(pids), Some(dir)) = (res.pids_limit, paths.get("pids")) {
+        let value = if pids > 0 {
+            pids.to_string()
+        } else {
+            "max".to_string()
+        };
+        write_file(&dir.join("pids.max"), &value)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,518 @@
+//! The host side of a container: validate the spec, prepare the state
+//! directory and cgroup, start the init from a sealed copy of our binary,
+//! wait for its report, then wait, signal, stop and clean up through a
+//! pidfd (immune to pid reuse; survives a supervisor restart via `load`).
+
+use crate::cgroups::Cgroup;
+use crate::container::caps;
+use crate::container::error::{CleanupError, ContainerError};
+use crate::container::init::{Report, ETC_FILES};
+use crate::container::rootfs::MERGED;
+use crate::container::spec::{ContainerSpec, Mount};
+use crate::container::state::{
+    now_rfc3339, ExitStatus, InitConfig, State, StateDir, Status, CONFIG_FILE, INIT_LOG_FILE,
+};
+use crate::sys::process::{is_gone, pidfd_open, pidfd_send_signal};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::Signal;
+use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+use std::io::BufRead;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary whose hidden `init` subcommand becomes each container's PID 1.
+#[derive(Debug, Clone)]
+pub struct InitProgram {
+    path: PathBuf,
+}
+
+impl InitProgram {
+    /// The running binary (the `compose` CLI or supervisor).
+    pub fn current_exe() -> InitProgram {
+        InitProgram {
+            path: PathBuf::from("/proc/self/exe"),
+        }
+    }
+
+    /// Another `compose` binary (tests run from the test harness binary).
+    pub fn at(path: impl Into<PathBuf>) -> InitProgram {
+        InitProgram { path: path.into() }
+    }
+}
+
+/// Make the calling process the reaper of orphaned descendants
+/// (PR_SET_CHILD_SUBREAPER), so container inits, whose parent exits right
+/// after creating them, stay our children and `wait` can reap them.
+pub fn become_subreaper() -> nix::Result<()> {
+    nix::sys::prctl::set_child_subreaper(true)
+}
+
+/// /etc/hosts when the spec gives none (Docker's loopback entries).
+const DEFAULT_HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n\
+fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+
+/// A started container.
+#[derive(Debug)]
+pub struct Container {
+    id: String,
+    state_dir: PathBuf,
+    dir: StateDir,
+    cgroup: Cgroup,
+    pid: Pid,
+    /// `None` when the init was already gone and reaped by someone else.
+    pidfd: Option<OwnedFd>,
+}
+
+impl Container {
+    /// Create and start the container described by `spec`, keeping its
+    /// state in `state_dir` (created if missing). Returns once the workload
+    /// has been forked, or with the reason the setup failed.
+    pub fn create(
+        spec: &ContainerSpec,
+        state_dir: &Path,
+        init: &InitProgram,
+    ) -> Result<Container, ContainerError> {
+        validate(spec)?;
+        let id = spec.id.clone();
+        let io = |action, path: &Path| {
+            let (id, path) = (id.clone(), path.to_path_buf());
+            move |source| ContainerError::Io {
+                id,
+                action,
+                path,
+                source,
+            }
+        };
+        std::fs::create_dir_all(state_dir).map_err(io("create", state_dir))?;
+        let dir = StateDir::open(state_dir).map_err(io("open", state_dir))?;
+        write_etc_files(&dir, spec).map_err(io("write the /etc files in", state_dir))?;
+        let state = State::created(&id);
+        if let Ok(old) = dir.load_state() {
+            if !old.status.can_cleanup() {
+                return Err(ContainerError::BadState {
+                    id,
+                    status: old.status,
+                    action: "create it again",
+                });
+            }
+        }
+        dir.save_state(&state)
+            .map_err(io("write the state in", state_dir))?;
+        let cgroup =
+            Cgroup::create(&id, &spec.resources).map_err(|source| ContainerError::Cgroup {
+                id: id.clone(),
+                source,
+            })?;
+        let config = InitConfig {
+            spec: spec.clone(),
+            cgroup: cgroup.clone(),
+        };
+        let started = dir
+            .write_json(CONFIG_FILE, &config)
+            .map_err(io("write", &state_dir.join(CONFIG_FILE)))
+            .and_then(|()| spawn_init(&id, state_dir, init));
+        match started {
+            Ok(pid) => {
+                let pidfd = pidfd_open(pid).ok();
+                Ok(Container {
+                    id,
+                    state_dir: state_dir.to_path_buf(),
+                    dir,
+                    cgroup,
+                    pid,
+                    pidfd,
+                })
+            }
+            Err(e) => {
+                // The init (if any) has exited; give the kernel a moment to
+                // empty the group, then remove it.
+                let _ = cgroup.remove(Duration::from_secs(2));
+                Err(e)
+            }
+        }
+    }
+
+    /// Adopt a container from its state directory (after a restart).
+    pub fn load(state_dir: &Path) -> Result<Container, ContainerError> {
+        let io = |action, path: PathBuf| {
+            move |source| ContainerError::Io {
+                id: String::new(),
+                action,
+                path,
+                source,
+            }
+        };
+        let dir = StateDir::open(state_dir).map_err(io("open", state_dir.to_path_buf()))?;
+        let config: InitConfig = dir
+            .read_json(CONFIG_FILE)
+            .map_err(io("read", state_dir.join(CONFIG_FILE)))?;
+        let state = dir
+            .load_state()
+            .map_err(io("read", state_dir.join("state.json")))?;
+        let pid = Pid::from_raw(state.pid.unwrap_or(0));
+        let pidfd = match state.status {
+            Status::Running if pid.as_raw() > 0 => pidfd_open(pid).ok(),
+            _ => None,
+        };
+        Ok(Container {
+            id: config.spec.id,
+            state_dir: state_dir.to_path_buf(),
+            dir,
+            cgroup: config.cgroup,
+            pid,
+            pidfd,
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The init's pid in the host's pid namespace.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    pub fn cgroup(&self) -> &Cgroup {
+        &self.cgroup
+    }
+
+    /// The state as recorded in `state.json`.
+    pub fn state(&self) -> Result<State, ContainerError> {
+        self.dir
+            .load_state()
+            .map_err(|source| self.io_error("read", "state.json", source))
+    }
+
+    fn io_error(&self, action: &'static str, name: &str, source: std::io::Error) -> ContainerError {
+        ContainerError::Io {
+            id: self.id.clone(),
+            action,
+            path: self.state_dir.join(name),
+            source,
+        }
+    }
+
+    /// Send `signal` to the container's init, which forwards it to the
+    /// workload (SIGKILL ends the whole pid namespace at once).
+    pub fn kill(&self, signal: Signal) -> Result<(), ContainerError> {
+        let not_running = || ContainerError::BadState {
+            id: self.id.clone(),
+            status: Status::Stopped,
+            action: "send it a signal",
+        };
+        let pidfd = self.pidfd.as_ref().ok_or_else(not_running)?;
+        match pidfd_send_signal(pidfd.as_fd(), signal) {
+            Ok(()) => Ok(()),
+            Err(e) if is_gone(&e) => Err(not_running()),
+            Err(source) => Err(ContainerError::Signal {
+                id: self.id.clone(),
+                source,
+            }),
+        }
+    }
+
+    /// Block until the container has stopped; its exit status.
+    pub fn wait(&self) -> Result<ExitStatus, ContainerError> {
+        loop {
+            if let Some(exit) = self.wait_timeout(Duration::from_secs(3600))? {
+                return Ok(exit);
+            }
+        }
+    }
+
+    /// Wait at most `timeout`; `None` if the container still runs.
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<Option<ExitStatus>, ContainerError> {
+        let mut reaped = None;
+        if let Some(pidfd) = &self.pidfd {
+            let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+            let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+            match poll(
+                &mut fds,
+                PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+            ) {
+                Ok(0) => return Ok(None),
+                Ok(_) => {}
+                Err(nix::errno::Errno::EINTR) => return Ok(None),
+                Err(errno) => return Err(self.io_error("wait for", "the init", errno.into())),
+            }
+            // Reap it if it is our child (we are its subreaper); ECHILD
+            // otherwise, and then its own parent reaps it.
+            reaped = waitid(
+                Id::PIDFd(pidfd.as_fd()),
+                WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG,
+            )
+            .ok();
+        }
+        self.recorded_exit(reaped).map(Some)
+    }
+
+    /// The exit from state.json; if the init died without recording one
+    /// (SIGKILL), record it now from what waitid saw.
+    fn recorded_exit(&self, reaped: Option<WaitStatus>) -> Result<ExitStatus, ContainerError> {
+        let mut state = self.state()?;
+        if let (Status::Stopped, Some(exit)) = (state.status, state.exit) {
+            return Ok(exit);
+        }
+        let exit = match reaped {
+            Some(WaitStatus::Exited(_, code)) => ExitStatus::exited(code),
+            Some(WaitStatus::Signaled(_, sig, _)) => ExitStatus::signaled(sig as i32),
+            _ => ExitStatus::signaled(Signal::SIGKILL as i32),
+        };
+        state.status = Status::Stopped;
+        state.exit = Some(exit);
+        state.finished_at = Some(now_rfc3339());
+        state.error = Some("the container's init was killed before it recorded the exit".into());
+        self.dir
+            .save_state(&state)
+            .map_err(|source| self.io_error("write", "state.json", source))?;
+        Ok(exit)
+    }
+
+    /// `docker stop`: SIGTERM, then SIGKILL after `timeout`.
+    pub fn stop(&self, timeout: Duration) -> Result<ExitStatus, ContainerError> {
+        if let Some(exit) = self.wait_timeout(Duration::ZERO)? {
+            return Ok(exit);
+        }
+        match self.kill(Signal::SIGTERM) {
+            Ok(()) | Err(ContainerError::BadState { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        if let Some(exit) = self.wait_timeout(timeout)? {
+            return Ok(exit);
+        }
+        match self.kill(Signal::SIGKILL) {
+            Ok(()) | Err(ContainerError::BadState { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        self.wait()
+    }
+
+    /// Whether the kernel's OOM killer killed a process of the container.
+    pub fn oom_killed(&self) -> bool {
+        self.cgroup.oom_kills().map(|n| n > 0).unwrap_or(false)
+    }
+
+    /// Release the container's kernel state: kill it if it still runs,
+    /// unmount its root if visible on the host, remove its cgroup. Every
+    /// step runs; all failures are returned together. Logs and state stay.
+    pub fn cleanup(&self) -> Result<(), CleanupError> {
+        let mut errors = Vec::new();
+        match self.wait_timeout(Duration::ZERO) {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                if let Err(e) = self.stop(Duration::ZERO) {
+                    errors.push(e);
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+        if let Err(e) = self.unmount_root() {
+            errors.push(e);
+        }
+        for source in self.cgroup.remove(Duration::from_secs(2)) {
+            errors.push(ContainerError::Cgroup {
+                id: self.id.clone(),
+                source,
+            });
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(CleanupError {
+                id: self.id.clone(),
+                errors,
+            })
+        }
+    }
+
+    /// The overlay lives in the container's mount namespace and vanishes
+    /// with it; a mount visible here would be a leftover, detach it.
+    fn unmount_root(&self) -> Result<(), ContainerError> {
+        let merged = self.state_dir.join(MERGED);
+        let mounted = std::fs::read_to_string("/proc/self/mountinfo")
+            .map(|t| {
+                t.lines()
+                    .any(|l| l.split(' ').nth(4) == Some(&*merged.to_string_lossy()))
+            })
+            .unwrap_or(false);
+        if mounted {
+            nix::mount::umount2(&merged, nix::mount::MntFlags::MNT_DETACH)
+                .map_err(|errno| self.io_error("unmount", MERGED, errno.into()))?;
+        }
+        Ok(())
+    }
+
+    /// `docker rm`: cleanup, then delete the state directory.
+    pub fn remove(self) -> Result<(), CleanupError> {
+        let mut result = self.cleanup();
+        if let Err(source) = std::fs::remove_dir_all(&self.state_dir) {
+            let error = ContainerError::Io {
+                id: self.id.clone(),
+                action: "remove",
+                path: self.state_dir.clone(),
+                source,
+            };
+            match &mut result {
+                Err(e) => e.errors.push(error),
+                Ok(()) => {
+                    result = Err(CleanupError {
+                        id: self.id.clone(),
+                        errors: vec![error],
+                    })
+                }
+            }
+        }
+        result
+    }
+}
+
+/// Cheap checks before touching the kernel, so mistakes are named early.
+fn validate(spec: &ContainerSpec) -> Result<(), ContainerError> {
+    let id = &spec.id;
+    if spec.process.args.is_empty() {
+        return Err(ContainerError::Spec {
+            id: id.clone(),
+            source: crate::container::error::SetupError::NoCommand,
+        });
+    }
+    if spec.rootfs.lower_dirs.is_empty() {
+        return Err(ContainerError::Spec {
+            id: id.clone(),
+            source: crate::container::error::SetupError::NoLayers,
+        });
+    }
+    for dir in &spec.rootfs.lower_dirs {
+        if !dir.is_dir() {
+            return Err(ContainerError::MissingLayer {
+                id: id.clone(),
+                path: dir.clone(),
+            });
+        }
+    }
+    for mount in &spec.mounts {
+        if let Mount::Bind { source, .. } = mount {
+            if !source.exists() {
+                return Err(ContainerError::MissingBindSource {
+                    id: id.clone(),
+                    path: source.clone(),
+                });
+            }
+        }
+    }
+    caps::compute(&spec.security).map_err(|e| ContainerError::Spec {
+        id: id.clone(),
+        source: e.into(),
+    })?;
+    Ok(())
+}
+
+fn write_etc_files(dir: &StateDir, spec: &ContainerSpec) -> std::io::Result<()> {
+    let hosts = if spec.etc.hosts.is_empty() {
+        DEFAULT_HOSTS.to_string()
+    } else {
+        spec.etc.hosts.clone()
+    };
+    let resolv = if spec.etc.resolv_conf.is_empty() {
+        std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default()
+    } else {
+        spec.etc.resolv_conf.clone()
+    };
+    let hostname = format!("{}\n", spec.hostname);
+    for ((name, _), content) in ETC_FILES.iter().zip([hosts, hostname, resolv]) {
+        dir.write_atomic(name, content.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Run `<init> init <state_dir>` from a sealed memfd and read its reports
+/// until EOF. Returns PID 1's host pid once the workload is forked.
+fn spawn_init(id: &str, state_dir: &Path, init: &InitProgram) -> Result<Pid, ContainerError> {
+    let spawn_err = |source| ContainerError::Spawn {
+        id: id.to_string(),
+        program: init.path.clone(),
+        source,
+    };
+    let memfd = crate::sys::memfd::sealed_copy(&init.path).map_err(spawn_err)?;
+    let init_log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(state_dir.join(INIT_LOG_FILE))
+        .map_err(spawn_err)?;
+    let mut child = Command::new(format!("/proc/self/fd/{}", memfd.as_raw_fd()))
+        .arg0("compose")
+        .arg("init")
+        .arg(state_dir)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(init_log)
+        .spawn()
+        .map_err(spawn_err)?;
+    drop(memfd);
+    let reports = read_reports(child.stdout.take());
+    let status = child.wait().map_err(spawn_err)?;
+    let mut pid = None;
+    for report in reports {
+        match report {
+            Report::Forked { pid: p } => pid = Some(Pid::from_raw(p)),
+            Report::Ready => {
+                if let Some(pid) = pid {
+                    return Ok(pid);
+                }
+            }
+            Report::Failed { error } => {
+                if let Some(pid) = pid {
+                    wait_gone(pid, Duration::from_secs(2));
+                }
+                return Err(ContainerError::Setup {
+                    id: id.to_string(),
+                    message: error,
+                });
+            }
+        }
+    }
+    Err(ContainerError::InitVanished {
+        id: id.to_string(),
+        status,
+        log: state_dir.join(INIT_LOG_FILE),
+    })
+}
+
+fn read_reports(stdout: Option<std::process::ChildStdout>) -> Vec<Report> {
+    let Some(stdout) = stdout else {
+        return Vec::new();
+    };
+    std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|line| serde_json::from_str(&line).ok())
+        .collect()
+}
+
+/// After a failed setup PID 1 exits at once; wait for it (reaping it if it
+/// is ours) so its cgroup can be removed.
+fn wait_gone(pid: Pid, patience: Duration) {
+    let Ok(pidfd) = pidfd_open(pid) else { return };
+    let deadline = Instant::now() + patience;
+    let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+    let ms = deadline
+        .saturating_duration_since(Instant::now())
+        .as_millis() as i32;
+    let _ = poll(
+        &mut fds,
+        PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+    );
+    let _ = waitid(
+        Id::PIDFd(pidfd.as_fd()),
+        WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG,
+    );
+}

@@ -1,0 +1,290 @@
+//! The container's init: the hidden `compose init <state-dir>` subcommand,
+//! a fresh exec of our own binary (run from a sealed memfd, see
+//! `sys::memfd`), so no Rust runs after a fork in a threaded process.
+//!
+//! Two stages. The *outer* process joins the container's cgroup, creates
+//! the namespaces (unshare(2); a new pid namespace applies to children, so
+//! it forks), records the child's host pid in `state.json` and exits. The
+//! child is PID 1 of the new pid namespace: it builds the root filesystem,
+//! pivots into it, forks the workload, then supervises it (`supervise`).
+//!
+//! Both stages report to the host on their stdout, one JSON object per
+//! line ([`Report`]); the host reads until EOF, which comes when PID 1 has
+//! forked the workload or failed.
+
+use crate::container::devices;
+use crate::container::error::SetupError;
+use crate::container::log::{LogWriter, Stream};
+use crate::container::mounts::{self, OpenedBind};
+use crate::container::rootfs;
+use crate::container::spec::{ContainerSpec, NetworkMode};
+use crate::container::state::{
+    now_rfc3339, ExitStatus, InitConfig, State, StateDir, Status, CONFIG_FILE, LOG_FILE,
+};
+use crate::container::supervise;
+use crate::container::workload::{self, Plan, EXIT_SETUP_FAILED};
+use crate::sys::process::fork_single_threaded;
+use nix::fcntl::OFlag;
+use nix::sched::{setns, unshare, CloneFlags};
+use nix::sys::signal::{SigSet, SigmaskHow};
+use nix::unistd::{pipe2, ForkResult, Pid};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::Path;
+
+/// What the init tells the host on its stdout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "lowercase")]
+pub enum Report {
+    /// PID 1 exists; `pid` is its pid in the host's namespace.
+    Forked { pid: i32 },
+    /// The root filesystem is ready and the workload forked.
+    Ready,
+    /// Setup failed; the container is stopped.
+    Failed { error: String },
+}
+
+/// Per-container files bind-mounted over the image's (written by the host).
+pub const ETC_FILES: [(&str, &str); 3] = [
+    ("hosts", "/etc/hosts"),
+    ("hostname", "/etc/hostname"),
+    ("resolv.conf", "/etc/resolv.conf"),
+];
+
+fn send(report: &Report) {
+    let mut out = std::io::stdout().lock();
+    if let Ok(line) = serde_json::to_string(report) {
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+}
+
+/// The `compose init` entry point; returns the outer process's exit code.
+pub fn main(state_dir: &Path) -> i32 {
+    match outer(state_dir) {
+        Ok(code) => code,
+        Err(e) => {
+            send(&Report::Failed {
+                error: e.to_string(),
+            });
+            EXIT_SETUP_FAILED
+        }
+    }
+}
+
+fn outer(state_dir: &Path) -> Result<i32, SetupError> {
+    let dir =
+        StateDir::open(state_dir).map_err(SetupError::io("open the state directory", state_dir))?;
+    let config: InitConfig = dir
+        .read_json(CONFIG_FILE)
+        .map_err(SetupError::io("read", state_dir.join(CONFIG_FILE)))?;
+    config.cgroup.join_self()?;
+    enter_namespaces(&config.spec.network)?;
+    let (sync_r, sync_w) = pipe2(OFlag::O_CLOEXEC).map_err(SetupError::sys("create a pipe"))?;
+    match fork_single_threaded().map_err(SetupError::io("fork", "PID 1"))? {
+        ForkResult::Parent { child } => {
+            drop(sync_r);
+            let mut state = State::created(&config.spec.id);
+            state.status = Status::Running;
+            state.pid = Some(child.as_raw());
+            state.started_at = Some(now_rfc3339());
+            if let Err(e) = dir.save_state(&state) {
+                let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
+                return Err(SetupError::io("write", state_dir.join("state.json"))(e));
+            }
+            send(&Report::Forked {
+                pid: child.as_raw(),
+            });
+            // Closing our end releases PID 1: its state is recorded.
+            drop(sync_w);
+            Ok(0)
+        }
+        ForkResult::Child => {
+            drop(sync_w);
+            let mut byte = [0u8; 1];
+            let _ = nix::unistd::read(&sync_r, &mut byte);
+            drop(sync_r);
+            std::process::exit(pid1(&config, &dir))
+        }
+    }
+}
+
+fn enter_namespaces(network: &NetworkMode) -> Result<(), SetupError> {
+    let mut flags = CloneFlags::CLONE_NEWNS
+        | CloneFlags::CLONE_NEWUTS
+        | CloneFlags::CLONE_NEWIPC
+        | CloneFlags::CLONE_NEWPID
+        | CloneFlags::CLONE_NEWCGROUP;
+    match network {
+        NetworkMode::Loopback => flags |= CloneFlags::CLONE_NEWNET,
+        NetworkMode::Host => {}
+        NetworkMode::Join { path } => {
+            let ns = std::fs::File::open(path)
+                .map_err(SetupError::io("open the network namespace", path))?;
+            setns(&ns, CloneFlags::CLONE_NEWNET).map_err(|errno| SetupError::JoinNetwork {
+                path: path.clone(),
+                errno,
+            })?;
+        }
+    }
+    unshare(flags).map_err(|errno| SetupError::Unshare {
+        flags: format!("{flags:?}"),
+        errno,
+    })
+}
+
+/// PID 1: set up, fork the workload, supervise; returns the exit code.
+fn pid1(config: &InitConfig, dir: &StateDir) -> i32 {
+    let log = match dir.open_file(
+        LOG_FILE,
+        OFlag::O_WRONLY | OFlag::O_APPEND | OFlag::O_CREAT,
+        0o640,
+    ) {
+        Ok(f) => f,
+        Err(e) => {
+            return fail(
+                dir,
+                &config.spec,
+                None,
+                SetupError::io("open", dir.path().join(LOG_FILE))(e),
+            )
+        }
+    };
+    let mut log = LogWriter::new(log);
+    let plan = match setup(&config.spec, dir) {
+        Ok(plan) => plan,
+        Err(e) => return fail(dir, &config.spec, Some(&mut log), e),
+    };
+    let signals = supervise::handled_signals();
+    let mut previous = SigSet::empty();
+    if let Err(errno) =
+        nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&signals), Some(&mut previous))
+    {
+        return fail(
+            dir,
+            &config.spec,
+            Some(&mut log),
+            SetupError::sys("block signals")(errno),
+        );
+    }
+    let pipes = pipe2(OFlag::O_CLOEXEC).and_then(|out| Ok((out, pipe2(OFlag::O_CLOEXEC)?)));
+    let ((out_r, out_w), (err_r, err_w)) = match pipes {
+        Ok(p) => p,
+        Err(errno) => {
+            return fail(
+                dir,
+                &config.spec,
+                Some(&mut log),
+                SetupError::sys("create the log pipes")(errno),
+            )
+        }
+    };
+    let child = match fork_single_threaded() {
+        Ok(ForkResult::Child) => workload::exec(&plan, out_w, err_w, &previous),
+        Ok(ForkResult::Parent { child }) => child,
+        Err(e) => {
+            return fail(
+                dir,
+                &config.spec,
+                Some(&mut log),
+                SetupError::io("fork", "the workload")(e),
+            )
+        }
+    };
+    drop((out_w, err_w));
+    send(&Report::Ready);
+    close_stdout();
+    let exit = supervise::run(child, out_r, err_r, &signals, log)
+        .unwrap_or(ExitStatus::exited(EXIT_SETUP_FAILED));
+    record_exit(dir, &config.spec, child, exit, None);
+    exit.code
+}
+
+/// Everything between unshare and the workload's fork.
+fn setup(spec: &ContainerSpec, dir: &StateDir) -> Result<Plan, SetupError> {
+    rootfs::make_private()?;
+    if spec.network == NetworkMode::Loopback {
+        crate::sys::net::interface_up("lo").map_err(SetupError::io("bring up", "lo"))?;
+    }
+    let merged = rootfs::mount_overlay(dir.path(), &spec.rootfs.lower_dirs)?;
+    let etc = ETC_FILES
+        .iter()
+        .map(|(name, target)| OpenedBind::open(&dir.path().join(name), target, false))
+        .collect::<Result<Vec<_>, _>>()?;
+    let prepared = mounts::prepare(&spec.mounts)?;
+    rootfs::pivot(&merged)?;
+    let privileged = spec.security.privileged;
+    mounts::mount_proc()?;
+    devices::setup_dev(spec.shm_size)?;
+    mounts::mount_sys(!privileged)?;
+    for bind in &etc {
+        bind.mount()?;
+    }
+    mounts::mount_prepared(&prepared)?;
+    rootfs::detach_old_root()?;
+    if !privileged {
+        mounts::mask_paths()?;
+        mounts::readonly_paths()?;
+    }
+    std::fs::create_dir_all(&spec.process.cwd).map_err(SetupError::io(
+        "create the working directory",
+        &spec.process.cwd,
+    ))?;
+    if spec.rootfs.read_only {
+        rootfs::make_root_readonly()?;
+    }
+    nix::unistd::sethostname(&spec.hostname).map_err(|errno| SetupError::Hostname {
+        name: spec.hostname.clone(),
+        errno,
+    })?;
+    Plan::prepare(spec)
+}
+
+/// Point fd 1 at /dev/null: the host's report pipe then sees EOF.
+fn close_stdout() {
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        let _ = nix::unistd::dup2_stdout(&null);
+    }
+}
+
+fn fail(
+    dir: &StateDir,
+    spec: &ContainerSpec,
+    log: Option<&mut LogWriter<std::fs::File>>,
+    error: SetupError,
+) -> i32 {
+    let message = error.to_string();
+    if let Some(log) = log {
+        let _ = log.write(Stream::Stderr, format!("compose: {message}\n").as_bytes());
+    }
+    send(&Report::Failed {
+        error: message.clone(),
+    });
+    record_exit(
+        dir,
+        spec,
+        Pid::this(),
+        ExitStatus::exited(EXIT_SETUP_FAILED),
+        Some(message),
+    );
+    EXIT_SETUP_FAILED
+}
+
+fn record_exit(
+    dir: &StateDir,
+    spec: &ContainerSpec,
+    _pid: Pid,
+    exit: ExitStatus,
+    error: Option<String>,
+) {
+    let mut state = dir
+        .load_state()
+        .unwrap_or_else(|_| State::created(&spec.id));
+    state.status = Status::Stopped;
+    state.exit = Some(exit);
+    state.finished_at = Some(now_rfc3339());
+    state.error = error;
+    // Nobody to tell if this fails: the host then sees a Running state
+    // whose pid is gone and records the exit itself.
+    let _ = dir.save_state(&state);
+}

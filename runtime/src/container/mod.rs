@@ -1,0 +1,25 @@
+//! Containers: one Linux container started from a root filesystem, with our
+//! own init as PID 1. The host side (`create`) prepares the state directory
+//! and cgroup and starts the init; the init side (`init`, `rootfs`,
+//! `mounts`, `devices`, `workload`, `supervise`) runs inside the new
+//! namespaces. Specs are plain Rust (`spec`); state lives in `state.json`.
+
+pub mod caps;
+pub mod create;
+pub mod devices;
+pub mod error;
+pub mod init;
+pub mod log;
+pub mod mounts;
+pub mod rootfs;
+pub mod seccomp;
+pub mod spec;
+pub mod state;
+pub mod supervise;
+pub mod user;
+pub mod workload;
+
+pub use create::{become_subreaper, Container, InitProgram};
+pub use error::{CleanupError, ContainerError, SetupError};
+pub use spec::{ContainerSpec, Mount, NetworkMode};
+pub use state::{ExitStatus, State, Status};

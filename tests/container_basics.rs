@@ -1,0 +1,109 @@
+//! A container runs its workload under our init as PID 1, in its own
+//! namespaces, with the spec's hostname, env, cwd and user, and its output
+//! and exit code recorded. Needs root.
+
+mod container_support;
+
+use compose_runtime::container::log::Stream;
+use container_support::Fixture;
+
+#[test]
+fn init_is_pid_1_and_the_workload_is_its_child() {
+    let fx = Fixture::new("pid1");
+    let script = "echo $$; tr '\\0' ' ' < /proc/1/cmdline; echo; ps -o pid,comm | wc -l";
+    let (code, out, _) = fx.run(&fx.spec(&["sh", "-c", script]));
+    assert_eq!(code, 0, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "2", "the workload is PID 1's first child: {out}");
+    assert!(
+        lines[1].starts_with("compose init "),
+        "PID 1 is our init: {out}"
+    );
+    // header, init, sh, ps and wc: none of the host's processes.
+    assert_eq!(lines[2].trim(), "5", "{out}");
+}
+
+#[test]
+fn hostname_proc_and_etc_files_are_the_containers() {
+    let fx = Fixture::new("host");
+    let mut spec = fx.spec(&["sh", "-c", "hostname; cat /etc/hostname; grep -c localhost /etc/hosts; test -r /proc/self/status && echo proc-ok; ls /sys/class/net"]);
+    spec.hostname = "web-1".into();
+    let (code, out, _) = fx.run(&spec);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out, "web-1\nweb-1\n2\nproc-ok\nlo\n");
+}
+
+#[test]
+fn env_and_cwd_come_from_the_spec() {
+    let fx = Fixture::new("env");
+    let mut spec = fx.spec(&["sh", "-c", "pwd; echo $GREETING; echo $HOME; echo $PATH"]);
+    spec.process.env = vec!["GREETING=hello world".into()];
+    spec.process.cwd = "/srv/app".into();
+    let (code, out, _) = fx.run(&spec);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out,
+        "/srv/app\nhello world\n/root\n/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+    );
+}
+
+#[test]
+fn user_is_resolved_from_the_images_passwd() {
+    let fx = Fixture::new("user");
+    let mut spec = fx.spec(&["sh", "-c", "id -u; id -g; id -G; echo $HOME"]);
+    spec.process.user = "app".into();
+    let (code, out, _) = fx.run(&spec);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out, "1000\n1000\n1000 50\n/home/app\n");
+}
+
+#[test]
+fn exit_code_is_passed_through() {
+    let fx = Fixture::new("exit");
+    let (code, _, _) = fx.run(&fx.spec(&["sh", "-c", "exit 42"]));
+    assert_eq!(code, 42);
+}
+
+#[test]
+fn command_not_found_exits_127_with_a_message_in_the_log() {
+    let fx = Fixture::new("notfound");
+    let (code, _, log) = fx.run(&fx.spec(&["no-such-command", "x"]));
+    assert_eq!(code, 127);
+    let errors: Vec<&str> = log
+        .iter()
+        .filter(|e| e.stream == Stream::Stderr)
+        .map(|e| e.log.as_str())
+        .collect();
+    assert_eq!(
+        errors,
+        vec!["compose: exec \"no-such-command\": executable file not found in $PATH\n"]
+    );
+}
+
+#[test]
+fn log_lines_carry_stream_and_rfc3339_timestamps() {
+    let fx = Fixture::new("log");
+    let (code, _, log) =
+        fx.run(&fx.spec(&["sh", "-c", "echo out1; echo err1 >&2; printf 'no newline'"]));
+    assert_eq!(code, 0);
+    let mut lines: Vec<(Stream, &str)> = log.iter().map(|e| (e.stream, e.log.as_str())).collect();
+    lines.sort_by_key(|(s, l)| (*s == Stream::Stderr, l.to_string()));
+    assert_eq!(
+        lines,
+        vec![
+            (Stream::Stdout, "no newline"),
+            (Stream::Stdout, "out1\n"),
+            (Stream::Stderr, "err1\n")
+        ]
+    );
+    for entry in &log {
+        let t = humantime::parse_rfc3339(&entry.time);
+        assert!(t.is_ok(), "bad time {:?}", entry.time);
+        assert_eq!(
+            entry.time.split('.').nth(1).map(str::len),
+            Some(10),
+            "{}",
+            entry.time
+        );
+    }
+}

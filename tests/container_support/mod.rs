@@ -1,0 +1,150 @@
+//! Shared fixture of the container tests: a busybox root filesystem built
+//! in a temp dir that also serves as the test's COMPOSE_ROOT, a container
+//! started through the real `compose init`, and the post-cleanup checks
+//! (no mount left, no cgroup left, no process left).
+#![allow(dead_code)]
+
+use compose_runtime::container::log::{parse_log, LogEntry};
+use compose_runtime::container::{become_subreaper, Container, ContainerSpec, InitProgram};
+use std::path::{Path, PathBuf};
+
+/// Busybox applets the tests use, linked into /bin.
+const APPLETS: [&str; 26] = [
+    "sh", "sleep", "cat", "id", "hostname", "ls", "mount", "echo", "env", "pwd", "dd", "grep",
+    "head", "wc", "true", "false", "test", "printf", "ps", "kill", "touch", "stat", "readlink",
+    "sed", "tr", "whoami",
+];
+
+/// Privileged tests fail (never skip) without root.
+pub fn require_root() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "the container tests need root (namespaces, mounts, cgroups); run them as root"
+    );
+}
+
+pub struct Fixture {
+    pub root: tempfile::TempDir,
+    pub rootfs: PathBuf,
+    name: String,
+}
+
+impl Fixture {
+    /// A fresh COMPOSE_ROOT with a busybox rootfs; `name` makes ids unique.
+    pub fn new(name: &str) -> Fixture {
+        require_root();
+        become_subreaper().expect("PR_SET_CHILD_SUBREAPER");
+        let root = tempfile::Builder::new()
+            .prefix("compose-ct-")
+            .tempdir()
+            .unwrap();
+        let rootfs = root.path().join("images/layers/busybox");
+        build_busybox_rootfs(&rootfs);
+        Fixture {
+            root,
+            rootfs,
+            name: format!("t{}-{name}", std::process::id()),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.name
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.root
+            .path()
+            .join("projects/test/containers")
+            .join(&self.name)
+    }
+
+    /// A spec running `args` on the busybox rootfs.
+    pub fn spec(&self, args: &[&str]) -> ContainerSpec {
+        ContainerSpec::new(
+            &self.name,
+            vec![self.rootfs.clone()],
+            args.iter().map(|a| a.to_string()).collect(),
+        )
+    }
+
+    pub fn start(&self, spec: &ContainerSpec) -> Container {
+        Container::create(spec, &self.state_dir(), &init_program())
+            .unwrap_or_else(|e| panic!("create failed: {e}\ninit.log: {}", self.init_log()))
+    }
+
+    pub fn init_log(&self) -> String {
+        std::fs::read_to_string(self.state_dir().join("init.log")).unwrap_or_default()
+    }
+
+    /// Run `args` to completion; (exit code, stdout text, all log entries).
+    pub fn run(&self, spec: &ContainerSpec) -> (i32, String, Vec<LogEntry>) {
+        let container = self.start(spec);
+        let exit = container.wait().expect("wait");
+        let entries = self.log();
+        self.cleanup(container);
+        let stdout = entries
+            .iter()
+            .filter(|e| e.stream == compose_runtime::container::log::Stream::Stdout)
+            .map(|e| e.log.as_str())
+            .collect();
+        (exit.code, stdout, entries)
+    }
+
+    pub fn log(&self) -> Vec<LogEntry> {
+        let text = std::fs::read_to_string(self.state_dir().join("log.jsonl")).unwrap_or_default();
+        parse_log(&text).expect("log.jsonl is JSON lines")
+    }
+
+    /// Clean up and check that nothing of the container is left behind.
+    pub fn cleanup(&self, container: Container) {
+        let pid = container.pid();
+        let cgroup_dirs: Vec<PathBuf> = container.cgroup().dirs().cloned().collect();
+        container.cleanup().expect("cleanup");
+        assert_no_mounts_under(self.root.path());
+        for dir in cgroup_dirs {
+            assert!(!dir.exists(), "cgroup {} left behind", dir.display());
+        }
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "the init (pid {pid}) is still there"
+        );
+    }
+}
+
+pub fn init_program() -> InitProgram {
+    InitProgram::at(env!("CARGO_BIN_EXE_compose"))
+}
+
+pub fn assert_no_mounts_under(dir: &Path) {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let dir = dir.to_string_lossy();
+    let left: Vec<&str> = mountinfo.lines().filter(|l| l.contains(&*dir)).collect();
+    assert!(left.is_empty(), "mounts left under {dir}: {left:#?}");
+}
+
+fn build_busybox_rootfs(rootfs: &Path) {
+    let busybox = Path::new("/bin/busybox");
+    assert!(
+        busybox.exists(),
+        "/bin/busybox is missing: apt-get install busybox-static"
+    );
+    for dir in [
+        "bin", "etc", "proc", "sys", "dev", "tmp", "root", "home/app",
+    ] {
+        std::fs::create_dir_all(rootfs.join(dir)).unwrap();
+    }
+    std::fs::copy(busybox, rootfs.join("bin/busybox")).unwrap();
+    for applet in APPLETS {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
+    }
+    std::fs::write(
+        rootfs.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:App:/home/app:/bin/sh\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rootfs.join("etc/group"),
+        "root:x:0:\napp:x:1000:\nstaff:x:50:app\n",
+    )
+    .unwrap();
+}
