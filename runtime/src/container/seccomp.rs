@@ -24,7 +24,7 @@ pub enum SeccompError {
     #[error("cannot build the seccomp filter: {0}")]
     Build(#[from] seccompiler::BackendError),
     #[error("cannot load the seccomp filter: {0}")]
-    Load(#[from] seccompiler::Error),
+    Load(#[source] std::io::Error),
 }
 
 /// Syscalls refused to every unprivileged container.
@@ -137,7 +137,7 @@ pub fn default_programs(has_sys_admin: bool) -> Result<Vec<BpfProgram>, SeccompE
 /// CAP_SYS_ADMIN in the effective set (seccomp(2)).
 pub fn load(programs: &[BpfProgram]) -> Result<(), SeccompError> {
     for program in programs {
-        seccompiler::apply_filter(program)?;
+        crate::sys::seccomp::load_filter(program).map_err(SeccompError::Load)?;
     }
     Ok(())
 }

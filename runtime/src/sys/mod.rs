@@ -5,3 +5,4 @@
 pub mod memfd;
 pub mod net;
 pub mod process;
+pub mod seccomp;
