@@ -150,3 +150,19 @@ fn wait_for_output(fx: &Fixture) {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+#[test]
+fn device_nodes_outside_the_allow_list_cannot_be_opened() {
+    // CAP_MKNOD is in Docker's default set: making the node works, the
+    // devices cgroup refuses to open it (here /dev/kmsg, c 1:11).
+    let script = "mknod /tmp/kmsg c 1 11 && (head -c 1 /tmp/kmsg >/dev/null 2>&1 && echo opened || echo refused)";
+    let fx = Fixture::new("devices");
+    let (code, out, _) = fx.run(&fx.spec(&["sh", "-c", script]));
+    assert_eq!((code, out.as_str()), (0, "refused\n"));
+
+    let fx = Fixture::new("devpriv");
+    let mut spec = fx.spec(&["sh", "-c", script]);
+    spec.security.privileged = true;
+    let (code, out, _) = fx.run(&spec);
+    assert_eq!((code, out.as_str()), (0, "opened\n"));
+}

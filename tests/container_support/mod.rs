@@ -9,10 +9,10 @@ use compose_runtime::container::{become_subreaper, Container, ContainerSpec, Ini
 use std::path::{Path, PathBuf};
 
 /// Busybox applets the tests use, linked into /bin.
-const APPLETS: [&str; 30] = [
+const APPLETS: [&str; 32] = [
     "sh", "sleep", "cat", "id", "hostname", "ls", "mount", "echo", "env", "pwd", "dd", "grep",
     "head", "wc", "true", "false", "test", "printf", "ps", "kill", "touch", "stat", "readlink",
-    "sed", "tr", "whoami", "unshare", "rm", "mkdir", "cut",
+    "sed", "tr", "whoami", "unshare", "rm", "mkdir", "cut", "mknod", "ip",
 ];
 
 /// Privileged tests fail (never skip) without root.

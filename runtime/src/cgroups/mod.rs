@@ -55,6 +55,20 @@ impl Resources {
     }
 }
 
+/// Which device nodes the container may open (the devices controller).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DevicePolicy {
+    /// Docker's default allow list: the nodes of a minimal /dev, pseudo
+    /// terminals, and mknod (but not open) of anything. With CAP_MKNOD in
+    /// the default capability set, this is what keeps a container from
+    /// reading the host's disks through a node it made itself.
+    #[default]
+    Restricted,
+    /// `privileged: true`: every device.
+    All,
+}
+
 /// Errors of the cgroup layer; each names the file or directory involved.
 #[derive(Debug, thiserror::Error)]
 pub enum CgroupError {
@@ -103,12 +117,17 @@ pub enum Cgroup {
 impl Cgroup {
     /// Create the group for container `id` on this host and apply `res`.
     /// On failure, whatever was created is removed again.
-    pub fn create(id: &str, res: &Resources) -> Result<Cgroup, CgroupError> {
-        Self::create_under(Path::new(CGROUP_ROOT), id, res)
+    pub fn create(id: &str, res: &Resources, devices: DevicePolicy) -> Result<Cgroup, CgroupError> {
+        Self::create_under(Path::new(CGROUP_ROOT), id, res, devices)
     }
 
     /// As [`Cgroup::create`], with the cgroup mount root given (for tests).
-    pub fn create_under(root: &Path, id: &str, res: &Resources) -> Result<Cgroup, CgroupError> {
+    pub fn create_under(
+        root: &Path,
+        id: &str,
+        res: &Resources,
+        devices: DevicePolicy,
+    ) -> Result<Cgroup, CgroupError> {
         validate_name(id)?;
         validate_resources(res)?;
         let cgroup = match v2::detect(root) {
@@ -119,7 +138,10 @@ impl Cgroup {
                 paths: v1::create(root, id)?,
             },
         };
-        if let Err(e) = cgroup.apply(res) {
+        if let Err(e) = cgroup
+            .apply(res)
+            .and_then(|()| cgroup.restrict_devices(devices))
+        {
             let _ = cgroup.remove(Duration::ZERO);
             return Err(e);
         }
@@ -130,6 +152,19 @@ impl Cgroup {
         match self {
             Cgroup::V2 { path } => v2::apply(path, res),
             Cgroup::V1 { paths } => v1::apply(paths, res),
+        }
+    }
+
+    fn restrict_devices(&self, devices: DevicePolicy) -> Result<(), CgroupError> {
+        match (self, devices) {
+            (_, DevicePolicy::All) => Ok(()),
+            (Cgroup::V1 { paths }, DevicePolicy::Restricted) => match paths.get("devices") {
+                Some(dir) => v1::restrict_devices(dir),
+                None => Ok(()),
+            },
+            // cgroup v2 controls devices with a BPF program attached to the
+            // group (BPF_CGROUP_DEVICE); not implemented yet.
+            (Cgroup::V2 { .. }, DevicePolicy::Restricted) => Ok(()),
         }
     }
 
@@ -311,6 +346,24 @@ mod tests {
             assert!(validate_name(bad).is_err(), "{bad:?}");
         }
         assert!(validate_name("proj-web-1").is_ok());
+    }
+
+    #[test]
+    fn remove_reports_every_failure() {
+        let root = tempfile::tempdir().unwrap();
+        let mut paths = BTreeMap::new();
+        for c in ["memory", "pids"] {
+            let dir = root.path().join(c);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join("busy"), "").unwrap();
+            paths.insert(c.to_string(), dir);
+        }
+        paths.insert("cpu".into(), root.path().join("gone"));
+        let errors = Cgroup::V1 { paths }.remove(Duration::ZERO);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors
+            .iter()
+            .all(|e| matches!(e, CgroupError::Remove { .. })));
     }
 
     #[test]

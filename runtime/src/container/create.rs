@@ -3,7 +3,7 @@
 //! wait for its report, then wait, signal, stop and clean up through a
 //! pidfd (immune to pid reuse; survives a supervisor restart via `load`).
 
-use crate::cgroups::Cgroup;
+use crate::cgroups::{Cgroup, DevicePolicy};
 use crate::container::caps;
 use crate::container::error::{CleanupError, ContainerError};
 use crate::container::init::{Report, ETC_FILES};
@@ -18,29 +18,43 @@ use nix::sys::signal::Signal;
 use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use std::io::BufRead;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The binary whose hidden `init` subcommand becomes each container's PID 1.
+/// Its sealed in-memory copy is made once and shared by every start.
 #[derive(Debug, Clone)]
 pub struct InitProgram {
     path: PathBuf,
+    sealed: Arc<OnceLock<OwnedFd>>,
 }
 
 impl InitProgram {
     /// The running binary (the `compose` CLI or supervisor).
     pub fn current_exe() -> InitProgram {
-        InitProgram {
-            path: PathBuf::from("/proc/self/exe"),
-        }
+        InitProgram::at("/proc/self/exe")
     }
 
     /// Another `compose` binary (tests run from the test harness binary).
     pub fn at(path: impl Into<PathBuf>) -> InitProgram {
-        InitProgram { path: path.into() }
+        InitProgram {
+            path: path.into(),
+            sealed: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// The sealed memfd copy (CVE-2019-5736), made on first use.
+    fn sealed_fd(&self) -> std::io::Result<&OwnedFd> {
+        if let Some(fd) = self.sealed.get() {
+            return Ok(fd);
+        }
+        let fd = crate::sys::memfd::sealed_copy(&self.path)?;
+        // A concurrent first use may have won; either copy is equivalent.
+        Ok(self.sealed.get_or_init(|| fd))
     }
 }
 
@@ -102,11 +116,17 @@ impl Container {
         }
         dir.save_state(&state)
             .map_err(io("write the state in", state_dir))?;
-        let cgroup =
-            Cgroup::create(&id, &spec.resources).map_err(|source| ContainerError::Cgroup {
+        let devices = if spec.security.privileged {
+            DevicePolicy::All
+        } else {
+            DevicePolicy::Restricted
+        };
+        let cgroup = Cgroup::create(&id, &spec.resources, devices).map_err(|source| {
+            ContainerError::Cgroup {
                 id: id.clone(),
                 source,
-            })?;
+            }
+        })?;
         let config = InitConfig {
             spec: spec.clone(),
             cgroup: cgroup.clone(),
@@ -175,6 +195,12 @@ impl Container {
     /// The init's pid in the host's pid namespace.
     pub fn pid(&self) -> Pid {
         self.pid
+    }
+
+    /// A pidfd of the init (readable once it exited), for async waiting;
+    /// `None` when it was already gone when we looked.
+    pub fn pidfd(&self) -> Option<BorrowedFd<'_>> {
+        self.pidfd.as_ref().map(|fd| fd.as_fd())
     }
 
     pub fn state_dir(&self) -> &Path {
@@ -441,7 +467,7 @@ fn spawn_init(id: &str, state_dir: &Path, init: &InitProgram) -> Result<Pid, Con
         program: init.path.clone(),
         source,
     };
-    let memfd = crate::sys::memfd::sealed_copy(&init.path).map_err(spawn_err)?;
+    let memfd = init.sealed_fd().map_err(spawn_err)?;
     let init_log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -457,7 +483,6 @@ fn spawn_init(id: &str, state_dir: &Path, init: &InitProgram) -> Result<Pid, Con
         .stderr(init_log)
         .spawn()
         .map_err(spawn_err)?;
-    drop(memfd);
     let reports = read_reports(child.stdout.take());
     let status = child.wait().map_err(spawn_err)?;
     let mut pid = None;
@@ -479,6 +504,11 @@ fn spawn_init(id: &str, state_dir: &Path, init: &InitProgram) -> Result<Pid, Con
                 });
             }
         }
+    }
+    if let Some(pid) = pid {
+        // PID 1 exists but never reported: do not leave it behind.
+        let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+        wait_gone(pid, Duration::from_secs(2));
     }
     Err(ContainerError::InitVanished {
         id: id.to_string(),

@@ -27,7 +27,7 @@ use crate::sys::process::fork_single_threaded;
 use nix::fcntl::OFlag;
 use nix::sched::{setns, unshare, CloneFlags};
 use nix::sys::signal::{SigSet, SigmaskHow};
-use nix::unistd::{pipe2, ForkResult, Pid};
+use nix::unistd::{pipe2, ForkResult};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
@@ -73,6 +73,8 @@ pub fn main(state_dir: &Path) -> i32 {
 }
 
 fn outer(state_dir: &Path) -> Result<i32, SetupError> {
+    // `ps` in the container would otherwise show the memfd's fd number.
+    let _ = nix::sys::prctl::set_name(c"compose-init");
     let dir =
         StateDir::open(state_dir).map_err(SetupError::io("open the state directory", state_dir))?;
     let config: InitConfig = dir
@@ -196,7 +198,7 @@ fn pid1(config: &InitConfig, dir: &StateDir) -> i32 {
     close_stdout();
     let exit = supervise::run(child, out_r, err_r, &signals, log)
         .unwrap_or(ExitStatus::exited(EXIT_SETUP_FAILED));
-    record_exit(dir, &config.spec, child, exit, None);
+    record_exit(dir, &config.spec, exit, None);
     exit.code
 }
 
@@ -263,20 +265,13 @@ fn fail(
     record_exit(
         dir,
         spec,
-        Pid::this(),
         ExitStatus::exited(EXIT_SETUP_FAILED),
         Some(message),
     );
     EXIT_SETUP_FAILED
 }
 
-fn record_exit(
-    dir: &StateDir,
-    spec: &ContainerSpec,
-    _pid: Pid,
-    exit: ExitStatus,
-    error: Option<String>,
-) {
+fn record_exit(dir: &StateDir, spec: &ContainerSpec, exit: ExitStatus, error: Option<String>) {
     let mut state = dir
         .load_state()
         .unwrap_or_else(|_| State::created(&spec.id));
