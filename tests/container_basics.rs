@@ -107,3 +107,22 @@ fn log_lines_carry_stream_and_rfc3339_timestamps() {
         );
     }
 }
+
+#[test]
+fn ulimits_and_shm_size_apply() {
+    let fx = Fixture::new("ulimit");
+    let mut spec = fx.spec(&[
+        "sh",
+        "-c",
+        "ulimit -n; ulimit -Hn; grep ' /dev/shm ' /proc/mounts | grep -o 'size=[0-9]*k'",
+    ]);
+    spec.process.rlimits = vec![compose_runtime::container::spec::Rlimit {
+        name: "nofile".into(),
+        soft: 100,
+        hard: 200,
+    }];
+    spec.shm_size = 8 * 1024 * 1024;
+    let (code, out, _) = fx.run(&spec);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out, "100\n200\nsize=8192k\n");
+}

@@ -188,3 +188,26 @@ fn wait_for_log(fx: &Fixture, line: &str) {
     }
     panic!("{line:?} never appeared in the log");
 }
+
+#[test]
+fn a_running_container_cannot_be_created_again_but_a_stopped_one_can() {
+    let fx = Fixture::new("twice");
+    let spec = fx.spec(&["sleep", "3600"]);
+    let container = fx.start(&spec);
+    let err = Container::create(&spec, &fx.state_dir(), &init_program()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ContainerError::BadState {
+                status: Status::Running,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    container.stop(Duration::from_secs(5)).unwrap();
+    fx.cleanup(container);
+    let again = fx.start(&fx.spec(&["true"]));
+    assert_eq!(again.wait().unwrap().code, 0);
+    fx.cleanup(again);
+}

@@ -1,69 +1,26 @@
 //! The host side of a container: validate the spec, prepare the state
-//! directory and cgroup, start the init from a sealed copy of our binary,
-//! wait for its report, then wait, signal, stop and clean up through a
-//! pidfd (immune to pid reuse; survives a supervisor restart via `load`).
+//! directory and cgroup, start the init (`launch`), then wait, signal, stop
+//! and clean up through a pidfd (immune to pid reuse; a restarted
+//! supervisor re-adopts containers with `load`).
 
 use crate::cgroups::{Cgroup, DevicePolicy};
 use crate::container::caps;
 use crate::container::error::{CleanupError, ContainerError};
-use crate::container::init::{Report, ETC_FILES};
+use crate::container::init::ETC_FILES;
+use crate::container::launch::{spawn_init, InitProgram};
 use crate::container::rootfs::MERGED;
 use crate::container::spec::{ContainerSpec, Mount};
 use crate::container::state::{
-    now_rfc3339, ExitStatus, InitConfig, State, StateDir, Status, CONFIG_FILE, INIT_LOG_FILE,
+    now_rfc3339, ExitStatus, InitConfig, State, StateDir, Status, CONFIG_FILE,
 };
 use crate::sys::process::{is_gone, pidfd_open, pidfd_send_signal};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::Signal;
 use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
-use std::io::BufRead;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::os::unix::process::CommandExt;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
-
-/// The binary whose hidden `init` subcommand becomes each container's PID 1.
-/// Its sealed in-memory copy is made once and shared by every start.
-#[derive(Debug, Clone)]
-pub struct InitProgram {
-    path: PathBuf,
-    sealed: Arc<OnceLock<OwnedFd>>,
-}
-
-impl InitProgram {
-    /// The running binary (the `compose` CLI or supervisor).
-    pub fn current_exe() -> InitProgram {
-        InitProgram::at("/proc/self/exe")
-    }
-
-    /// Another `compose` binary (tests run from the test harness binary).
-    pub fn at(path: impl Into<PathBuf>) -> InitProgram {
-        InitProgram {
-            path: path.into(),
-            sealed: Arc::new(OnceLock::new()),
-        }
-    }
-
-    /// The sealed memfd copy (CVE-2019-5736), made on first use.
-    fn sealed_fd(&self) -> std::io::Result<&OwnedFd> {
-        if let Some(fd) = self.sealed.get() {
-            return Ok(fd);
-        }
-        let fd = crate::sys::memfd::sealed_copy(&self.path)?;
-        // A concurrent first use may have won; either copy is equivalent.
-        Ok(self.sealed.get_or_init(|| fd))
-    }
-}
-
-/// Make the calling process the reaper of orphaned descendants
-/// (PR_SET_CHILD_SUBREAPER), so container inits, whose parent exits right
-/// after creating them, stay our children and `wait` can reap them.
-pub fn become_subreaper() -> nix::Result<()> {
-    nix::sys::prctl::set_child_subreaper(true)
-}
+use std::time::Duration;
 
 /// /etc/hosts when the spec gives none (Docker's loopback entries).
 const DEFAULT_HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n\
@@ -103,10 +60,12 @@ impl Container {
         };
         std::fs::create_dir_all(state_dir).map_err(io("create", state_dir))?;
         let dir = StateDir::open(state_dir).map_err(io("open", state_dir))?;
-        write_etc_files(&dir, spec).map_err(io("write the /etc files in", state_dir))?;
-        let state = State::created(&id);
         if let Ok(old) = dir.load_state() {
-            if !old.status.can_cleanup() {
+            // A Running state whose init is gone (host crash) is stale.
+            let alive = old
+                .pid
+                .is_some_and(|p| pidfd_open(Pid::from_raw(p)).is_ok());
+            if !old.status.can_cleanup() && alive {
                 return Err(ContainerError::BadState {
                     id,
                     status: old.status,
@@ -114,6 +73,8 @@ impl Container {
                 });
             }
         }
+        write_etc_files(&dir, spec).map_err(io("write the /etc files in", state_dir))?;
+        let state = State::created(&id);
         dir.save_state(&state)
             .map_err(io("write the state in", state_dir))?;
         let devices = if spec.security.privileged {
@@ -457,92 +418,4 @@ fn write_etc_files(dir: &StateDir, spec: &ContainerSpec) -> std::io::Result<()> 
         dir.write_atomic(name, content.as_bytes())?;
     }
     Ok(())
-}
-
-/// Run `<init> init <state_dir>` from a sealed memfd and read its reports
-/// until EOF. Returns PID 1's host pid once the workload is forked.
-fn spawn_init(id: &str, state_dir: &Path, init: &InitProgram) -> Result<Pid, ContainerError> {
-    let spawn_err = |source| ContainerError::Spawn {
-        id: id.to_string(),
-        program: init.path.clone(),
-        source,
-    };
-    let memfd = init.sealed_fd().map_err(spawn_err)?;
-    let init_log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(state_dir.join(INIT_LOG_FILE))
-        .map_err(spawn_err)?;
-    let mut child = Command::new(format!("/proc/self/fd/{}", memfd.as_raw_fd()))
-        .arg0("compose")
-        .arg("init")
-        .arg(state_dir)
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(init_log)
-        .spawn()
-        .map_err(spawn_err)?;
-    let reports = read_reports(child.stdout.take());
-    let status = child.wait().map_err(spawn_err)?;
-    let mut pid = None;
-    for report in reports {
-        match report {
-            Report::Forked { pid: p } => pid = Some(Pid::from_raw(p)),
-            Report::Ready => {
-                if let Some(pid) = pid {
-                    return Ok(pid);
-                }
-            }
-            Report::Failed { error } => {
-                if let Some(pid) = pid {
-                    wait_gone(pid, Duration::from_secs(2));
-                }
-                return Err(ContainerError::Setup {
-                    id: id.to_string(),
-                    message: error,
-                });
-            }
-        }
-    }
-    if let Some(pid) = pid {
-        // PID 1 exists but never reported: do not leave it behind.
-        let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
-        wait_gone(pid, Duration::from_secs(2));
-    }
-    Err(ContainerError::InitVanished {
-        id: id.to_string(),
-        status,
-        log: state_dir.join(INIT_LOG_FILE),
-    })
-}
-
-fn read_reports(stdout: Option<std::process::ChildStdout>) -> Vec<Report> {
-    let Some(stdout) = stdout else {
-        return Vec::new();
-    };
-    std::io::BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .filter_map(|line| serde_json::from_str(&line).ok())
-        .collect()
-}
-
-/// After a failed setup PID 1 exits at once; wait for it (reaping it if it
-/// is ours) so its cgroup can be removed.
-fn wait_gone(pid: Pid, patience: Duration) {
-    let Ok(pidfd) = pidfd_open(pid) else { return };
-    let deadline = Instant::now() + patience;
-    let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
-    let ms = deadline
-        .saturating_duration_since(Instant::now())
-        .as_millis() as i32;
-    let _ = poll(
-        &mut fds,
-        PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-    );
-    let _ = waitid(
-        Id::PIDFd(pidfd.as_fd()),
-        WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG,
-    );
 }

@@ -9,6 +9,7 @@ pub mod create;
 pub mod devices;
 pub mod error;
 pub mod init;
+pub mod launch;
 pub mod log;
 pub mod mounts;
 pub mod rootfs;
@@ -19,7 +20,8 @@ pub mod supervise;
 pub mod user;
 pub mod workload;
 
-pub use create::{become_subreaper, Container, InitProgram};
+pub use create::Container;
 pub use error::{CleanupError, ContainerError, SetupError};
+pub use launch::{become_subreaper, InitProgram};
 pub use spec::{ContainerSpec, Mount, NetworkMode};
 pub use state::{ExitStatus, State, Status};
