@@ -99,6 +99,8 @@ pub enum CgroupError {
     },
     #[error("the memory limit {memory} is above the memory+swap limit {memory_swap}: raise memswap_limit or use -1 for unlimited swap")]
     SwapBelowMemory { memory: u64, memory_swap: i64 },
+    #[error("a memory+swap limit ({memory_swap}) needs a memory limit too: set mem_limit as well")]
+    SwapWithoutMemory { memory_swap: i64 },
     #[error("the container id {id:?} cannot name a cgroup: use letters, digits, '-', '_' and '.'")]
     BadName { id: String },
 }
@@ -257,6 +259,12 @@ fn validate_name(id: &str) -> Result<(), CgroupError> {
 }
 
 fn validate_resources(res: &Resources) -> Result<(), CgroupError> {
+    if let (None, Some(memory_swap)) = (res.memory, res.memory_swap) {
+        // Docker refuses this too: swap is accounted on top of memory.
+        if memory_swap >= 0 {
+            return Err(CgroupError::SwapWithoutMemory { memory_swap });
+        }
+    }
     if let (Some(memory), Some(memory_swap)) = (res.memory, res.memory_swap) {
         if memory_swap >= 0 && (memory_swap as u64) < memory {
             return Err(CgroupError::SwapBelowMemory {
@@ -337,6 +345,18 @@ mod tests {
         assert!(matches!(
             validate_resources(&res),
             Err(CgroupError::SwapBelowMemory { .. })
+        ));
+    }
+
+    #[test]
+    fn swap_without_memory_is_refused() {
+        let res = Resources {
+            memory_swap: Some(100),
+            ..Default::default()
+        };
+        assert!(matches!(
+            validate_resources(&res),
+            Err(CgroupError::SwapWithoutMemory { .. })
         ));
     }
 

@@ -127,3 +127,35 @@ pub(super) fn restrict_devices(dir: &Path) -> Result<(), CgroupError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_are_written_per_controller() {
+        let root = tempfile::tempdir().unwrap();
+        let mut paths = BTreeMap::new();
+        for c in ["memory", "cpu", "pids"] {
+            let dir = root.path().join(c);
+            std::fs::create_dir(&dir).unwrap();
+            paths.insert(c.to_string(), dir);
+        }
+        std::fs::write(paths["memory"].join("memory.memsw.limit_in_bytes"), "").unwrap();
+        let res = Resources {
+            memory: Some(1000),
+            cpu_quota: Some(20_000),
+            cpu_period: Some(50_000),
+            pids_limit: Some(7),
+            ..Default::default()
+        };
+        apply(&paths, &res).unwrap();
+        let read = |c: &str, f: &str| std::fs::read_to_string(paths[c].join(f)).unwrap();
+        assert_eq!(read("memory", "memory.limit_in_bytes"), "1000");
+        // Docker's default: swap as large as memory, so memsw is twice.
+        assert_eq!(read("memory", "memory.memsw.limit_in_bytes"), "2000");
+        assert_eq!(read("cpu", "cpu.cfs_quota_us"), "20000");
+        assert_eq!(read("cpu", "cpu.cfs_period_us"), "50000");
+        assert_eq!(read("pids", "pids.max"), "7");
+    }
+}

@@ -103,6 +103,27 @@ mod tests {
     }
 
     #[test]
+    fn limits_are_written_in_v2_syntax() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("memory.swap.max"), "max").unwrap();
+        let res = Resources {
+            memory: Some(100 << 20),
+            memory_swap: Some(150 << 20),
+            cpu_quota: Some(150_000),
+            cpu_shares: Some(1024),
+            pids_limit: Some(0),
+            ..Default::default()
+        };
+        apply(dir.path(), &res).unwrap();
+        let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
+        assert_eq!(read("memory.max"), (100u64 << 20).to_string());
+        assert_eq!(read("memory.swap.max"), (50u64 << 20).to_string());
+        assert_eq!(read("cpu.max"), "150000 100000");
+        assert_eq!(read("cpu.weight"), "39");
+        assert_eq!(read("pids.max"), "max");
+    }
+
+    #[test]
     fn hybrid_unified_without_memory_is_not_used() {
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir(root.path().join("unified")).unwrap();

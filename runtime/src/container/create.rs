@@ -164,6 +164,11 @@ impl Container {
         self.pidfd.as_ref().map(|fd| fd.as_fd())
     }
 
+    /// The JSON-lines log of the workload's output.
+    pub fn log_path(&self) -> PathBuf {
+        self.state_dir.join(crate::container::state::LOG_FILE)
+    }
+
     pub fn state_dir(&self) -> &Path {
         &self.state_dir
     }

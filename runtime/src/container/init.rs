@@ -283,3 +283,18 @@ fn record_exit(dir: &StateDir, spec: &ContainerSpec, exit: ExitStatus, error: Op
     // whose pid is gone and records the exit itself.
     let _ = dir.save_state(&state);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_are_one_json_object_per_line() {
+        let forked = serde_json::to_string(&Report::Forked { pid: 42 }).unwrap();
+        assert_eq!(forked, r#"{"event":"forked","pid":42}"#);
+        let ready = serde_json::to_string(&Report::Ready).unwrap();
+        assert_eq!(ready, r#"{"event":"ready"}"#);
+        let back: Report = serde_json::from_str(r#"{"event":"failed","error":"x"}"#).unwrap();
+        assert_eq!(back, Report::Failed { error: "x".into() });
+    }
+}
