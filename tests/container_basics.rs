@@ -126,3 +126,12 @@ fn ulimits_and_shm_size_apply() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(out, "100\n200\nsize=8192k\n");
 }
+
+#[test]
+fn the_workload_inherits_only_stdio() {
+    let fx = Fixture::new("fds");
+    // busybox ls holds fd 3 open on the directory it lists.
+    let (code, out, _) = fx.run(&fx.spec(&["ls", "/proc/self/fd"]));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out, "0\n1\n2\n3\n");
+}

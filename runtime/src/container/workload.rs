@@ -206,6 +206,8 @@ fn setup(
     nix::unistd::dup2_stdin(&null).map_err(SetupError::sys("redirect stdin"))?;
     nix::unistd::dup2_stdout(&stdout).map_err(SetupError::sys("redirect stdout"))?;
     nix::unistd::dup2_stderr(stderr).map_err(SetupError::sys("redirect stderr"))?;
+    crate::sys::process::cloexec_from(3)
+        .map_err(|e| SetupError::io("mark descriptors close-on-exec from", "fd 3")(e))?;
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
     nix::unistd::chdir(plan.cwd.as_c_str())
         .map_err(SetupError::sys("enter the working directory"))?;

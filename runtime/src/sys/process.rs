@@ -88,3 +88,24 @@ pub fn reset_signal_dispositions() {
         let _ = unsafe { signal(sig, SigHandler::SigDfl) };
     }
 }
+
+/// Mark every descriptor from `first` up close-on-exec (close_range(2)
+/// with CLOSE_RANGE_CLOEXEC), so nothing the host leaked into the init
+/// reaches the workload, while the caller can still use them until exec.
+pub fn cloexec_from(first: u32) -> io::Result<()> {
+    // SAFETY: close_range takes two integers and a flags word; with
+    // CLOSE_RANGE_CLOEXEC it only sets flags, no descriptor is closed
+    // behind an owner's back.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
