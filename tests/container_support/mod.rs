@@ -47,6 +47,11 @@ impl Fixture {
         }
     }
 
+    /// A process spec with the spec defaults (for exec).
+    pub fn new_process_spec() -> compose_runtime::container::spec::ProcessSpec {
+        ContainerSpec::new("x", vec![], vec![]).process
+    }
+
     pub fn id(&self) -> &str {
         &self.name
     }

@@ -28,6 +28,10 @@ pub enum SetupError {
     Unshare { flags: String, errno: Errno },
     #[error("cannot join the network namespace {path}: {errno}")]
     JoinNetwork { path: PathBuf, errno: Errno },
+    #[error("cannot join the namespace {path}: {errno}")]
+    JoinNamespace { path: PathBuf, errno: Errno },
+    #[error("container {id} is not running")]
+    NotRunning { id: String },
     #[error("cannot pivot_root into {root}: {errno}")]
     PivotRoot { root: PathBuf, errno: Errno },
     #[error("cannot set the hostname to {name:?}: {errno}")]

@@ -182,7 +182,13 @@ fn pid1(config: &InitConfig, dir: &StateDir) -> i32 {
         }
     };
     let child = match fork_single_threaded() {
-        Ok(ForkResult::Child) => workload::exec(&plan, out_w, err_w, &previous),
+        Ok(ForkResult::Child) => {
+            let stdio = workload::Stdio::Log {
+                stdout: out_w,
+                stderr: err_w,
+            };
+            workload::exec(&plan, stdio, &previous)
+        }
         Ok(ForkResult::Parent { child }) => child,
         Err(e) => {
             return fail(
@@ -196,7 +202,8 @@ fn pid1(config: &InitConfig, dir: &StateDir) -> i32 {
     drop((out_w, err_w));
     send(&Report::Ready);
     close_stdout();
-    let exit = supervise::run(child, out_r, err_r, &signals, log)
+    let outputs = vec![(out_r, Stream::Stdout), (err_r, Stream::Stderr)];
+    let exit = supervise::run(child, outputs, &signals, log)
         .unwrap_or(ExitStatus::exited(EXIT_SETUP_FAILED));
     record_exit(dir, &config.spec, exit, None);
     exit.code

@@ -41,6 +41,16 @@ impl InitProgram {
         }
     }
 
+    /// The path the copy was made from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A path that executes the sealed copy, valid while `self` lives.
+    pub(crate) fn sealed_path(&self) -> std::io::Result<String> {
+        Ok(format!("/proc/self/fd/{}", self.sealed_fd()?.as_raw_fd()))
+    }
+
     /// The sealed memfd copy (CVE-2019-5736), made on first use.
     fn sealed_fd(&self) -> std::io::Result<&OwnedFd> {
         if let Some(fd) = self.sealed.get() {

@@ -8,6 +8,7 @@ pub mod caps;
 pub mod create;
 pub mod devices;
 pub mod error;
+pub mod exec;
 pub mod init;
 pub mod launch;
 pub mod log;

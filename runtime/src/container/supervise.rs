@@ -92,18 +92,18 @@ impl Output {
 }
 
 /// Run until `workload` exits; returns its status.
+/// `outputs` are the read ends of the workload's pipes (none for exec).
 pub fn run<W: Write>(
     workload: Pid,
-    stdout: OwnedFd,
-    stderr: OwnedFd,
+    outputs: Vec<(OwnedFd, Stream)>,
     signals: &SigSet,
     mut log: LogWriter<W>,
 ) -> Result<ExitStatus, Errno> {
     let sigfd = SignalFd::with_flags(signals, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
-    let mut outputs = [
-        Output::new(stdout, Stream::Stdout),
-        Output::new(stderr, Stream::Stderr),
-    ];
+    let mut outputs: Vec<Output> = outputs
+        .into_iter()
+        .map(|(fd, stream)| Output::new(fd, stream))
+        .collect();
     // The workload may have exited before the signalfd existed.
     let mut exit = reap(workload);
     while exit.is_none() {
@@ -128,7 +128,7 @@ pub fn run<W: Write>(
     Ok(exit.unwrap_or(ExitStatus::exited(0)))
 }
 
-fn wait_for_events(sigfd: &SignalFd, outputs: &[Output; 2]) -> Result<(), Errno> {
+fn wait_for_events(sigfd: &SignalFd, outputs: &[Output]) -> Result<(), Errno> {
     let mut fds = vec![PollFd::new(sigfd.as_fd(), PollFlags::POLLIN)];
     for out in outputs {
         if let Some(fd) = &out.fd {

@@ -8,7 +8,7 @@
 use crate::container::caps;
 use crate::container::error::SetupError;
 use crate::container::seccomp;
-use crate::container::spec::{ContainerSpec, Rlimit, SeccompMode, DEFAULT_PATH};
+use crate::container::spec::{ContainerSpec, ProcessSpec, Rlimit, SeccompMode, DEFAULT_PATH};
 use crate::container::user::{self, ResolvedUser};
 use crate::sys::process::{exit_immediately, reset_signal_dispositions};
 use ::caps::{CapSet, Capability, CapsHashSet};
@@ -54,7 +54,15 @@ impl Plan {
     /// Resolve the user against the (pivoted) root's /etc files and build
     /// argv, envp and the exec candidates.
     pub fn prepare(spec: &ContainerSpec) -> Result<Plan, SetupError> {
-        let process = &spec.process;
+        Plan::prepare_process(spec, &spec.process)
+    }
+
+    /// As [`Plan::prepare`] for another process of the container (exec),
+    /// with the container's security settings.
+    pub fn prepare_process(
+        spec: &ContainerSpec,
+        process: &ProcessSpec,
+    ) -> Result<Plan, SetupError> {
         let arg0 = process.args.first().ok_or(SetupError::NoCommand)?.clone();
         let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
         let group = std::fs::read_to_string("/etc/group").unwrap_or_default();
@@ -161,13 +169,28 @@ fn rlimit(limit: &Rlimit) -> Result<(Resource, u64, u64), SetupError> {
     Ok((resource, limit.soft.min(hard), hard))
 }
 
+/// Where the process's stdio goes.
+#[derive(Debug)]
+pub enum Stdio {
+    /// The container's main process: stdin from /dev/null, stdout and
+    /// stderr into the init's log pipes, in a session of its own.
+    Log { stdout: OwnedFd, stderr: OwnedFd },
+    /// An exec'd process: keep the caller's stdio and process group, so a
+    /// terminal's Ctrl-C reaches it as with `docker exec`.
+    Inherit,
+}
+
 /// In the forked child: set the process up and exec; never returns.
-pub fn exec(plan: &Plan, stdout: OwnedFd, stderr: OwnedFd, mask: &SigSet) -> ! {
-    let mut err_out = std::fs::File::from(stderr);
-    if let Err(e) = setup(plan, stdout, &err_out, mask) {
-        let _ = writeln!(err_out, "compose: cannot start the container process: {e}");
+/// Failures are written to the process's stderr.
+pub fn exec(plan: &Plan, stdio: Stdio, mask: &SigSet) -> ! {
+    if let Err(e) = redirect(stdio).and_then(|()| setup(plan, mask)) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "compose: cannot start the container process: {e}"
+        );
         exit_immediately(EXIT_SETUP_FAILED);
     }
+    let mut err_out = std::io::stderr();
     let mut last = Errno::ENOENT;
     for candidate in &plan.candidates {
         // Only returns on failure.
@@ -192,20 +215,22 @@ pub fn exec(plan: &Plan, stdout: OwnedFd, stderr: OwnedFd, mask: &SigSet) -> ! {
     exit_immediately(code)
 }
 
-fn setup(
-    plan: &Plan,
-    stdout: OwnedFd,
-    stderr: &std::fs::File,
-    mask: &SigSet,
-) -> Result<(), SetupError> {
-    reset_signal_dispositions();
-    nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(mask), None)
-        .map_err(SetupError::sys("restore the signal mask"))?;
+fn redirect(stdio: Stdio) -> Result<(), SetupError> {
+    let Stdio::Log { stdout, stderr } = stdio else {
+        return Ok(());
+    };
     nix::unistd::setsid().map_err(SetupError::sys("create a session"))?;
     let null = std::fs::File::open("/dev/null").map_err(SetupError::io("open", "/dev/null"))?;
     nix::unistd::dup2_stdin(&null).map_err(SetupError::sys("redirect stdin"))?;
     nix::unistd::dup2_stdout(&stdout).map_err(SetupError::sys("redirect stdout"))?;
-    nix::unistd::dup2_stderr(stderr).map_err(SetupError::sys("redirect stderr"))?;
+    nix::unistd::dup2_stderr(&stderr).map_err(SetupError::sys("redirect stderr"))?;
+    Ok(())
+}
+
+fn setup(plan: &Plan, mask: &SigSet) -> Result<(), SetupError> {
+    reset_signal_dispositions();
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(mask), None)
+        .map_err(SetupError::sys("restore the signal mask"))?;
     crate::sys::process::cloexec_from(3)
         .map_err(|e| SetupError::io("mark descriptors close-on-exec from", "fd 3")(e))?;
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));

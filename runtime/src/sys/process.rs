@@ -14,20 +14,38 @@ fn thread_count() -> io::Result<usize> {
     Ok(std::fs::read_dir("/proc/self/task")?.count())
 }
 
-/// fork(2), refused unless the caller is single-threaded: after fork only the
-/// calling thread exists, so a lock held by another thread (the allocator's,
-/// stdio's) would stay locked forever in the child. Our init is a fresh exec
-/// and never starts threads, which this check enforces at run time.
-pub fn fork_single_threaded() -> io::Result<ForkResult> {
-    let threads = thread_count()?;
-    if threads != 1 {
-        return Err(io::Error::other(format!(
-            "refusing to fork a process with {threads} threads"
-        )));
+/// Proof that the process was single-threaded when checked. A process
+/// that never starts threads (our init and exec shim) can check once, then
+/// fork after /proc stopped describing it (after setns into another pid
+/// namespace's mounts, /proc/self does not resolve).
+#[derive(Debug)]
+pub struct SingleThreaded(());
+
+impl SingleThreaded {
+    pub fn check() -> io::Result<SingleThreaded> {
+        let threads = thread_count()?;
+        if threads != 1 {
+            return Err(io::Error::other(format!(
+                "refusing to fork a process with {threads} threads"
+            )));
+        }
+        Ok(SingleThreaded(()))
     }
-    // SAFETY: the process has exactly one thread (checked above), so no other
-    // thread can hold a lock the child would inherit in a locked state.
-    Ok(unsafe { nix::unistd::fork() }?)
+
+    /// fork(2). After fork only the calling thread exists, so a lock held
+    /// by another thread (the allocator's, stdio's) would stay locked
+    /// forever in the child: hence the proof of a single thread.
+    pub fn fork(&self) -> io::Result<ForkResult> {
+        // SAFETY: `self` proves the process had one thread, and the callers
+        // (init, exec shim) never start one, so no other thread can hold a
+        // lock the child would inherit in a locked state.
+        Ok(unsafe { nix::unistd::fork() }?)
+    }
+}
+
+/// fork(2), refused unless the caller is single-threaded right now.
+pub fn fork_single_threaded() -> io::Result<ForkResult> {
+    SingleThreaded::check()?.fork()
 }
 
 /// Leave at once with `code`, without running atexit handlers or flushing
