@@ -6,6 +6,7 @@
 //! `/docker/<id>`: the intermediate `compose` group holds no process, which
 //! cgroup v2's "no internal processes" rule requires for delegation.
 
+pub mod devices;
 mod v1;
 mod v2;
 
@@ -92,6 +93,11 @@ pub enum CgroupError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot attach the device filter (BPF) to cgroup {path}: {source}")]
+    DeviceFilter {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot remove cgroup {path}: {source}")]
     Remove {
         path: PathBuf,
@@ -157,16 +163,17 @@ impl Cgroup {
         }
     }
 
-    fn restrict_devices(&self, devices: DevicePolicy) -> Result<(), CgroupError> {
+    /// Apply the device policy (done by `create`; public for tests).
+    pub fn restrict_devices(&self, devices: DevicePolicy) -> Result<(), CgroupError> {
         match (self, devices) {
             (_, DevicePolicy::All) => Ok(()),
             (Cgroup::V1 { paths }, DevicePolicy::Restricted) => match paths.get("devices") {
                 Some(dir) => v1::restrict_devices(dir),
                 None => Ok(()),
             },
-            // cgroup v2 controls devices with a BPF program attached to the
-            // group (BPF_CGROUP_DEVICE); not implemented yet.
-            (Cgroup::V2 { .. }, DevicePolicy::Restricted) => Ok(()),
+            // cgroup v2 has no device files: a BPF program attached to the
+            // group decides (BPF_CGROUP_DEVICE).
+            (Cgroup::V2 { path }, DevicePolicy::Restricted) => v2::restrict_devices(path),
         }
     }
 

@@ -2,6 +2,7 @@
 //! container gets one directory per controller
 //! (Documentation/admin-guide/cgroup-v1/).
 
+use super::devices::DEFAULT_ALLOWED;
 use super::{create_dir, read_file, write_file, CgroupError, Resources, PARENT};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -102,28 +103,11 @@ pub(super) fn apply(paths: &BTreeMap<String, PathBuf>, res: &Resources) -> Resul
     Ok(())
 }
 
-/// Docker's default device rules (moby `oci/devices_linux.go` and runc's
-/// `AllowedDevices`): deny all, then allow these.
-const ALLOWED_DEVICES: [&str; 12] = [
-    "c *:* m",
-    "b *:* m",
-    "c 1:3 rwm",    // /dev/null
-    "c 1:5 rwm",    // /dev/zero
-    "c 1:7 rwm",    // /dev/full
-    "c 1:8 rwm",    // /dev/random
-    "c 1:9 rwm",    // /dev/urandom
-    "c 5:0 rwm",    // /dev/tty
-    "c 5:1 rwm",    // /dev/console
-    "c 5:2 rwm",    // /dev/ptmx
-    "c 136:* rwm",  // /dev/pts/*
-    "c 10:200 rwm", // /dev/net/tun
-];
-
 /// Replace the inherited "allow all" with Docker's device allow list.
 pub(super) fn restrict_devices(dir: &Path) -> Result<(), CgroupError> {
     write_file(&dir.join("devices.deny"), "a")?;
-    for rule in ALLOWED_DEVICES {
-        write_file(&dir.join("devices.allow"), rule)?;
+    for rule in DEFAULT_ALLOWED {
+        write_file(&dir.join("devices.allow"), &rule.v1_line())?;
     }
     Ok(())
 }

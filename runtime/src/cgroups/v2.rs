@@ -2,7 +2,9 @@
 //! enabled top-down through `cgroup.subtree_control`
 //! (Documentation/admin-guide/cgroup-v2.rst).
 
+use super::devices::{self, DEFAULT_ALLOWED};
 use super::{create_dir, read_file, write_file, CgroupError, Resources, PARENT};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 /// The controllers we set limits with.
@@ -83,6 +85,21 @@ pub(super) fn apply(dir: &Path, res: &Resources) -> Result<(), CgroupError> {
         write_file(&dir.join("pids.max"), &value)?;
     }
     Ok(())
+}
+
+/// Attach the device filter of Docker's default rules to the group.
+pub(super) fn restrict_devices(dir: &Path) -> Result<(), CgroupError> {
+    let insns: Vec<u64> = devices::program(&DEFAULT_ALLOWED)
+        .iter()
+        .map(|i| i.encode())
+        .collect();
+    let err = |source| CgroupError::DeviceFilter {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let program = crate::sys::bpf::load_device_program(&insns).map_err(err)?;
+    let group = std::fs::File::open(dir).map_err(err)?;
+    crate::sys::bpf::attach_device_program(group.as_fd(), program.as_fd()).map_err(err)
 }
 
 /// Docker/runc's conversion of v1 shares [2, 262144] to v2 weight [1, 10000].

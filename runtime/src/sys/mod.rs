@@ -2,6 +2,7 @@
 //! lives under this module, each with a `// SAFETY:` note. Everything else
 //! calls the safe wrappers of `nix` or the ones here.
 
+pub mod bpf;
 pub mod memfd;
 pub mod net;
 pub mod process;
