@@ -135,3 +135,19 @@ fn the_workload_inherits_only_stdio() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(out, "0\n1\n2\n3\n");
 }
+
+#[test]
+fn tty_true_gives_the_workload_a_terminal() {
+    let fx = Fixture::new("tty");
+    let mut spec = fx.spec(&[
+        "sh",
+        "-c",
+        "test -t 0 && test -t 1 && echo is-a-tty; tty; echo oops >&2",
+    ]);
+    spec.process.tty = true;
+    let (code, out, log) = fx.run(&spec);
+    assert_eq!(code, 0, "{out}");
+    // A terminal turns "\n" into "\r\n" and merges stderr into stdout.
+    assert_eq!(out, "is-a-tty\r\n/dev/pts/0\r\noops\r\n");
+    assert!(log.iter().all(|e| e.stream == Stream::Stdout));
+}

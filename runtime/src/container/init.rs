@@ -25,11 +25,13 @@ use crate::container::supervise;
 use crate::container::workload::{self, Plan, EXIT_SETUP_FAILED};
 use crate::sys::process::fork_single_threaded;
 use nix::fcntl::OFlag;
+use nix::pty::{openpty, Winsize};
 use nix::sched::{setns, unshare, CloneFlags};
 use nix::sys::signal::{SigSet, SigmaskHow};
 use nix::unistd::{pipe2, ForkResult};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
+use std::os::fd::OwnedFd;
 use std::path::Path;
 
 /// What the init tells the host on its stdout.
@@ -169,26 +171,12 @@ fn pid1(config: &InitConfig, dir: &StateDir) -> i32 {
             SetupError::sys("block signals")(errno),
         );
     }
-    let pipes = pipe2(OFlag::O_CLOEXEC).and_then(|out| Ok((out, pipe2(OFlag::O_CLOEXEC)?)));
-    let ((out_r, out_w), (err_r, err_w)) = match pipes {
-        Ok(p) => p,
-        Err(errno) => {
-            return fail(
-                dir,
-                &config.spec,
-                Some(&mut log),
-                SetupError::sys("create the log pipes")(errno),
-            )
-        }
+    let (stdio, outputs) = match workload_stdio(config.spec.process.tty) {
+        Ok(pair) => pair,
+        Err(e) => return fail(dir, &config.spec, Some(&mut log), e),
     };
     let child = match fork_single_threaded() {
-        Ok(ForkResult::Child) => {
-            let stdio = workload::Stdio::Log {
-                stdout: out_w,
-                stderr: err_w,
-            };
-            workload::exec(&plan, stdio, &previous)
-        }
+        Ok(ForkResult::Child) => workload::exec(&plan, stdio, &previous),
         Ok(ForkResult::Parent { child }) => child,
         Err(e) => {
             return fail(
@@ -199,14 +187,42 @@ fn pid1(config: &InitConfig, dir: &StateDir) -> i32 {
             )
         }
     };
-    drop((out_w, err_w));
+    // Our copies of the write ends (or the terminal's slave) must close,
+    // or the read side would never see the end of the output.
+    drop(stdio);
     send(&Report::Ready);
     close_stdout();
-    let outputs = vec![(out_r, Stream::Stdout), (err_r, Stream::Stderr)];
     let exit = supervise::run(child, outputs, &signals, log)
         .unwrap_or(ExitStatus::exited(EXIT_SETUP_FAILED));
     record_exit(dir, &config.spec, exit, None);
     exit.code
+}
+
+/// The workload's stdio and the init's read ends: two pipes, or a
+/// pseudo-terminal from the container's own devpts for `tty: true`.
+fn workload_stdio(tty: bool) -> Result<(workload::Stdio, Vec<(OwnedFd, Stream)>), SetupError> {
+    if tty {
+        // Docker's default size until a client resizes it.
+        let size = Winsize {
+            ws_row: 24,
+            ws_col: 80,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        let pty = openpty(&size, None).map_err(SetupError::sys("open a pseudo-terminal"))?;
+        let stdio = workload::Stdio::Tty { slave: pty.slave };
+        return Ok((stdio, vec![(pty.master, Stream::Stdout)]));
+    }
+    let (out_r, out_w) = pipe2(OFlag::O_CLOEXEC).map_err(SetupError::sys("create a pipe"))?;
+    let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC).map_err(SetupError::sys("create a pipe"))?;
+    let stdio = workload::Stdio::Log {
+        stdout: out_w,
+        stderr: err_w,
+    };
+    Ok((
+        stdio,
+        vec![(out_r, Stream::Stdout), (err_r, Stream::Stderr)],
+    ))
 }
 
 /// Everything between unshare and the workload's fork.

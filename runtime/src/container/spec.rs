@@ -83,6 +83,10 @@ pub struct ProcessSpec {
     /// `security_opt: [no-new-privileges:true]`.
     #[serde(default)]
     pub no_new_privileges: bool,
+    /// Compose `tty: true`: stdin, stdout and stderr are a pseudo-terminal
+    /// (its output is logged as "stdout", with the terminal's "\r\n").
+    #[serde(default)]
+    pub tty: bool,
 }
 
 fn default_cwd() -> String {
@@ -186,6 +190,7 @@ impl ContainerSpec {
                 additional_groups: Vec::new(),
                 rlimits: Vec::new(),
                 no_new_privileges: false,
+                tty: false,
             },
             mounts: Vec::new(),
             shm_size: DEFAULT_SHM_SIZE,

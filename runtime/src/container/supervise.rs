@@ -78,7 +78,9 @@ impl Output {
                     }
                 }
                 Err(Errno::EINTR) => continue,
-                Err(_) => break, // EAGAIN: nothing more for now.
+                Err(Errno::EAGAIN) => break, // Nothing more for now.
+                // EIO: a terminal whose slave side every process closed.
+                Err(_) => self.fd = None,
             }
         }
     }

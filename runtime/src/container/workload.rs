@@ -175,6 +175,9 @@ pub enum Stdio {
     /// The container's main process: stdin from /dev/null, stdout and
     /// stderr into the init's log pipes, in a session of its own.
     Log { stdout: OwnedFd, stderr: OwnedFd },
+    /// Compose `tty: true`: the terminal's slave side becomes stdin,
+    /// stdout, stderr and the controlling terminal of a new session.
+    Tty { slave: OwnedFd },
     /// An exec'd process: keep the caller's stdio and process group, so a
     /// terminal's Ctrl-C reaches it as with `docker exec`.
     Inherit,
@@ -216,14 +219,26 @@ pub fn exec(plan: &Plan, stdio: Stdio, mask: &SigSet) -> ! {
 }
 
 fn redirect(stdio: Stdio) -> Result<(), SetupError> {
-    let Stdio::Log { stdout, stderr } = stdio else {
-        return Ok(());
+    let (stdout, stderr) = match stdio {
+        Stdio::Inherit => return Ok(()),
+        Stdio::Tty { slave } => return attach_tty(slave),
+        Stdio::Log { stdout, stderr } => (stdout, stderr),
     };
     nix::unistd::setsid().map_err(SetupError::sys("create a session"))?;
     let null = std::fs::File::open("/dev/null").map_err(SetupError::io("open", "/dev/null"))?;
     nix::unistd::dup2_stdin(&null).map_err(SetupError::sys("redirect stdin"))?;
     nix::unistd::dup2_stdout(&stdout).map_err(SetupError::sys("redirect stdout"))?;
     nix::unistd::dup2_stderr(&stderr).map_err(SetupError::sys("redirect stderr"))?;
+    Ok(())
+}
+
+fn attach_tty(slave: OwnedFd) -> Result<(), SetupError> {
+    nix::unistd::setsid().map_err(SetupError::sys("create a session"))?;
+    crate::sys::tty::set_controlling_terminal(std::os::fd::AsFd::as_fd(&slave))
+        .map_err(|e| SetupError::io("set the controlling terminal", "/dev/pts")(e))?;
+    nix::unistd::dup2_stdin(&slave).map_err(SetupError::sys("redirect stdin"))?;
+    nix::unistd::dup2_stdout(&slave).map_err(SetupError::sys("redirect stdout"))?;
+    nix::unistd::dup2_stderr(&slave).map_err(SetupError::sys("redirect stderr"))?;
     Ok(())
 }
 

@@ -7,3 +7,4 @@ pub mod memfd;
 pub mod net;
 pub mod process;
 pub mod seccomp;
+pub mod tty;
