@@ -153,3 +153,54 @@ fn build_busybox_rootfs(rootfs: &Path) {
     )
     .unwrap();
 }
+
+impl Drop for Fixture {
+    /// A test that failed half-way must not leave its container running:
+    /// kill whatever is in its cgroups and remove them (a no-op after a
+    /// successful `cleanup`).
+    fn drop(&mut self) {
+        let dirs = cgroup_dirs(&self.name);
+        for dir in &dirs {
+            let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+            for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+        // We are the init's subreaper: reap it, or it stays a zombie.
+        let state =
+            std::fs::read_to_string(self.state_dir().join("state.json")).unwrap_or_default();
+        let pid = serde_json::from_str::<serde_json::Value>(&state)
+            .ok()
+            .and_then(|v| v["pid"].as_i64());
+        if let Some(pid) = pid {
+            let pid = nix::unistd::Pid::from_raw(pid as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(pid, None);
+        }
+        for dir in &dirs {
+            for _ in 0..100 {
+                if std::fs::remove_dir(dir).is_ok() || !dir.exists() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+    }
+}
+
+/// Every directory named `compose/<id>` under the cgroup mounts.
+fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
+    let root = Path::new("/sys/fs/cgroup");
+    let mut hierarchies = vec![root.to_path_buf()];
+    if let Ok(entries) = std::fs::read_dir(root) {
+        hierarchies.extend(entries.filter_map(|e| e.ok()).map(|e| e.path()));
+    }
+    hierarchies
+        .into_iter()
+        .map(|h| h.join("compose").join(id))
+        .filter(|d| d.is_dir())
+        .collect()
+}
