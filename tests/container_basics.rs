@@ -151,3 +151,28 @@ fn tty_true_gives_the_workload_a_terminal() {
     assert_eq!(out, "is-a-tty\r\n/dev/pts/0\r\noops\r\n");
     assert!(log.iter().all(|e| e.stream == Stream::Stdout));
 }
+
+#[test]
+fn namespaced_sysctls_are_set_and_host_wide_ones_refused() {
+    let fx = Fixture::new("sysctl");
+    let mut spec = fx.spec(&["sh", "-c", "cat /proc/sys/net/core/somaxconn; echo 5 > /proc/sys/net/core/somaxconn 2>/dev/null || echo ro"]);
+    spec.sysctls
+        .insert("net.core.somaxconn".into(), "1234".into());
+    let (code, out, _) = fx.run(&spec);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out, "1234\nro\n");
+
+    let mut spec = fx.spec(&["true"]);
+    spec.sysctls.insert("vm.swappiness".into(), "0".into());
+    let err = compose_runtime::container::Container::create(
+        &spec,
+        &fx.state_dir(),
+        &container_support::init_program(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("sysctl vm.swappiness is not allowed"),
+        "{err}"
+    );
+}

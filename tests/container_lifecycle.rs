@@ -211,3 +211,17 @@ fn a_running_container_cannot_be_created_again_but_a_stopped_one_can() {
     assert_eq!(again.wait().unwrap().code, 0);
     fx.cleanup(again);
 }
+
+#[test]
+fn stop_with_uses_the_services_stop_signal() {
+    let fx = Fixture::new("stopsig");
+    let script = "trap 'echo got-int; exit 0' INT; echo ready; while true; do sleep 0.05; done";
+    let container = fx.start(&fx.spec(&["sh", "-c", script]));
+    wait_for_log(&fx, "ready\n");
+    let exit = container
+        .stop_with(Signal::SIGINT, Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(exit.code, 0);
+    assert!(fx.log().iter().any(|e| e.log == "got-int\n"));
+    fx.cleanup(container);
+}

@@ -27,6 +27,9 @@ pub const PARENT: &str = "compose";
 pub struct Resources {
     /// Memory limit in bytes.
     pub memory: Option<u64>,
+    /// Soft memory limit in bytes (Compose `mem_reservation`): reclaimed
+    /// down to under memory pressure.
+    pub memory_reservation: Option<u64>,
     /// Memory + swap limit in bytes (Docker's `--memory-swap`); -1 means
     /// unlimited swap. Unset with `memory` set: twice `memory`, as Docker.
     pub memory_swap: Option<i64>,

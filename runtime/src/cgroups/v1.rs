@@ -73,6 +73,9 @@ pub(super) fn apply(paths: &BTreeMap<String, PathBuf>, res: &Resources) -> Resul
             write_file(&memsw, &total.to_string())?;
         }
     }
+    if let (Some(soft), Some(dir)) = (res.memory_reservation, paths.get("memory")) {
+        write_file(&dir.join("memory.soft_limit_in_bytes"), &soft.to_string())?;
+    }
     if let Some(dir) = paths.get("cpu") {
         if let Some(period) = res.cpu_period {
             write_file(&dir.join("cpu.cfs_period_us"), &period.to_string())?;

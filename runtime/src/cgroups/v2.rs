@@ -57,6 +57,9 @@ pub(super) fn apply(dir: &Path, res: &Resources) -> Result<(), CgroupError> {
             write_file(&swap_file, &swap)?;
         }
     }
+    if let Some(soft) = res.memory_reservation {
+        write_file(&dir.join("memory.low"), &soft.to_string())?;
+    }
     if res.cpu_quota.is_some() || res.cpu_period.is_some() {
         let quota = res
             .cpu_quota

@@ -13,6 +13,7 @@ use crate::container::spec::{ContainerSpec, Mount};
 use crate::container::state::{
     now_rfc3339, ExitStatus, InitConfig, State, StateDir, Status, CONFIG_FILE,
 };
+use crate::container::sysctl;
 use crate::sys::process::{is_gone, pidfd_open, pidfd_send_signal};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::Signal;
@@ -271,10 +272,19 @@ impl Container {
 
     /// `docker stop`: SIGTERM, then SIGKILL after `timeout`.
     pub fn stop(&self, timeout: Duration) -> Result<ExitStatus, ContainerError> {
+        self.stop_with(Signal::SIGTERM, timeout)
+    }
+
+    /// Compose `stop_signal`: `signal`, then SIGKILL after `timeout`.
+    pub fn stop_with(
+        &self,
+        signal: Signal,
+        timeout: Duration,
+    ) -> Result<ExitStatus, ContainerError> {
         if let Some(exit) = self.wait_timeout(Duration::ZERO)? {
             return Ok(exit);
         }
-        match self.kill(Signal::SIGTERM) {
+        match self.kill(signal) {
             Ok(()) | Err(ContainerError::BadState { .. }) => {}
             Err(e) => return Err(e),
         }
@@ -399,6 +409,12 @@ fn validate(spec: &ContainerSpec) -> Result<(), ContainerError> {
                 });
             }
         }
+    }
+    for key in spec.sysctls.keys() {
+        sysctl::validate(key, &spec.network).map_err(|source| ContainerError::Spec {
+            id: id.clone(),
+            source,
+        })?;
     }
     caps::compute(&spec.security).map_err(|e| ContainerError::Spec {
         id: id.clone(),

@@ -32,6 +32,14 @@ pub enum SetupError {
     JoinNamespace { path: PathBuf, errno: Errno },
     #[error("container {id} is not running")]
     NotRunning { id: String },
+    #[error("sysctl {key} is not allowed: {reason}")]
+    SysctlNotAllowed { key: String, reason: &'static str },
+    #[error("cannot set sysctl {key}={value:?}: {source}")]
+    Sysctl {
+        key: String,
+        value: String,
+        source: std::io::Error,
+    },
     #[error("cannot pivot_root into {root}: {errno}")]
     PivotRoot { root: PathBuf, errno: Errno },
     #[error("cannot set the hostname to {name:?}: {errno}")]

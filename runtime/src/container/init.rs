@@ -22,6 +22,7 @@ use crate::container::state::{
     now_rfc3339, ExitStatus, InitConfig, State, StateDir, Status, CONFIG_FILE, LOG_FILE,
 };
 use crate::container::supervise;
+use crate::container::sysctl;
 use crate::container::workload::{self, Plan, EXIT_SETUP_FAILED};
 use crate::sys::process::fork_single_threaded;
 use nix::fcntl::OFlag;
@@ -240,6 +241,7 @@ fn setup(spec: &ContainerSpec, dir: &StateDir) -> Result<Plan, SetupError> {
     rootfs::pivot(&merged)?;
     let privileged = spec.security.privileged;
     mounts::mount_proc()?;
+    sysctl::apply(&spec.sysctls)?;
     devices::setup_dev(spec.shm_size)?;
     mounts::mount_sys(!privileged)?;
     for bind in &etc {

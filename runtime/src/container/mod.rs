@@ -18,6 +18,7 @@ pub mod seccomp;
 pub mod spec;
 pub mod state;
 pub mod supervise;
+pub mod sysctl;
 pub mod user;
 pub mod workload;
 

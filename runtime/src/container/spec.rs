@@ -4,6 +4,7 @@
 
 use crate::cgroups::Resources;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Docker's default PATH, set when the image's environment has none.
@@ -42,6 +43,9 @@ pub struct ContainerSpec {
     /// Which network namespace the container lives in.
     #[serde(default)]
     pub network: NetworkMode,
+    /// Compose `sysctls:` (namespaced kernel parameters only).
+    #[serde(default)]
+    pub sysctls: BTreeMap<String, String>,
 }
 
 fn default_shm_size() -> u64 {
@@ -198,6 +202,7 @@ impl ContainerSpec {
             security: SecuritySpec::default(),
             resources: Resources::default(),
             network: NetworkMode::default(),
+            sysctls: BTreeMap::new(),
         }
     }
 }
