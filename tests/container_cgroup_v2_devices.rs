@@ -27,7 +27,9 @@ fn the_bpf_device_filter_allows_the_default_nodes_only() {
     let dir = cgroup2_mount().join(format!("compose-devtest-{}", std::process::id()));
     std::fs::create_dir(&dir).unwrap();
     let cgroup = Cgroup::V2 { path: dir.clone() };
-    cgroup.restrict_devices(DevicePolicy::Restricted).unwrap();
+    cgroup
+        .restrict_devices(&DevicePolicy::Restricted { extra: vec![] })
+        .unwrap();
 
     let tmp = tempfile::tempdir().unwrap();
     let node = tmp.path().join("kmsg");

@@ -5,7 +5,7 @@
 mod container_support;
 
 use compose_runtime::container::log::Stream;
-use compose_runtime::container::spec::SeccompMode;
+use compose_runtime::container::spec::{DeviceMapping, SeccompMode};
 use container_support::Fixture;
 use std::time::Duration;
 
@@ -155,7 +155,8 @@ fn wait_for_output(fx: &Fixture) {
 fn device_nodes_outside_the_allow_list_cannot_be_opened() {
     // CAP_MKNOD is in Docker's default set: making the node works, the
     // devices cgroup refuses to open it (here /dev/kmsg, c 1:11).
-    let script = "mknod /tmp/kmsg c 1 11 && (head -c 1 /tmp/kmsg >/dev/null 2>&1 && echo opened || echo refused)";
+    // Opened write-only: reading /dev/kmsg would also need CAP_SYSLOG.
+    let script = "mknod /tmp/kmsg c 1 11 && ( (: > /tmp/kmsg) 2>/dev/null && echo opened || echo refused)";
     let fx = Fixture::new("devices");
     let (code, out, _) = fx.run(&fx.spec(&["sh", "-c", script]));
     assert_eq!((code, out.as_str()), (0, "refused\n"));
@@ -165,4 +166,39 @@ fn device_nodes_outside_the_allow_list_cannot_be_opened() {
     spec.security.privileged = true;
     let (code, out, _) = fx.run(&spec);
     assert_eq!((code, out.as_str()), (0, "opened\n"));
+}
+
+#[test]
+fn mapped_devices_are_created_and_allowed() {
+    let fx = Fixture::new("devmap");
+    let script = "(: > /dev/kmsg) && echo opened; stat -c '%t:%T' /dev/kmsg";
+    let mut spec = fx.spec(&["sh", "-c", script]);
+    spec.devices = vec![DeviceMapping {
+        host_path: "/dev/kmsg".into(),
+        container_path: "/dev/kmsg".into(),
+        permissions: "rwm".into(),
+    }];
+    let (code, out, log) = fx.run(&spec);
+    assert_eq!(code, 0, "{log:?}");
+    // major 1, minor 11 (0xb), in stat's hex.
+    assert_eq!(out, "opened\n1:b\n");
+
+    let fx = Fixture::new("devbad");
+    let mut spec = fx.spec(&["true"]);
+    spec.devices = vec![DeviceMapping {
+        host_path: "/etc/hostname".into(),
+        container_path: "/dev/x".into(),
+        permissions: "rw".into(),
+    }];
+    let err = compose_runtime::container::Container::create(
+        &spec,
+        &fx.state_dir(),
+        &container_support::init_program(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("is not a character or block device"),
+        "{err}"
+    );
 }

@@ -60,15 +60,14 @@ impl Resources {
 }
 
 /// Which device nodes the container may open (the devices controller).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DevicePolicy {
     /// Docker's default allow list: the nodes of a minimal /dev, pseudo
-    /// terminals, and mknod (but not open) of anything. With CAP_MKNOD in
-    /// the default capability set, this is what keeps a container from
-    /// reading the host's disks through a node it made itself.
-    #[default]
-    Restricted,
+    /// terminals, and mknod (but not open) of anything, plus `extra` (the
+    /// Compose `devices:` mappings). With CAP_MKNOD in the default
+    /// capability set, this is what keeps a container from reading the
+    /// host's disks through a node it made itself.
+    Restricted { extra: Vec<devices::DeviceRule> },
     /// `privileged: true`: every device.
     All,
 }
@@ -128,7 +127,11 @@ pub enum Cgroup {
 impl Cgroup {
     /// Create the group for container `id` on this host and apply `res`.
     /// On failure, whatever was created is removed again.
-    pub fn create(id: &str, res: &Resources, devices: DevicePolicy) -> Result<Cgroup, CgroupError> {
+    pub fn create(
+        id: &str,
+        res: &Resources,
+        devices: &DevicePolicy,
+    ) -> Result<Cgroup, CgroupError> {
         Self::create_under(Path::new(CGROUP_ROOT), id, res, devices)
     }
 
@@ -137,7 +140,7 @@ impl Cgroup {
         root: &Path,
         id: &str,
         res: &Resources,
-        devices: DevicePolicy,
+        devices: &DevicePolicy,
     ) -> Result<Cgroup, CgroupError> {
         validate_name(id)?;
         validate_resources(res)?;
@@ -167,16 +170,24 @@ impl Cgroup {
     }
 
     /// Apply the device policy (done by `create`; public for tests).
-    pub fn restrict_devices(&self, devices: DevicePolicy) -> Result<(), CgroupError> {
-        match (self, devices) {
-            (_, DevicePolicy::All) => Ok(()),
-            (Cgroup::V1 { paths }, DevicePolicy::Restricted) => match paths.get("devices") {
-                Some(dir) => v1::restrict_devices(dir),
+    pub fn restrict_devices(&self, devices: &DevicePolicy) -> Result<(), CgroupError> {
+        let extra = match devices {
+            DevicePolicy::All => return Ok(()),
+            DevicePolicy::Restricted { extra } => extra,
+        };
+        let rules: Vec<devices::DeviceRule> = devices::DEFAULT_ALLOWED
+            .iter()
+            .chain(extra)
+            .copied()
+            .collect();
+        match self {
+            Cgroup::V1 { paths } => match paths.get("devices") {
+                Some(dir) => v1::restrict_devices(dir, &rules),
                 None => Ok(()),
             },
             // cgroup v2 has no device files: a BPF program attached to the
             // group decides (BPF_CGROUP_DEVICE).
-            (Cgroup::V2 { path }, DevicePolicy::Restricted) => v2::restrict_devices(path),
+            Cgroup::V2 { path } => v2::restrict_devices(path, &rules),
         }
     }
 

@@ -2,7 +2,7 @@
 //! container gets one directory per controller
 //! (Documentation/admin-guide/cgroup-v1/).
 
-use super::devices::DEFAULT_ALLOWED;
+use super::devices::DeviceRule;
 use super::{create_dir, read_file, write_file, CgroupError, Resources, PARENT};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -106,10 +106,10 @@ pub(super) fn apply(paths: &BTreeMap<String, PathBuf>, res: &Resources) -> Resul
     Ok(())
 }
 
-/// Replace the inherited "allow all" with Docker's device allow list.
-pub(super) fn restrict_devices(dir: &Path) -> Result<(), CgroupError> {
+/// Replace the inherited "allow all" with the allow list `rules`.
+pub(super) fn restrict_devices(dir: &Path, rules: &[DeviceRule]) -> Result<(), CgroupError> {
     write_file(&dir.join("devices.deny"), "a")?;
-    for rule in DEFAULT_ALLOWED {
+    for rule in rules {
         write_file(&dir.join("devices.allow"), &rule.v1_line())?;
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! enabled top-down through `cgroup.subtree_control`
 //! (Documentation/admin-guide/cgroup-v2.rst).
 
-use super::devices::{self, DEFAULT_ALLOWED};
+use super::devices::{self, DeviceRule};
 use super::{create_dir, read_file, write_file, CgroupError, Resources, PARENT};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
@@ -90,12 +90,9 @@ pub(super) fn apply(dir: &Path, res: &Resources) -> Result<(), CgroupError> {
     Ok(())
 }
 
-/// Attach the device filter of Docker's default rules to the group.
-pub(super) fn restrict_devices(dir: &Path) -> Result<(), CgroupError> {
-    let insns: Vec<u64> = devices::program(&DEFAULT_ALLOWED)
-        .iter()
-        .map(|i| i.encode())
-        .collect();
+/// Attach a device filter allowing `rules` to the group.
+pub(super) fn restrict_devices(dir: &Path, rules: &[DeviceRule]) -> Result<(), CgroupError> {
+    let insns: Vec<u64> = devices::program(rules).iter().map(|i| i.encode()).collect();
     let err = |source| CgroupError::DeviceFilter {
         path: dir.to_path_buf(),
         source,

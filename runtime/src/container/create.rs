@@ -5,6 +5,7 @@
 
 use crate::cgroups::{Cgroup, DevicePolicy};
 use crate::container::caps;
+use crate::container::devices::DeviceNode;
 use crate::container::error::{CleanupError, ContainerError};
 use crate::container::init::ETC_FILES;
 use crate::container::launch::{spawn_init, InitProgram};
@@ -78,12 +79,23 @@ impl Container {
         let state = State::created(&id);
         dir.save_state(&state)
             .map_err(io("write the state in", state_dir))?;
+        let nodes = spec
+            .devices
+            .iter()
+            .map(DeviceNode::resolve)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|source| ContainerError::Spec {
+                id: id.clone(),
+                source,
+            })?;
         let devices = if spec.security.privileged {
             DevicePolicy::All
         } else {
-            DevicePolicy::Restricted
+            DevicePolicy::Restricted {
+                extra: nodes.iter().map(DeviceNode::rule).collect(),
+            }
         };
-        let cgroup = Cgroup::create(&id, &spec.resources, devices).map_err(|source| {
+        let cgroup = Cgroup::create(&id, &spec.resources, &devices).map_err(|source| {
             ContainerError::Cgroup {
                 id: id.clone(),
                 source,
@@ -92,6 +104,7 @@ impl Container {
         let config = InitConfig {
             spec: spec.clone(),
             cgroup: cgroup.clone(),
+            devices: nodes,
         };
         let started = dir
             .write_json(CONFIG_FILE, &config)

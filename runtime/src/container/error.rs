@@ -32,6 +32,10 @@ pub enum SetupError {
     JoinNamespace { path: PathBuf, errno: Errno },
     #[error("container {id} is not running")]
     NotRunning { id: String },
+    #[error("{path} is not a character or block device: `devices:` maps device nodes only")]
+    NotADevice { path: PathBuf },
+    #[error("device {path}: permissions {permissions:?} must be made of r, w and m")]
+    BadDevicePermissions { path: PathBuf, permissions: String },
     #[error("sysctl {key} is not allowed: {reason}")]
     SysctlNotAllowed { key: String, reason: &'static str },
     #[error("cannot set sysctl {key}={value:?}: {source}")]

@@ -156,7 +156,7 @@ fn pid1(config: &InitConfig, dir: &StateDir) -> i32 {
         }
     };
     let mut log = LogWriter::new(log);
-    let plan = match setup(&config.spec, dir) {
+    let plan = match setup(config, dir) {
         Ok(plan) => plan,
         Err(e) => return fail(dir, &config.spec, Some(&mut log), e),
     };
@@ -227,7 +227,8 @@ fn workload_stdio(tty: bool) -> Result<(workload::Stdio, Vec<(OwnedFd, Stream)>)
 }
 
 /// Everything between unshare and the workload's fork.
-fn setup(spec: &ContainerSpec, dir: &StateDir) -> Result<Plan, SetupError> {
+fn setup(config: &InitConfig, dir: &StateDir) -> Result<Plan, SetupError> {
+    let spec = &config.spec;
     rootfs::make_private()?;
     if spec.network == NetworkMode::Loopback {
         crate::sys::net::interface_up("lo").map_err(SetupError::io("bring up", "lo"))?;
@@ -243,6 +244,9 @@ fn setup(spec: &ContainerSpec, dir: &StateDir) -> Result<Plan, SetupError> {
     mounts::mount_proc()?;
     sysctl::apply(&spec.sysctls)?;
     devices::setup_dev(spec.shm_size)?;
+    for node in &config.devices {
+        node.create()?;
+    }
     mounts::mount_sys(!privileged)?;
     for bind in &etc {
         bind.mount()?;

@@ -46,6 +46,26 @@ pub struct ContainerSpec {
     /// Compose `sysctls:` (namespaced kernel parameters only).
     #[serde(default)]
     pub sysctls: BTreeMap<String, String>,
+    /// Compose `devices:` — host device nodes made available inside.
+    #[serde(default)]
+    pub devices: Vec<DeviceMapping>,
+}
+
+/// One Compose `devices:` entry, `HOST[:CONTAINER[:PERMISSIONS]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceMapping {
+    /// A character or block device on the host, e.g. /dev/fuse.
+    pub host_path: PathBuf,
+    /// Where it appears in the container (absolute).
+    pub container_path: String,
+    /// Any of "r", "w", "m" (default "rwm").
+    #[serde(default = "default_device_permissions")]
+    pub permissions: String,
+}
+
+fn default_device_permissions() -> String {
+    "rwm".to_string()
 }
 
 fn default_shm_size() -> u64 {
@@ -203,6 +223,7 @@ impl ContainerSpec {
             resources: Resources::default(),
             network: NetworkMode::default(),
             sysctls: BTreeMap::new(),
+            devices: Vec::new(),
         }
     }
 }

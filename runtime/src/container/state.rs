@@ -6,6 +6,7 @@
 //! writing it after pivot_root hid the host's paths.
 
 use crate::cgroups::Cgroup;
+use crate::container::devices::DeviceNode;
 use crate::container::spec::ContainerSpec;
 use nix::fcntl::{openat, renameat, OFlag};
 use nix::sys::stat::Mode;
@@ -26,6 +27,9 @@ pub struct InitConfig {
     pub spec: ContainerSpec,
     /// The cgroup the init joins before creating its namespaces.
     pub cgroup: Cgroup,
+    /// The `devices:` mappings, resolved on the host.
+    #[serde(default)]
+    pub devices: Vec<DeviceNode>,
 }
 
 /// Lifecycle of a container (OCI runtime-spec "state").
