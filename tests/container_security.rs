@@ -156,7 +156,8 @@ fn device_nodes_outside_the_allow_list_cannot_be_opened() {
     // CAP_MKNOD is in Docker's default set: making the node works, the
     // devices cgroup refuses to open it (here /dev/kmsg, c 1:11).
     // Opened write-only: reading /dev/kmsg would also need CAP_SYSLOG.
-    let script = "mknod /tmp/kmsg c 1 11 && ( (: > /tmp/kmsg) 2>/dev/null && echo opened || echo refused)";
+    let script =
+        "mknod /tmp/kmsg c 1 11 && ( (: > /tmp/kmsg) 2>/dev/null && echo opened || echo refused)";
     let fx = Fixture::new("devices");
     let (code, out, _) = fx.run(&fx.spec(&["sh", "-c", script]));
     assert_eq!((code, out.as_str()), (0, "refused\n"));

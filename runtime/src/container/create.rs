@@ -6,7 +6,7 @@
 use crate::cgroups::{Cgroup, DevicePolicy};
 use crate::container::caps;
 use crate::container::devices::DeviceNode;
-use crate::container::error::{CleanupError, ContainerError};
+use crate::container::error::{CleanupError, ContainerError, SetupError};
 use crate::container::init::ETC_FILES;
 use crate::container::launch::{spawn_init, InitProgram};
 use crate::container::rootfs::MERGED;
@@ -396,14 +396,25 @@ fn validate(spec: &ContainerSpec) -> Result<(), ContainerError> {
     if spec.process.args.is_empty() {
         return Err(ContainerError::Spec {
             id: id.clone(),
-            source: crate::container::error::SetupError::NoCommand,
+            source: SetupError::NoCommand,
         });
     }
+    let spec_error = |source| ContainerError::Spec {
+        id: id.clone(),
+        source,
+    };
     if spec.rootfs.lower_dirs.is_empty() {
-        return Err(ContainerError::Spec {
-            id: id.clone(),
-            source: crate::container::error::SetupError::NoLayers,
-        });
+        return Err(spec_error(SetupError::NoLayers));
+    }
+    if !valid_hostname(&spec.hostname) {
+        return Err(spec_error(SetupError::BadHostname {
+            name: spec.hostname.clone(),
+        }));
+    }
+    if !spec.process.cwd.starts_with('/') {
+        return Err(spec_error(SetupError::RelativeWorkingDir {
+            cwd: spec.process.cwd.clone(),
+        }));
     }
     for dir in &spec.rootfs.lower_dirs {
         if !dir.is_dir() {
@@ -436,6 +447,18 @@ fn validate(spec: &ContainerSpec) -> Result<(), ContainerError> {
     Ok(())
 }
 
+/// RFC 1123 host names, at most 63 bytes (sethostname(2) takes 64).
+fn valid_hostname(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
 fn write_etc_files(dir: &StateDir, spec: &ContainerSpec) -> std::io::Result<()> {
     let hosts = if spec.etc.hosts.is_empty() {
         DEFAULT_HOSTS.to_string()
@@ -452,4 +475,41 @@ fn write_etc_files(dir: &StateDir, spec: &ContainerSpec) -> std::io::Result<()> 
         dir.write_atomic(name, content.as_bytes())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostnames_follow_rfc_1123() {
+        for good in ["web", "web-1", "a.b.c", "x1"] {
+            assert!(valid_hostname(good), "{good}");
+        }
+        let long = "a".repeat(64);
+        for bad in ["", "-web", "web-", "a..b", "under_score", long.as_str()] {
+            assert!(!valid_hostname(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn specs_are_checked_before_touching_the_kernel() {
+        let layer = tempfile::tempdir().unwrap();
+        let ok = ContainerSpec::new("c1", vec![layer.path().into()], vec!["true".into()]);
+        assert!(validate(&ok).is_ok());
+        let mut relative = ok.clone();
+        relative.process.cwd = "app".into();
+        let err = validate(&relative).unwrap_err().to_string();
+        assert!(err.contains("absolute"), "{err}");
+        let mut missing = ok.clone();
+        missing.rootfs.lower_dirs = vec![layer.path().join("nope")];
+        assert!(matches!(
+            validate(&missing),
+            Err(ContainerError::MissingLayer { .. })
+        ));
+        let mut bad_cap = ok;
+        bad_cap.security.cap_add = vec!["FLY".into()];
+        let err = validate(&bad_cap).unwrap_err().to_string();
+        assert!(err.contains("FLY"), "{err}");
+    }
 }

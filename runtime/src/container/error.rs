@@ -58,6 +58,10 @@ pub enum SetupError {
     RelativeTarget { target: String },
     #[error("unknown ulimit {name:?}: use one of core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack")]
     UnknownRlimit { name: String },
+    #[error("hostname {name:?} is invalid: use letters, digits and '-' in dot-separated labels, at most 63 characters")]
+    BadHostname { name: String },
+    #[error("the working directory {cwd:?} is invalid: it needs to be an absolute path")]
+    RelativeWorkingDir { cwd: String },
     #[error("the container has no command: set `command` or use an image with an entrypoint")]
     NoCommand,
     #[error("an argument or environment entry contains a NUL byte: {value:?}")]
