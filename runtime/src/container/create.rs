@@ -62,39 +62,12 @@ impl Container {
         };
         std::fs::create_dir_all(state_dir).map_err(io("create", state_dir))?;
         let dir = StateDir::open(state_dir).map_err(io("open", state_dir))?;
-        if let Ok(old) = dir.load_state() {
-            // A Running state whose init is gone (host crash) is stale.
-            let alive = old
-                .pid
-                .is_some_and(|p| pidfd_open(Pid::from_raw(p)).is_ok());
-            if !old.status.can_cleanup() && alive {
-                return Err(ContainerError::BadState {
-                    id,
-                    status: old.status,
-                    action: "create it again",
-                });
-            }
-        }
+        refuse_if_running(&dir, &id)?;
         write_etc_files(&dir, spec).map_err(io("write the /etc files in", state_dir))?;
         let state = State::created(&id);
         dir.save_state(&state)
             .map_err(io("write the state in", state_dir))?;
-        let nodes = spec
-            .devices
-            .iter()
-            .map(DeviceNode::resolve)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|source| ContainerError::Spec {
-                id: id.clone(),
-                source,
-            })?;
-        let devices = if spec.security.privileged {
-            DevicePolicy::All
-        } else {
-            DevicePolicy::Restricted {
-                extra: nodes.iter().map(DeviceNode::rule).collect(),
-            }
-        };
+        let (nodes, devices) = device_policy(spec)?;
         let cgroup = Cgroup::create(&id, &spec.resources, &devices).map_err(|source| {
             ContainerError::Cgroup {
                 id: id.clone(),
@@ -133,9 +106,15 @@ impl Container {
 
     /// Adopt a container from its state directory (after a restart).
     pub fn load(state_dir: &Path) -> Result<Container, ContainerError> {
+        // Until config.json is read, the directory's name stands for the id.
+        let dir_name = state_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let io = |action, path: PathBuf| {
+            let id = dir_name.clone();
             move |source| ContainerError::Io {
-                id: String::new(),
+                id,
                 action,
                 path,
                 source,
@@ -388,6 +367,47 @@ impl Container {
         }
         result
     }
+}
+
+/// A container whose init still runs must be stopped first; a Running
+/// state whose init is gone (host crash) is stale and may be replaced.
+fn refuse_if_running(dir: &StateDir, id: &str) -> Result<(), ContainerError> {
+    let Ok(old) = dir.load_state() else {
+        return Ok(());
+    };
+    let alive = old
+        .pid
+        .is_some_and(|p| pidfd_open(Pid::from_raw(p)).is_ok());
+    if !old.status.can_cleanup() && alive {
+        return Err(ContainerError::BadState {
+            id: id.to_string(),
+            status: old.status,
+            action: "create it again",
+        });
+    }
+    Ok(())
+}
+
+/// Resolve the `devices:` mappings on the host and the cgroup's device
+/// policy: everything for privileged, else Docker's list plus the mappings.
+fn device_policy(spec: &ContainerSpec) -> Result<(Vec<DeviceNode>, DevicePolicy), ContainerError> {
+    let nodes = spec
+        .devices
+        .iter()
+        .map(DeviceNode::resolve)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|source| ContainerError::Spec {
+            id: spec.id.clone(),
+            source,
+        })?;
+    let policy = if spec.security.privileged {
+        DevicePolicy::All
+    } else {
+        DevicePolicy::Restricted {
+            extra: nodes.iter().map(DeviceNode::rule).collect(),
+        }
+    };
+    Ok((nodes, policy))
 }
 
 /// Cheap checks before touching the kernel, so mistakes are named early.
