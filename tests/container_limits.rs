@@ -97,3 +97,51 @@ fn the_container_sees_its_own_cgroup_as_root() {
     assert_eq!(code, 0, "{out}");
     assert!(out.trim_end().ends_with(":/"), "cgroup namespace: {out}");
 }
+
+#[test]
+fn pause_freezes_every_process_and_unpause_resumes() {
+    let fx = Fixture::new("pause");
+    let script = "i=0; while true; do i=$((i+1)); echo $i; sleep 0.02; done";
+    let container = fx.start(&fx.spec(&["sh", "-c", script]));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    container.pause().unwrap();
+    assert_eq!(
+        container.state().unwrap().status,
+        compose_runtime::container::Status::Paused
+    );
+    let frozen_at = fx.log().len();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(fx.log().len(), frozen_at, "output while paused");
+    assert!(container.pause().is_err(), "pausing twice is refused");
+    container.unpause().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(fx.log().len() > frozen_at, "no output after unpause");
+    // Stopping a paused container thaws it after the signal.
+    container.pause().unwrap();
+    let started = std::time::Instant::now();
+    let exit = container.stop(std::time::Duration::from_secs(10)).unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(exit.code, 143);
+    fx.cleanup(container);
+}
+
+#[test]
+fn stats_report_memory_pids_and_cpu() {
+    let fx = Fixture::new("stats");
+    let mut spec = fx.spec(&[
+        "sh",
+        "-c",
+        "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 3600",
+    ]);
+    spec.resources.memory = Some(64 * MIB);
+    let container = fx.start(&spec);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let stats = container.stats().unwrap();
+    assert!(stats.memory_usage > 0, "{stats:?}");
+    assert_eq!(stats.memory_limit, Some(64 * MIB));
+    // The init and the workload (sh, or the sleep it execs at the end).
+    assert_eq!(stats.pids, 2, "{stats:?}");
+    assert!(stats.cpu_usage_ns > 0, "{stats:?}");
+    container.stop(std::time::Duration::from_secs(5)).unwrap();
+    fx.cleanup(container);
+}

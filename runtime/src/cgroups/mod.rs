@@ -7,9 +7,11 @@
 //! cgroup v2's "no internal processes" rule requires for delegation.
 
 pub mod devices;
+mod ops;
 mod v1;
 mod v2;
 
+pub use ops::Stats;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -100,6 +102,12 @@ pub enum CgroupError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("the {controller} controller is not mounted on this host")]
+    NoController { controller: &'static str },
+    #[error("{path} did not reach the requested state in time (it reads {state:?})")]
+    FreezeTimeout { path: PathBuf, state: String },
+    #[error("unexpected content {text:?} in {path}")]
+    Parse { path: PathBuf, text: String },
     #[error("cannot remove cgroup {path}: {source}")]
     Remove {
         path: PathBuf,

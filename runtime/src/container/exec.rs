@@ -72,7 +72,7 @@ impl Container {
         init: &InitProgram,
     ) -> Result<ExecCommand, ContainerError> {
         let state = self.state()?;
-        if !state.status.can_kill() {
+        if !state.status.can_exec() {
             return Err(ContainerError::BadState {
                 id: self.id().to_string(),
                 status: state.status,

@@ -40,6 +40,8 @@ pub enum Status {
     Created,
     /// The init runs; the workload runs or is being set up.
     Running,
+    /// Frozen by `pause` (cgroup freezer).
+    Paused,
     /// The workload (or the init) has exited.
     Stopped,
 }
@@ -48,11 +50,22 @@ impl Status {
     pub fn can_start(self) -> bool {
         self == Status::Created
     }
+    /// Signals are queued for a paused container (delivered on thaw).
     pub fn can_kill(self) -> bool {
+        matches!(self, Status::Running | Status::Paused)
+    }
+    pub fn can_pause(self) -> bool {
+        self == Status::Running
+    }
+    pub fn can_unpause(self) -> bool {
+        self == Status::Paused
+    }
+    /// Docker refuses exec into a paused container, and so do we.
+    pub fn can_exec(self) -> bool {
         self == Status::Running
     }
     pub fn can_cleanup(self) -> bool {
-        self != Status::Running
+        matches!(self, Status::Created | Status::Stopped)
     }
 }
 
@@ -197,7 +210,11 @@ mod tests {
         assert!(Status::Running.can_kill());
         assert!(!Status::Stopped.can_kill());
         assert!(!Status::Running.can_cleanup());
+        assert!(!Status::Paused.can_cleanup());
         assert!(Status::Stopped.can_cleanup());
+        assert!(Status::Running.can_pause() && !Status::Paused.can_pause());
+        assert!(Status::Paused.can_unpause() && Status::Paused.can_kill());
+        assert!(!Status::Paused.can_exec());
     }
 
     #[test]
