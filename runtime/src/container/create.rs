@@ -3,18 +3,15 @@
 //! and clean up through a pidfd (immune to pid reuse; a restarted
 //! supervisor re-adopts containers with `load`).
 
-use crate::cgroups::{Cgroup, DevicePolicy};
-use crate::container::caps;
-use crate::container::devices::DeviceNode;
-use crate::container::error::{CleanupError, ContainerError, SetupError};
-use crate::container::init::ETC_FILES;
+use crate::cgroups::Cgroup;
+use crate::container::error::{CleanupError, ContainerError};
 use crate::container::launch::{spawn_init, InitProgram};
+use crate::container::prepare::{device_policy, refuse_if_running, validate, write_etc_files};
 use crate::container::rootfs::MERGED;
-use crate::container::spec::{ContainerSpec, Mount};
+use crate::container::spec::ContainerSpec;
 use crate::container::state::{
     now_rfc3339, ExitStatus, InitConfig, State, StateDir, Status, CONFIG_FILE,
 };
-use crate::container::sysctl;
 use crate::sys::process::{is_gone, pidfd_open, pidfd_send_signal};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::Signal;
@@ -24,17 +21,13 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// /etc/hosts when the spec gives none (Docker's loopback entries).
-const DEFAULT_HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n\
-fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
-
 /// A started container.
 #[derive(Debug)]
 pub struct Container {
-    id: String,
+    pub(super) id: String,
     state_dir: PathBuf,
-    dir: StateDir,
-    cgroup: Cgroup,
+    pub(super) dir: StateDir,
+    pub(super) cgroup: Cgroup,
     pid: Pid,
     /// `None` when the init was already gone and reaped by someone else.
     pidfd: Option<OwnedFd>,
@@ -177,7 +170,12 @@ impl Container {
             .map_err(|source| self.io_error("read", "state.json", source))
     }
 
-    fn io_error(&self, action: &'static str, name: &str, source: std::io::Error) -> ContainerError {
+    pub(super) fn io_error(
+        &self,
+        action: &'static str,
+        name: &str,
+        source: std::io::Error,
+    ) -> ContainerError {
         ContainerError::Io {
             id: self.id.clone(),
             action,
@@ -295,72 +293,6 @@ impl Container {
         self.wait()
     }
 
-    /// `docker compose pause`: freeze every process of the container.
-    pub fn pause(&self) -> Result<(), ContainerError> {
-        self.set_paused(true)
-    }
-
-    /// `docker compose unpause`.
-    pub fn unpause(&self) -> Result<(), ContainerError> {
-        self.set_paused(false)
-    }
-
-    fn set_paused(&self, paused: bool) -> Result<(), ContainerError> {
-        let mut state = self.state()?;
-        let allowed = if paused {
-            state.status.can_pause()
-        } else {
-            state.status.can_unpause()
-        };
-        if !allowed {
-            return Err(ContainerError::BadState {
-                id: self.id.clone(),
-                status: state.status,
-                action: if paused { "pause it" } else { "unpause it" },
-            });
-        }
-        let cgroup_error = |source| ContainerError::Cgroup {
-            id: self.id.clone(),
-            source,
-        };
-        let save = |state: &State| {
-            self.dir
-                .save_state(state)
-                .map_err(|source| self.io_error("write", "state.json", source))
-        };
-        // The init is frozen with the rest, so it cannot record an exit
-        // while we write: write the state only while the group is frozen.
-        if paused {
-            self.cgroup.freeze().map_err(cgroup_error)?;
-            let mut state = self.state()?;
-            if state.status != Status::Running {
-                // It stopped before the freeze took hold.
-                let _ = self.cgroup.thaw();
-                return Err(ContainerError::BadState {
-                    id: self.id.clone(),
-                    status: state.status,
-                    action: "pause it",
-                });
-            }
-            state.status = Status::Paused;
-            save(&state)
-        } else {
-            state.status = Status::Running;
-            save(&state)?;
-            self.cgroup.thaw().map_err(cgroup_error)
-        }
-    }
-
-    /// Memory, pids and CPU usage of the container (its cgroup).
-    pub fn stats(&self) -> Result<crate::cgroups::Stats, ContainerError> {
-        self.cgroup
-            .stats()
-            .map_err(|source| ContainerError::Cgroup {
-                id: self.id.clone(),
-                source,
-            })
-    }
-
     /// Whether the kernel's OOM killer killed a process of the container.
     pub fn oom_killed(&self) -> bool {
         self.cgroup.oom_kills().map(|n| n > 0).unwrap_or(false)
@@ -437,170 +369,5 @@ impl Container {
             }
         }
         result
-    }
-}
-
-/// A container whose init still runs must be stopped first; a Running
-/// state whose init is gone (host crash) is stale and may be replaced.
-fn refuse_if_running(dir: &StateDir, id: &str) -> Result<(), ContainerError> {
-    let Ok(old) = dir.load_state() else {
-        return Ok(());
-    };
-    let alive = old
-        .pid
-        .is_some_and(|p| pidfd_open(Pid::from_raw(p)).is_ok());
-    if !old.status.can_cleanup() && alive {
-        return Err(ContainerError::BadState {
-            id: id.to_string(),
-            status: old.status,
-            action: "create it again",
-        });
-    }
-    Ok(())
-}
-
-/// Resolve the `devices:` mappings on the host and the cgroup's device
-/// policy: everything for privileged, else Docker's list plus the mappings.
-fn device_policy(spec: &ContainerSpec) -> Result<(Vec<DeviceNode>, DevicePolicy), ContainerError> {
-    let nodes = spec
-        .devices
-        .iter()
-        .map(DeviceNode::resolve)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|source| ContainerError::Spec {
-            id: spec.id.clone(),
-            source,
-        })?;
-    let policy = if spec.security.privileged {
-        DevicePolicy::All
-    } else {
-        DevicePolicy::Restricted {
-            extra: nodes.iter().map(DeviceNode::rule).collect(),
-        }
-    };
-    Ok((nodes, policy))
-}
-
-/// Cheap checks before touching the kernel, so mistakes are named early.
-fn validate(spec: &ContainerSpec) -> Result<(), ContainerError> {
-    let id = &spec.id;
-    if spec.process.args.is_empty() {
-        return Err(ContainerError::Spec {
-            id: id.clone(),
-            source: SetupError::NoCommand,
-        });
-    }
-    let spec_error = |source| ContainerError::Spec {
-        id: id.clone(),
-        source,
-    };
-    if spec.rootfs.lower_dirs.is_empty() {
-        return Err(spec_error(SetupError::NoLayers));
-    }
-    if !valid_hostname(&spec.hostname) {
-        return Err(spec_error(SetupError::BadHostname {
-            name: spec.hostname.clone(),
-        }));
-    }
-    if !spec.process.cwd.starts_with('/') {
-        return Err(spec_error(SetupError::RelativeWorkingDir {
-            cwd: spec.process.cwd.clone(),
-        }));
-    }
-    for dir in &spec.rootfs.lower_dirs {
-        if !dir.is_dir() {
-            return Err(ContainerError::MissingLayer {
-                id: id.clone(),
-                path: dir.clone(),
-            });
-        }
-    }
-    for mount in &spec.mounts {
-        if let Mount::Bind { source, .. } = mount {
-            if !source.exists() {
-                return Err(ContainerError::MissingBindSource {
-                    id: id.clone(),
-                    path: source.clone(),
-                });
-            }
-        }
-    }
-    for key in spec.sysctls.keys() {
-        sysctl::validate(key, &spec.network).map_err(|source| ContainerError::Spec {
-            id: id.clone(),
-            source,
-        })?;
-    }
-    caps::compute(&spec.security).map_err(|e| ContainerError::Spec {
-        id: id.clone(),
-        source: e.into(),
-    })?;
-    Ok(())
-}
-
-/// RFC 1123 host names, at most 63 bytes (sethostname(2) takes 64).
-fn valid_hostname(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-}
-
-fn write_etc_files(dir: &StateDir, spec: &ContainerSpec) -> std::io::Result<()> {
-    let hosts = if spec.etc.hosts.is_empty() {
-        DEFAULT_HOSTS.to_string()
-    } else {
-        spec.etc.hosts.clone()
-    };
-    let resolv = if spec.etc.resolv_conf.is_empty() {
-        std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default()
-    } else {
-        spec.etc.resolv_conf.clone()
-    };
-    let hostname = format!("{}\n", spec.hostname);
-    for ((name, _), content) in ETC_FILES.iter().zip([hosts, hostname, resolv]) {
-        dir.write_atomic(name, content.as_bytes())?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hostnames_follow_rfc_1123() {
-        for good in ["web", "web-1", "a.b.c", "x1"] {
-            assert!(valid_hostname(good), "{good}");
-        }
-        let long = "a".repeat(64);
-        for bad in ["", "-web", "web-", "a..b", "under_score", long.as_str()] {
-            assert!(!valid_hostname(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn specs_are_checked_before_touching_the_kernel() {
-        let layer = tempfile::tempdir().unwrap();
-        let ok = ContainerSpec::new("c1", vec![layer.path().into()], vec!["true".into()]);
-        assert!(validate(&ok).is_ok());
-        let mut relative = ok.clone();
-        relative.process.cwd = "app".into();
-        let err = validate(&relative).unwrap_err().to_string();
-        assert!(err.contains("absolute"), "{err}");
-        let mut missing = ok.clone();
-        missing.rootfs.lower_dirs = vec![layer.path().join("nope")];
-        assert!(matches!(
-            validate(&missing),
-            Err(ContainerError::MissingLayer { .. })
-        ));
-        let mut bad_cap = ok;
-        bad_cap.security.cap_add = vec!["FLY".into()];
-        let err = validate(&bad_cap).unwrap_err().to_string();
-        assert!(err.contains("FLY"), "{err}");
     }
 }

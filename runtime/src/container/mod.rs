@@ -5,6 +5,7 @@
 //! namespaces. Specs are plain Rust (`spec`); state lives in `state.json`.
 
 pub mod caps;
+mod control;
 pub mod create;
 pub mod devices;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod init;
 pub mod launch;
 pub mod log;
 pub mod mounts;
+mod prepare;
 pub mod rootfs;
 pub mod seccomp;
 pub mod spec;
