@@ -203,3 +203,18 @@ fn mapped_devices_are_created_and_allowed() {
         "{err}"
     );
 }
+
+#[test]
+fn pid_1_holds_no_host_directory_open() {
+    // With CAP_SYS_PTRACE a container process may open /proc/1/fd/*; a
+    // host directory there would lead out of the container through "..".
+    let fx = Fixture::new("fdleak");
+    let script =
+        "n=0; for f in /proc/1/fd/*; do n=$((n+1)); test -d $f && echo DIR $(readlink $f); done; \
+                  test $n -gt 2 && echo looked";
+    let mut spec = fx.spec(&["sh", "-c", script]);
+    spec.security.cap_add = vec!["SYS_PTRACE".into()];
+    let (code, out, log) = fx.run(&spec);
+    assert_eq!(code, 0, "{log:?}");
+    assert_eq!(out, "looked\n");
+}

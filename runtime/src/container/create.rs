@@ -10,8 +10,10 @@ use crate::container::prepare::{device_policy, refuse_if_running, validate, writ
 use crate::container::rootfs::MERGED;
 use crate::container::spec::ContainerSpec;
 use crate::container::state::{
-    now_rfc3339, ExitStatus, InitConfig, State, StateDir, Status, CONFIG_FILE,
+    now_rfc3339, ExitRecord, ExitStatus, InitConfig, State, StateDir, Status, CONFIG_FILE,
+    EXIT_FILE,
 };
+use crate::container::workload::EXIT_SETUP_FAILED;
 use crate::sys::process::{is_gone, pidfd_open, pidfd_send_signal};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::Signal;
@@ -72,8 +74,10 @@ impl Container {
             cgroup: cgroup.clone(),
             devices: nodes,
         };
+        // An empty exit.json: PID 1 fills it; a stale one must not count.
         let started = dir
-            .write_json(CONFIG_FILE, &config)
+            .write_atomic(EXIT_FILE, b"")
+            .and_then(|()| dir.write_json(CONFIG_FILE, &config))
             .map_err(io("write", &state_dir.join(CONFIG_FILE)))
             .and_then(|()| spawn_init(&id, state_dir, init));
         match started {
@@ -92,6 +96,7 @@ impl Container {
                 // The init (if any) has exited; give the kernel a moment to
                 // empty the group, then remove it.
                 let _ = cgroup.remove(Duration::from_secs(2));
+                record_failed_start(&dir, &id, &e);
                 Err(e)
             }
         }
@@ -164,7 +169,13 @@ impl Container {
     }
 
     /// The state as recorded in `state.json`.
+    /// If the init has exited meanwhile, its exit is folded in first.
     pub fn state(&self) -> Result<State, ContainerError> {
+        self.wait_timeout(Duration::ZERO)?;
+        self.read_state()
+    }
+
+    fn read_state(&self) -> Result<State, ContainerError> {
         self.dir
             .load_state()
             .map_err(|source| self.io_error("read", "state.json", source))
@@ -238,26 +249,34 @@ impl Container {
         self.recorded_exit(reaped).map(Some)
     }
 
-    /// The exit from state.json; if the init died without recording one
-    /// (SIGKILL), record it now from what waitid saw.
+    /// The exit as recorded: from state.json once folded in, else from
+    /// PID 1's exit.json (then folded into state.json), else PID 1 died
+    /// without recording one (SIGKILL) and waitid's view is recorded.
     fn recorded_exit(&self, reaped: Option<WaitStatus>) -> Result<ExitStatus, ContainerError> {
-        let mut state = self.state()?;
+        let mut state = self.read_state()?;
         if let (Status::Stopped, Some(exit)) = (state.status, state.exit) {
             return Ok(exit);
         }
-        let exit = match reaped {
-            Some(WaitStatus::Exited(_, code)) => ExitStatus::exited(code),
-            Some(WaitStatus::Signaled(_, sig, _)) => ExitStatus::signaled(sig as i32),
-            _ => ExitStatus::signaled(Signal::SIGKILL as i32),
-        };
+        let record = read_exit_record(&self.dir).unwrap_or_else(|| {
+            let exit = match reaped {
+                Some(WaitStatus::Exited(_, code)) => ExitStatus::exited(code),
+                Some(WaitStatus::Signaled(_, sig, _)) => ExitStatus::signaled(sig as i32),
+                _ => ExitStatus::signaled(Signal::SIGKILL as i32),
+            };
+            ExitRecord {
+                exit,
+                finished_at: now_rfc3339(),
+                error: Some("the container's init was killed before it recorded the exit".into()),
+            }
+        });
         state.status = Status::Stopped;
-        state.exit = Some(exit);
-        state.finished_at = Some(now_rfc3339());
-        state.error = Some("the container's init was killed before it recorded the exit".into());
+        state.exit = Some(record.exit);
+        state.finished_at = Some(record.finished_at);
+        state.error = record.error;
         self.dir
             .save_state(&state)
             .map_err(|source| self.io_error("write", "state.json", source))?;
-        Ok(exit)
+        Ok(record.exit)
     }
 
     /// `docker stop`: SIGTERM, then SIGKILL after `timeout`.
@@ -370,4 +389,25 @@ impl Container {
         }
         result
     }
+}
+
+/// PID 1's exit.json, if it wrote one.
+fn read_exit_record(dir: &StateDir) -> Option<ExitRecord> {
+    let bytes = dir.read(EXIT_FILE).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// After a failed start: the container is stopped, with the reason.
+fn record_failed_start(dir: &StateDir, id: &str, error: &ContainerError) {
+    let mut state = dir.load_state().unwrap_or_else(|_| State::created(id));
+    let record = read_exit_record(dir);
+    state.status = Status::Stopped;
+    state.exit = Some(
+        record
+            .as_ref()
+            .map_or(ExitStatus::exited(EXIT_SETUP_FAILED), |r| r.exit),
+    );
+    state.finished_at = Some(now_rfc3339());
+    state.error = Some(error.to_string());
+    let _ = dir.save_state(&state);
 }

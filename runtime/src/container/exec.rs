@@ -182,7 +182,12 @@ fn run(plan: &Plan, single: &SingleThreaded) -> Result<i32, SetupError> {
         ForkResult::Child => workload::exec(plan, workload::Stdio::Inherit, &previous),
         ForkResult::Parent { child } => child,
     };
-    let exit = supervise::run(child, Vec::new(), &signals, LogWriter::new(std::io::sink()))
-        .map_err(SetupError::sys("wait for the process"))?;
+    let exit = supervise::run(
+        child,
+        Vec::new(),
+        &signals,
+        &mut LogWriter::new(std::io::sink()),
+    )
+    .map_err(SetupError::sys("wait for the process"))?;
     Ok(exit.code)
 }

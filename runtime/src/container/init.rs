@@ -17,9 +17,10 @@ use crate::container::error::SetupError;
 use crate::container::log::{LogWriter, Stream};
 use crate::container::mounts::{self, OpenedBind};
 use crate::container::rootfs;
-use crate::container::spec::{ContainerSpec, NetworkMode};
+use crate::container::spec::NetworkMode;
 use crate::container::state::{
-    now_rfc3339, ExitStatus, InitConfig, State, StateDir, Status, CONFIG_FILE, LOG_FILE,
+    now_rfc3339, ExitRecord, ExitStatus, InitConfig, State, StateDir, Status, CONFIG_FILE,
+    EXIT_FILE, LOG_FILE,
 };
 use crate::container::supervise;
 use crate::container::sysctl;
@@ -109,7 +110,7 @@ fn outer(state_dir: &Path) -> Result<i32, SetupError> {
             let mut byte = [0u8; 1];
             let _ = nix::unistd::read(&sync_r, &mut byte);
             drop(sync_r);
-            std::process::exit(pid1(&config, &dir))
+            std::process::exit(pid1(&config, dir))
         }
     }
 }
@@ -138,64 +139,67 @@ fn enter_namespaces(network: &NetworkMode) -> Result<(), SetupError> {
     })
 }
 
+/// What PID 1 keeps of the state directory once the container runs: two
+/// regular files, never the directory itself (see [`ExitRecord`]).
+struct Pid1Files {
+    log: LogWriter<std::fs::File>,
+    exit: std::fs::File,
+}
+
+fn open_files(dir: &StateDir) -> Result<Pid1Files, SetupError> {
+    let append = OFlag::O_WRONLY | OFlag::O_APPEND | OFlag::O_CREAT;
+    let log = dir
+        .open_file(LOG_FILE, append, 0o640)
+        .map_err(SetupError::io("open", dir.path().join(LOG_FILE)))?;
+    let exit = dir
+        .open_file(
+            EXIT_FILE,
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC,
+            0o644,
+        )
+        .map_err(SetupError::io("open", dir.path().join(EXIT_FILE)))?;
+    Ok(Pid1Files {
+        log: LogWriter::new(log),
+        exit,
+    })
+}
+
 /// PID 1: set up, fork the workload, supervise; returns the exit code.
-fn pid1(config: &InitConfig, dir: &StateDir) -> i32 {
-    let log = match dir.open_file(
-        LOG_FILE,
-        OFlag::O_WRONLY | OFlag::O_APPEND | OFlag::O_CREAT,
-        0o640,
-    ) {
-        Ok(f) => f,
-        Err(e) => {
-            return fail(
-                dir,
-                &config.spec,
-                None,
-                SetupError::io("open", dir.path().join(LOG_FILE))(e),
-            )
-        }
+fn pid1(config: &InitConfig, dir: StateDir) -> i32 {
+    let state_path = dir.path().to_path_buf();
+    let mut files = match open_files(&dir) {
+        Ok(files) => files,
+        Err(e) => return fail(None, e),
     };
-    let mut log = LogWriter::new(log);
-    let plan = match setup(config, dir) {
+    drop(dir);
+    let plan = match setup(config, &state_path) {
         Ok(plan) => plan,
-        Err(e) => return fail(dir, &config.spec, Some(&mut log), e),
+        Err(e) => return fail(Some(&mut files), e),
     };
     let signals = supervise::handled_signals();
     let mut previous = SigSet::empty();
     if let Err(errno) =
         nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&signals), Some(&mut previous))
     {
-        return fail(
-            dir,
-            &config.spec,
-            Some(&mut log),
-            SetupError::sys("block signals")(errno),
-        );
+        return fail(Some(&mut files), SetupError::sys("block signals")(errno));
     }
     let (stdio, outputs) = match workload_stdio(config.spec.process.tty) {
         Ok(pair) => pair,
-        Err(e) => return fail(dir, &config.spec, Some(&mut log), e),
+        Err(e) => return fail(Some(&mut files), e),
     };
     let child = match fork_single_threaded() {
         Ok(ForkResult::Child) => workload::exec(&plan, stdio, &previous),
         Ok(ForkResult::Parent { child }) => child,
-        Err(e) => {
-            return fail(
-                dir,
-                &config.spec,
-                Some(&mut log),
-                SetupError::io("fork", "the workload")(e),
-            )
-        }
+        Err(e) => return fail(Some(&mut files), SetupError::io("fork", "the workload")(e)),
     };
     // Our copies of the write ends (or the terminal's slave) must close,
     // or the read side would never see the end of the output.
     drop(stdio);
     send(&Report::Ready);
     close_stdout();
-    let exit = supervise::run(child, outputs, &signals, log)
+    let exit = supervise::run(child, outputs, &signals, &mut files.log)
         .unwrap_or(ExitStatus::exited(EXIT_SETUP_FAILED));
-    record_exit(dir, &config.spec, exit, None);
+    record_exit(&mut files.exit, exit, None);
     exit.code
 }
 
@@ -227,16 +231,16 @@ fn workload_stdio(tty: bool) -> Result<(workload::Stdio, Vec<(OwnedFd, Stream)>)
 }
 
 /// Everything between unshare and the workload's fork.
-fn setup(config: &InitConfig, dir: &StateDir) -> Result<Plan, SetupError> {
+fn setup(config: &InitConfig, state_dir: &Path) -> Result<Plan, SetupError> {
     let spec = &config.spec;
     rootfs::make_private()?;
     if spec.network == NetworkMode::Loopback {
         crate::sys::net::interface_up("lo").map_err(SetupError::io("bring up", "lo"))?;
     }
-    let merged = rootfs::mount_overlay(dir.path(), &spec.rootfs.lower_dirs)?;
+    let merged = rootfs::mount_overlay(state_dir, &spec.rootfs.lower_dirs)?;
     let etc = ETC_FILES
         .iter()
-        .map(|(name, target)| OpenedBind::open(&dir.path().join(name), target, false))
+        .map(|(name, target)| OpenedBind::open(&state_dir.join(name), target, false))
         .collect::<Result<Vec<_>, _>>()?;
     let prepared = mounts::prepare(&spec.mounts)?;
     rootfs::pivot(&merged)?;
@@ -278,39 +282,31 @@ fn close_stdout() {
     }
 }
 
-fn fail(
-    dir: &StateDir,
-    spec: &ContainerSpec,
-    log: Option<&mut LogWriter<std::fs::File>>,
-    error: SetupError,
-) -> i32 {
+fn fail(files: Option<&mut Pid1Files>, error: SetupError) -> i32 {
     let message = error.to_string();
-    if let Some(log) = log {
-        let _ = log.write(Stream::Stderr, format!("compose: {message}\n").as_bytes());
+    let exit = ExitStatus::exited(EXIT_SETUP_FAILED);
+    if let Some(files) = files {
+        let _ = files
+            .log
+            .write(Stream::Stderr, format!("compose: {message}\n").as_bytes());
+        record_exit(&mut files.exit, exit, Some(message.clone()));
     }
-    send(&Report::Failed {
-        error: message.clone(),
-    });
-    record_exit(
-        dir,
-        spec,
-        ExitStatus::exited(EXIT_SETUP_FAILED),
-        Some(message),
-    );
+    send(&Report::Failed { error: message });
     EXIT_SETUP_FAILED
 }
 
-fn record_exit(dir: &StateDir, spec: &ContainerSpec, exit: ExitStatus, error: Option<String>) {
-    let mut state = dir
-        .load_state()
-        .unwrap_or_else(|_| State::created(&spec.id));
-    state.status = Status::Stopped;
-    state.exit = Some(exit);
-    state.finished_at = Some(now_rfc3339());
-    state.error = error;
-    // Nobody to tell if this fails: the host then sees a Running state
-    // whose pid is gone and records the exit itself.
-    let _ = dir.save_state(&state);
+/// One write of a small JSON object into the fresh, empty exit file.
+fn record_exit(file: &mut std::fs::File, exit: ExitStatus, error: Option<String>) {
+    let record = ExitRecord {
+        exit,
+        finished_at: now_rfc3339(),
+        error,
+    };
+    if let Ok(bytes) = serde_json::to_vec(&record) {
+        // Nobody to tell if this fails: the host then finds no record and
+        // reports the init as killed.
+        let _ = file.write_all(&bytes);
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 pub const CONFIG_FILE: &str = "config.json";
 pub const STATE_FILE: &str = "state.json";
 pub const LOG_FILE: &str = "log.jsonl";
+/// Where PID 1 writes how the workload ended (see [`ExitRecord`]).
+pub const EXIT_FILE: &str = "exit.json";
 /// The init's own diagnostics before the log is open.
 pub const INIT_LOG_FILE: &str = "init.log";
 
@@ -117,6 +119,19 @@ impl State {
             error: None,
         }
     }
+}
+
+/// How the workload ended, as PID 1 writes it to `exit.json` through a
+/// descriptor opened before pivot_root. PID 1 keeps no directory of the
+/// host open (a container process allowed into /proc/1/fd could walk out of
+/// it with "..", as in CVE-2024-21626), so it cannot rename a temp file;
+/// the host reads this file once PID 1 is gone and folds it into
+/// `state.json` atomically.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExitRecord {
+    pub exit: ExitStatus,
+    pub finished_at: String,
+    pub error: Option<String>,
 }
 
 /// The current time as RFC 3339 with nanoseconds, in UTC.

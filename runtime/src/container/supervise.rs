@@ -99,7 +99,7 @@ pub fn run<W: Write>(
     workload: Pid,
     outputs: Vec<(OwnedFd, Stream)>,
     signals: &SigSet,
-    mut log: LogWriter<W>,
+    log: &mut LogWriter<W>,
 ) -> Result<ExitStatus, Errno> {
     let sigfd = SignalFd::with_flags(signals, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
     let mut outputs: Vec<Output> = outputs
@@ -120,12 +120,12 @@ pub fn run<W: Write>(
             }
         }
         for out in outputs.iter_mut() {
-            out.pump(&mut log);
+            out.pump(log);
         }
         exit = reap(workload);
     }
     for out in outputs.iter_mut() {
-        out.finish(&mut log);
+        out.finish(log);
     }
     Ok(exit.unwrap_or(ExitStatus::exited(0)))
 }
