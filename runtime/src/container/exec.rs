@@ -4,7 +4,7 @@
 //! The host side builds a command: our binary, from the same sealed memfd
 //! as the init, as `compose init <state-dir> --exec <file>`. That process
 //! (the *exec shim*) joins the container's cgroup and namespaces (setns(2)
-//! on /proc/<init>/ns/*, the mount namespace last), forks so the child is
+//! on `/proc/<init>/ns/*`, the mount namespace last), forks so the child is
 //! inside the pid namespace, and the child becomes the process with the
 //! container's user, capabilities and seccomp filter. The shim forwards
 //! signals and exits with the process's code. Stdio is the caller's: pipe
