@@ -66,6 +66,9 @@ pub fn parse_str(text: &str, file: &Arc<Path>) -> Result<Node, YamlError> {
     })
 }
 
+// The frames live on a stack as deep as the document's nesting, so the
+// size difference between variants costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 enum Frame {
     Seq {
         items: Vec<Node>,
@@ -235,9 +238,7 @@ impl Builder {
                 Ok(())
             }
             Some(Frame::Seq {
-                items,
-                size: total,
-                ..
+                items, size: total, ..
             }) => {
                 *total = total.saturating_add(size);
                 items.push(node);
@@ -249,6 +250,7 @@ impl Builder {
                 key_lines,
                 merges,
                 pending_key,
+                span: map_span,
                 ..
             }) => {
                 *total = total.saturating_add(size);
@@ -258,6 +260,14 @@ impl Builder {
                         line: 0,
                         column: 0,
                     });
+                    // yaml-rust2 marks a block mapping at its first key's `:`;
+                    // users expect the key itself, so move the span back to it.
+                    if entries.is_empty()
+                        && merges.is_empty()
+                        && (span.line, span.column) < (map_span.line, map_span.column)
+                    {
+                        *map_span = span.clone();
+                    }
                     *pending_key = Some((node, span));
                     return Ok(());
                 };
@@ -482,10 +492,30 @@ mod tests {
     #[test]
     fn spans_are_one_based() {
         let n = parse("services:\n  web:\n    image: nginx\n");
-        let image = n.get("services").unwrap().get("web").unwrap().get("image").unwrap();
+        let image = n
+            .get("services")
+            .unwrap()
+            .get("web")
+            .unwrap()
+            .get("image")
+            .unwrap();
         let span = image.span.clone().unwrap();
         assert_eq!((span.line, span.column), (3, 12));
         assert_eq!(image.as_str(), Some("nginx"));
+    }
+
+    #[test]
+    fn block_mappings_start_at_their_first_key() {
+        let n = parse("services:\n  web:\n    image: nginx\n  db: {image: x}\n");
+        let s = n.get("services").unwrap();
+        let at = |n: &Node| {
+            let sp = n.span.clone().unwrap();
+            (sp.line, sp.column)
+        };
+        assert_eq!(at(&n), (1, 1));
+        assert_eq!(at(s), (2, 3));
+        assert_eq!(at(s.get("web").unwrap()), (3, 5));
+        assert_eq!(at(s.get("db").unwrap()), (4, 7));
     }
 
     #[test]
@@ -569,8 +599,7 @@ mod tests {
 
     #[test]
     fn several_documents() {
-        let docs =
-            parse_documents("a: 1\n---\nb: 2\n", &Arc::from(Path::new("f.yaml"))).unwrap();
+        let docs = parse_documents("a: 1\n---\nb: 2\n", &Arc::from(Path::new("f.yaml"))).unwrap();
         assert_eq!(docs.len(), 2);
         assert!(parse_documents("", &Arc::from(Path::new("f.yaml")))
             .unwrap()
