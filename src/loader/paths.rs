@@ -53,7 +53,7 @@ impl Base<'_> {
 }
 
 /// `a/./b/../c` as `a/c`, as Go's `filepath.Join` cleans what it joins.
-fn clean(path: &Path) -> PathBuf {
+pub fn clean(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out = PathBuf::new();
     for c in path.components() {

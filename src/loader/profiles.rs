@@ -74,7 +74,7 @@ pub fn apply(
     doc: &mut Node,
     requested: &[String],
     selected: &[String],
-) -> Result<Selection, ProfileError> {
+) -> Result<Selection, Box<ProfileError>> {
     let Some(services) = doc.get_mut("services").and_then(Node::as_map_mut) else {
         return Ok(Selection {
             profiles: requested.to_vec(),
@@ -170,7 +170,10 @@ fn is_true(node: &Node) -> bool {
 }
 
 /// A required dependency of an active service must be active too.
-fn check_dependencies(services: &Mapping, active: &BTreeSet<String>) -> Result<(), ProfileError> {
+fn check_dependencies(
+    services: &Mapping,
+    active: &BTreeSet<String>,
+) -> Result<(), Box<ProfileError>> {
     for name in active {
         for dep in dependencies(name, &services[name]) {
             if !dep.required || active.contains(&dep.name) {
@@ -184,13 +187,13 @@ fn check_dependencies(services: &Mapping, active: &BTreeSet<String>) -> Result<(
     Ok(())
 }
 
-fn inactive(service: &str, dep: Dependency, target: &Node) -> ProfileError {
-    ProfileError::DependsOnInactive {
+fn inactive(service: &str, dep: Dependency, target: &Node) -> Box<ProfileError> {
+    Box::new(ProfileError::DependsOnInactive {
         location: Location::new(dep.span, dep.path),
         service: service.to_string(),
         dependency: dep.name,
         profiles: service_profiles(target),
-    }
+    })
 }
 
 /// Enable the profiles of the named services (compose-go
@@ -199,7 +202,7 @@ fn enable_selected(
     services: &Mapping,
     selected: &[String],
     profiles: &mut Vec<String>,
-) -> Result<(), ProfileError> {
+) -> Result<(), Box<ProfileError>> {
     for pattern in selected {
         let matched: Vec<&Node> = services
             .iter()
@@ -207,10 +210,10 @@ fn enable_selected(
             .map(|(_, s)| s)
             .collect();
         if matched.is_empty() {
-            return Err(ProfileError::NoSuchService {
+            return Err(Box::new(ProfileError::NoSuchService {
                 name: pattern.clone(),
                 known: services.keys().cloned().collect(),
-            });
+            }));
         }
         for service in matched {
             if !is_active(service, profiles) {
@@ -231,7 +234,7 @@ fn with_dependencies(
     services: &Mapping,
     active: &BTreeSet<String>,
     selected: &[String],
-) -> Result<BTreeSet<String>, ProfileError> {
+) -> Result<BTreeSet<String>, Box<ProfileError>> {
     let mut keep = BTreeSet::new();
     let mut todo: Vec<String> = active
         .iter()
@@ -250,11 +253,11 @@ fn with_dependencies(
             } else if let Some(target) = services.get(&dep.name) {
                 return Err(inactive(&name, dep, target));
             } else {
-                return Err(ProfileError::UndefinedDependency {
+                return Err(Box::new(ProfileError::UndefinedDependency {
                     location: Location::new(dep.span, dep.path),
                     service: name,
                     dependency: dep.name,
-                });
+                }));
             }
         }
     }
@@ -328,7 +331,10 @@ mod tests {
     profiles: [debug]
 ";
 
-    fn run(profiles: &[&str], selected: &[&str]) -> Result<(Vec<String>, Selection), ProfileError> {
+    fn run(
+        profiles: &[&str],
+        selected: &[&str],
+    ) -> Result<(Vec<String>, Selection), Box<ProfileError>> {
         let mut doc = yaml::parse_str(SPEC, &Arc::from(Path::new("compose.yaml"))).unwrap();
         let p: Vec<String> = profiles.iter().map(|s| s.to_string()).collect();
         let s: Vec<String> = selected.iter().map(|s| s.to_string()).collect();
