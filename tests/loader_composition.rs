@@ -501,3 +501,42 @@ fn loading_errors_are_typed() {
         Err(LoadError::Extends(_))
     ));
 }
+
+#[test]
+fn a_service_may_extend_an_included_one() {
+    let dir = project(&[
+        (
+            "compose.yaml",
+            "include: [lib/compose.yaml]\nservices:\n  web:\n    extends: base\n    image: web\n",
+        ),
+        (
+            "lib/compose.yaml",
+            "services:\n  base:\n    image: base\n    build: ./app\n    labels: [from=lib]\n",
+        ),
+    ]);
+    let web = service(&load_dir(dir.path()), "web");
+    assert_eq!(web["image"], "web");
+    assert_eq!(web["build"], at(dir.path(), "lib/app"));
+    assert_eq!(web["labels"], json!(["from=lib"]));
+}
+
+#[test]
+fn selecting_an_unknown_service_lists_the_known_ones() {
+    let dir = project(&[("compose.yaml", PROFILES)]);
+    let mut opts = options(dir.path());
+    opts.selected_services = vec!["nope".into()];
+    assert_eq!(
+        load_err(&opts),
+        "no such service: nope (the project defines: foo, bar, zot)"
+    );
+}
+
+#[test]
+fn later_file_reset_reaches_through_extends() {
+    let dir = project(&[(
+        "compose.yaml",
+        "services:\n  web: {image: a, command: [run], ports: ['80:80']}\n---\nservices:\n  base: {image: b}\n  web:\n    extends: base\n    command: !reset null\n    ports: !override ['81:81']\n",
+    )]);
+    let web = service(&load_dir(dir.path()), "web");
+    assert_eq!(web, json!({"image": "b", "ports": ["81:81"]}));
+}

@@ -295,3 +295,77 @@ fn extend(base: Node, service: Node, name: &str, path: &NodePath) -> Result<Node
     merged.span = span;
     Ok(merged)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loader::yaml;
+
+    fn node(text: &str) -> Node {
+        yaml::parse_str(text, &Arc::from(Path::new("c.yaml"))).unwrap()
+    }
+
+    #[test]
+    fn chain_reads_as_a_sentence() {
+        let chain = Chain(vec![
+            (PathBuf::from("a.yaml"), "web".into()),
+            (PathBuf::from("b.yaml"), "base".into()),
+            (PathBuf::from("a.yaml"), "web".into()),
+        ]);
+        assert_eq!(
+            chain.to_string(),
+            "web (a.yaml) extends base (b.yaml) extends web (a.yaml)"
+        );
+    }
+
+    #[test]
+    fn both_forms_of_reference() {
+        let path = NodePath::root().key("services").key("w").key("extends");
+        let short = parse_reference(&node("base"), &path).unwrap();
+        assert_eq!((short.service.as_str(), short.file), ("base", None));
+        let long = parse_reference(&node("{service: b, file: x.yaml}"), &path).unwrap();
+        assert_eq!(
+            (long.service.as_str(), long.file.as_deref()),
+            ("b", Some("x.yaml"))
+        );
+    }
+
+    #[test]
+    fn malformed_references_name_the_place() {
+        let path = NodePath::root().key("services").key("w").key("extends");
+        let err = parse_reference(&node("\n\nfile: x.yaml\n"), &path)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.starts_with("c.yaml:3:"), "{err}");
+        assert!(
+            err.contains("services.w.extends: `extends` needs the name"),
+            "{err}"
+        );
+        let err = parse_reference(&node("[a]"), &path)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.starts_with("c.yaml:1:"), "{err}");
+        assert!(err.contains("found a list"), "{err}");
+    }
+
+    #[test]
+    fn extending_an_empty_service_keeps_the_service() {
+        let path = NodePath::root().key("services").key("w");
+        let service = node("{extends: base, image: x}");
+        let out = extend(Node::null(), service, "w", &path).unwrap();
+        assert_eq!(out.to_json(), serde_json::json!({"image": "x"}));
+    }
+
+    #[test]
+    fn a_service_that_is_not_a_mapping_is_reported() {
+        let path = NodePath::root().key("services").key("w");
+        let err = extend(node("[a]"), node("{extends: base}"), "w", &path).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("services.w: a service must be a mapping, found a list"),
+            "{err}"
+        );
+    }
+}

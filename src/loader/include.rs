@@ -357,3 +357,120 @@ fn import(doc: &mut Node, imported: Node) -> Result<(), LoadError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loader::yaml;
+    use crate::loader::Options;
+
+    fn node(text: &str) -> Node {
+        yaml::parse_str(text, &Arc::from(Path::new("c.yaml"))).unwrap()
+    }
+
+    fn ctx<'a>(opts: &'a Options, dir: &Path) -> Context<'a> {
+        let mut environment = Environment::new();
+        environment.set("SHELL_WINS", "shell", Origin::Shell);
+        Context {
+            opts,
+            environment,
+            working_dir: dir.to_path_buf(),
+            stages: Stages::ALL,
+            include_chain: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn short_and_long_entries() {
+        let doc = node("include:\n  - a.yaml\n  - path: [b.yaml, c.yaml]\n    project_directory: sub\n    env_file: x.env\n");
+        let list = entries(doc.get("include").unwrap()).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].paths[0].0, "a.yaml");
+        assert!(list[0].project_directory.is_none());
+        let paths: Vec<&str> = list[1].paths.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["b.yaml", "c.yaml"]);
+        assert_eq!(list[1].project_directory.as_deref(), Some("sub"));
+        assert_eq!(list[1].env_files[0].0, "x.env");
+        assert_eq!(
+            list[1].paths[1].1.to_string(),
+            "c.yaml:3:20: include[1].path[1]"
+        );
+    }
+
+    #[test]
+    fn malformed_entries_name_the_place() {
+        let doc = node("include:\n  - [a]\n");
+        let err = entries(doc.get("include").unwrap())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.starts_with("c.yaml:2:"), "{err}");
+        assert!(
+            err.contains("include[0]: an `include` entry must be a path"),
+            "{err}"
+        );
+        let doc = node("include:\n  - project_directory: x\n");
+        let err = entries(doc.get("include").unwrap())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.starts_with("c.yaml:2:"), "{err}");
+        assert!(err.contains("has no `path`"), "{err}");
+    }
+
+    #[test]
+    fn including_environment_wins_over_env_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("x.env"),
+            "SHELL_WINS=file\nFROM_FILE=1\n# note\nexport LATER=2\n",
+        )
+        .unwrap();
+        let opts = Options::for_dir(dir.path());
+        let ctx = ctx(&opts, dir.path());
+        let doc = node("include:\n  - path: sub/compose.yaml\n    env_file: [x.env, /dev/null]\n");
+        let entry = &entries(doc.get("include").unwrap()).unwrap()[0];
+        let env = environment(&ctx, entry, &dir.path().join("sub")).unwrap();
+        assert_eq!(env.get("SHELL_WINS"), Some("shell"));
+        assert_eq!(env.get("FROM_FILE"), Some("1"));
+        let later = env.var("LATER").unwrap();
+        assert_eq!(
+            later.origin,
+            Origin::EnvFile {
+                path: dir.path().join("x.env"),
+                line: 4
+            }
+        );
+    }
+
+    #[test]
+    fn default_env_file_is_dot_env_of_the_project_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/.env"), "TAG=1.2\n").unwrap();
+        let opts = Options::for_dir(dir.path());
+        let ctx = ctx(&opts, dir.path());
+        let doc = node("include: [sub/compose.yaml]\n");
+        let entry = &entries(doc.get("include").unwrap()).unwrap()[0];
+        let env = environment(&ctx, entry, &dir.path().join("sub")).unwrap();
+        assert_eq!(env.get("TAG"), Some("1.2"));
+        let env = environment(&ctx, entry, dir.path()).unwrap();
+        assert_eq!(env.get("TAG"), None);
+    }
+
+    #[test]
+    fn import_merges_in_place_and_appends_new_resources() {
+        let mut doc = node("services:\n  a: {image: mine}\n  z: {image: z}\n");
+        let imported = node(
+            "services:\n  a: {image: theirs, command: [x]}\n  b: {image: b}\nnetworks:\n  n: {}\n",
+        );
+        import(&mut doc, imported).unwrap();
+        let services = doc.get("services").unwrap().as_map().unwrap();
+        assert_eq!(services.keys().collect::<Vec<_>>(), ["a", "z", "b"]);
+        assert_eq!(
+            services["a"].to_json(),
+            serde_json::json!({"image": "mine", "command": ["x"]})
+        );
+        assert!(doc.get("networks").and_then(|n| n.get("n")).is_some());
+    }
+}

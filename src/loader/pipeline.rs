@@ -201,3 +201,66 @@ pub fn load_extended_file(
     resolve_paths(ctx, &mut dict, &dir)?;
     Ok(dict)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(text: &str) -> Node {
+        yaml::parse_str(text, &Arc::from(Path::new("c.yaml"))).unwrap()
+    }
+
+    #[test]
+    fn empty_dns_entries_are_omitted() {
+        let mut doc = node("services:\n  a: {dns: ['', 1.1.1.1, null]}\n");
+        omit_empty(&mut doc);
+        let dns = doc
+            .get("services")
+            .and_then(|s| s.get("a"))
+            .and_then(|a| a.get("dns"));
+        assert_eq!(dns.unwrap().to_json(), serde_json::json!(["1.1.1.1"]));
+    }
+
+    #[test]
+    fn top_level_must_be_a_mapping() {
+        let err = top_level_mapping(node("\n- a\n- b\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.yaml:2:"), "{err}");
+        assert!(
+            err.contains("top-level object must be a mapping, found a list"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn extended_files_skip_include_extends_and_validation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("base.yaml");
+        std::fs::write(
+            &path,
+            "include: [nowhere.yaml]\nservices:\n  a:\n    extends: b\n    build: ./ctx\n",
+        )
+        .unwrap();
+        let opts = Options::for_dir(dir.path());
+        let ctx = Context {
+            opts: &opts,
+            environment: Environment::new(),
+            working_dir: PathBuf::from("/elsewhere"),
+            stages: Stages::ALL,
+            include_chain: Vec::new(),
+        };
+        let file = read_config_file(&path).unwrap();
+        let doc = load_extended_file(&ctx, &file, &mut Vec::new()).unwrap();
+        let a = doc
+            .get("services")
+            .and_then(|s| s.get("a"))
+            .unwrap()
+            .to_json();
+        assert_eq!(a["extends"], "b");
+        assert_eq!(
+            a["build"],
+            dir.path().join("ctx").to_string_lossy().as_ref()
+        );
+    }
+}
