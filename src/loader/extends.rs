@@ -91,10 +91,12 @@ pub fn apply(
         warnings,
         files: HashMap::new(),
     };
+    // The file's identity in cycles, as other files are named: canonical.
+    let file = canonical(&ctx.opts.working_dir.join(file));
     let names: Vec<String> = services.keys().cloned().collect();
     for name in names {
         let mut chain = Vec::new();
-        resolver.resolve(file, &ctx.working_dir, services, &name, &mut chain, None)?;
+        resolver.resolve(&file, &ctx.working_dir, services, &name, &mut chain, None)?;
     }
     Ok(())
 }

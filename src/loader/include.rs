@@ -180,7 +180,7 @@ fn load_entry(
         .map(|(p, _)| absolute(&ctx.working_dir, p))
         .collect();
     let mut chain = ctx.include_chain.clone();
-    chain.push(canonical(file));
+    chain.push(canonical(&ctx.opts.working_dir.join(file)));
     for (path, (_, location)) in files.iter().zip(&entry.paths) {
         let path = canonical(path);
         if chain.contains(&path) {
