@@ -240,6 +240,12 @@ fn extends_of_a_missing_file_names_the_file() {
 fn corpus_include_env_file_imports_the_module() {
     let loaded = load_dir(&corpus("include_env_file"));
     assert_eq!(service_names(&loaded), ["a", "b"]);
+    // module.env is the included project's, not the including one's.
+    assert_eq!(
+        service(&loaded, "b")["environment"],
+        json!(["VAR_NAME=value"])
+    );
+    assert_eq!(service(&loaded, "a")["environment"], json!(["VAR_NAME"]));
     assert!(loaded.document.get("include").is_none());
 }
 

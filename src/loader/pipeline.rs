@@ -78,7 +78,34 @@ pub fn load_model(
     // (`validation.Validate`) belong to the model and validation parts and
     // run here once they exist; neither is needed to resolve paths.
     resolve_paths(ctx, &mut dict, &ctx.working_dir)?;
+    if !ctx.include_chain.is_empty() {
+        resolve_bare_environment(&mut dict, &ctx.environment);
+    }
     Ok(dict)
+}
+
+/// compose-go `ResolveEnvironment`, for an included project: a bare `KEY`
+/// in a service's `environment` list takes its value from the included
+/// project's environment (with its own env files), which the including
+/// project does not see. The main project's bare keys are left to the
+/// service-environment stage, which records where each value came from.
+fn resolve_bare_environment(dict: &mut Node, env: &Environment) {
+    let Some(services) = dict.get_mut("services").and_then(Node::as_map_mut) else {
+        return;
+    };
+    for service in services.values_mut() {
+        let Some(entries) = service.get_mut("environment").and_then(Node::as_seq_mut) else {
+            continue;
+        };
+        for entry in entries {
+            let Some(key) = entry.as_str().filter(|k| !k.contains('=')) else {
+                continue;
+            };
+            if let Some(value) = env.get(key) {
+                entry.value = Value::String(format!("{key}={value}"));
+            }
+        }
+    }
 }
 
 /// Every document of one file, merged in turn over `dict`.
