@@ -273,7 +273,10 @@ fn environment(
     Ok(env)
 }
 
-/// The variables of one env file, with their line numbers.
+/// The variables of one env file, with their line numbers. `${VAR}` in a
+/// value sees the file's earlier lines and the process environment
+/// (dotenvy); compose-go looks in the including project's environment first,
+/// which the project's own dotenv reader can do once the two are joined.
 fn read_env_file(
     path: &Path,
     location: &Location,

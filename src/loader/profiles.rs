@@ -23,7 +23,7 @@ pub enum ProfileError {
         /// The profiles of `dependency`, any of which would activate it.
         profiles: Vec<String>,
     },
-    #[error("no such service: {name} (the project defines: {})", .known.join(", "))]
+    #[error("no such service: {name} ({})", known_services(.known))]
     NoSuchService { name: String, known: Vec<String> },
     #[error("{location}: service {service:?} depends on {dependency:?}, which is not defined")]
     UndefinedDependency {
@@ -31,6 +31,14 @@ pub enum ProfileError {
         service: String,
         dependency: String,
     },
+}
+
+fn known_services(known: &[String]) -> String {
+    if known.is_empty() {
+        "the project defines no services".into()
+    } else {
+        format!("the project defines: {}", known.join(", "))
+    }
 }
 
 fn enable_hint(profiles: &[String]) -> String {
@@ -76,6 +84,12 @@ pub fn apply(
     selected: &[String],
 ) -> Result<Selection, Box<ProfileError>> {
     let Some(services) = doc.get_mut("services").and_then(Node::as_map_mut) else {
+        if let Some(name) = selected.first() {
+            return Err(Box::new(ProfileError::NoSuchService {
+                name: name.clone(),
+                known: Vec::new(),
+            }));
+        }
         return Ok(Selection {
             profiles: requested.to_vec(),
             disabled: Mapping::new(),
@@ -416,6 +430,17 @@ mod tests {
         assert_eq!(
             err,
             "no such service: nope (the project defines: foo, bar, baz, zot)"
+        );
+    }
+
+    #[test]
+    fn selecting_in_a_project_without_services_fails() {
+        let mut doc =
+            yaml::parse_str("networks: {n: {}}\n", &Arc::from(Path::new("c.yaml"))).unwrap();
+        let err = apply(&mut doc, &[], &["web".to_string()]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no such service: web (the project defines no services)"
         );
     }
 
