@@ -176,8 +176,11 @@ pub fn load(opts: &Options) -> Result<Loaded, LoadError> {
     if let Some(m) = document.as_map_mut() {
         m.insert("name".into(), Node::string(name));
     }
-    // Normalisation (default network, resource names) and the consistency
-    // checks of the model and validation parts run here, before profiles.
+    // The model part's normalisation (compose-go `Normalize`: default
+    // network, resource names) belongs here, before profiles; the validation
+    // part's consistency checks (`checkConsistency`) right after them, on the
+    // active services, with `selection.disabled` at hand so that a
+    // dependency on a disabled service is not taken for an undefined one.
     let requested = profiles::requested(&opts.profiles, &found.environment);
     let selection = profiles::apply(&mut document, &requested, &opts.selected_services)?;
     let project = Project::from_node(&document)?;
