@@ -502,10 +502,15 @@ fn selected_services_enable_their_profiles() {
 #[test]
 fn loading_errors_are_typed() {
     let dir = project(&[("compose.yaml", "services:\n  a:\n    extends: b\n")]);
-    assert!(matches!(
-        load(&options(dir.path())),
-        Err(LoadError::Extends(_))
-    ));
+    let err = load(&options(dir.path()))
+        .err()
+        .expect("extends of an undefined service fails");
+    assert!(matches!(err, LoadError::Extends(_)));
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("{}:3:", at(dir.path(), "compose.yaml"))),
+        "{text}"
+    );
 }
 
 #[test]

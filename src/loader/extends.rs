@@ -364,6 +364,7 @@ mod tests {
     fn a_service_that_is_not_a_mapping_is_reported() {
         let path = NodePath::root().key("services").key("w");
         let err = extend(node("[a]"), node("{extends: base}"), "w", &path).unwrap_err();
+        assert!(err.to_string().starts_with("c.yaml:1:"), "{err}");
         assert!(
             err.to_string()
                 .contains("services.w: a service must be a mapping, found a list"),
