@@ -502,9 +502,7 @@ fn selected_services_enable_their_profiles() {
 #[test]
 fn loading_errors_are_typed() {
     let dir = project(&[("compose.yaml", "services:\n  a:\n    extends: b\n")]);
-    let err = load(&options(dir.path()))
-        .err()
-        .expect("extends of an undefined service fails");
+    let err = load(&options(dir.path())).expect_err("extends of an undefined service fails");
     assert!(matches!(err, LoadError::Extends(_)));
     let text = err.to_string();
     assert!(
