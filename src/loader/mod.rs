@@ -17,6 +17,7 @@ pub mod interpolate;
 pub mod merge;
 pub mod node;
 pub mod paths;
+pub mod pipeline;
 pub mod profiles;
 pub mod schema;
 pub mod validate;
@@ -94,6 +95,11 @@ pub struct Loaded {
     pub environment: Environment,
     pub project_dir: PathBuf,
     pub config_files: Vec<PathBuf>,
+    /// Profiles in force: requested ones plus those of services named on
+    /// the command line.
+    pub profiles: Vec<String>,
+    /// Services not active (profiles, or not selected), as loaded.
+    pub disabled_services: node::Mapping,
 }
 
 /// Every way loading can fail; each variant's source names the place.
@@ -108,6 +114,14 @@ pub enum LoadError {
     #[error(transparent)]
     Merge(#[from] merge::MergeError),
     #[error(transparent)]
+    Include(#[from] Box<include::IncludeError>),
+    #[error(transparent)]
+    Extends(#[from] Box<extends::ExtendsError>),
+    #[error(transparent)]
+    Paths(#[from] paths::PathsError),
+    #[error(transparent)]
+    Profiles(#[from] Box<profiles::ProfileError>),
+    #[error(transparent)]
     Schema(#[from] schema::SchemaError),
     #[error(transparent)]
     Canonical(#[from] canonical::CanonicalError),
@@ -119,53 +133,56 @@ pub enum LoadError {
     Empty { files: Vec<PathBuf> },
 }
 
+// The errors of include, extends and profiles carry several names and paths;
+// they are boxed so that every `Result` of the loader stays small.
+impl From<include::IncludeError> for LoadError {
+    fn from(e: include::IncludeError) -> Self {
+        LoadError::Include(Box::new(e))
+    }
+}
+
+impl From<extends::ExtendsError> for LoadError {
+    fn from(e: extends::ExtendsError) -> Self {
+        LoadError::Extends(Box::new(e))
+    }
+}
+
+impl From<profiles::ProfileError> for LoadError {
+    fn from(e: profiles::ProfileError) -> Self {
+        LoadError::Profiles(Box::new(e))
+    }
+}
+
 /// Load a project as docker compose would.
+///
+/// The stages, after compose-go's `load` and `ModelToProject`: discover the
+/// files, load them into one document ([`pipeline::load_model`]: per
+/// document interpolate, include, extends, merge, unicity, schema,
+/// canonical; then relative paths), name the project, apply profiles and
+/// the services named on the command line, and type the result.
 pub fn load(opts: &Options) -> Result<Loaded, LoadError> {
     let mut warnings = Vec::new();
     let found = discover::discover(opts, &mut warnings)?;
-    let mut document = Node::map(Default::default());
-    for file in &found.files {
-        for mut doc in yaml::parse_documents(&file.content, &file.path)? {
-            if doc.is_null() {
-                continue;
-            }
-            if doc.as_map().is_none() {
-                return Err(LoadError::NotAMapping {
-                    file: Location::new(doc.span.clone(), node::NodePath::root()),
-                    found: doc.kind_name(),
-                });
-            }
-            if opts.interpolate {
-                interpolate::interpolate(&mut doc, &found.environment, &mut warnings)?;
-            }
-            document = merge::merge(document, doc)?;
-            schema::validate(&document)?;
-            canonical::canonical(&mut document, &mut warnings)?;
-        }
-    }
-    if document.as_map().is_none_or(|m| m.is_empty()) {
-        return Err(LoadError::Empty {
-            files: found.files.iter().map(|f| f.path.to_path_buf()).collect(),
-        });
-    }
-    let name = found.explicit_name.clone().unwrap_or_else(|| {
-        document
-            .get("name")
-            .and_then(Node::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| {
-                discover::normalize_project_name(
-                    &found
-                        .project_dir
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                )
-            })
-    });
+    let ctx = pipeline::Context {
+        opts,
+        environment: found.environment.clone(),
+        working_dir: found.project_dir.clone(),
+        stages: pipeline::Stages::ALL,
+        include_chain: Vec::new(),
+    };
+    let mut document = pipeline::load_model(&ctx, &found.files, &mut warnings)?;
+    check_not_empty(&document, &found)?;
+    let name = project_name(&found, &document);
     if let Some(m) = document.as_map_mut() {
         m.insert("name".into(), Node::string(name));
     }
+    // The model part's normalisation (compose-go `Normalize`: default
+    // network, resource names) belongs here, before profiles; the validation
+    // part's consistency checks (`checkConsistency`) right after them, on the
+    // active services, with `selection.disabled` at hand so that a
+    // dependency on a disabled service is not taken for an undefined one.
+    let requested = profiles::requested(&opts.profiles, &found.environment);
+    let selection = profiles::apply(&mut document, &requested, &opts.selected_services)?;
     let project = Project::from_node(&document)?;
     Ok(Loaded {
         project,
@@ -174,5 +191,35 @@ pub fn load(opts: &Options) -> Result<Loaded, LoadError> {
         environment: found.environment,
         project_dir: found.project_dir,
         config_files: found.files.iter().map(|f| f.path.to_path_buf()).collect(),
+        profiles: selection.profiles,
+        disabled_services: selection.disabled,
     })
+}
+
+/// compose-go: "empty compose file" when the files define nothing.
+fn check_not_empty(document: &Node, found: &discover::Discovered) -> Result<(), LoadError> {
+    if document.as_map().is_none_or(|m| m.is_empty()) {
+        return Err(LoadError::Empty {
+            files: found.files.iter().map(|f| f.path.to_path_buf()).collect(),
+        });
+    }
+    Ok(())
+}
+
+/// The project name: `-p`/`COMPOSE_PROJECT_NAME` (from discovery), else the
+/// top-level `name:` (interpolated with the document), else the project
+/// directory's name, normalised.
+fn project_name(found: &discover::Discovered, document: &Node) -> String {
+    if let Some(name) = &found.explicit_name {
+        return name.clone();
+    }
+    if let Some(name) = document.get("name").and_then(Node::as_str) {
+        return name.to_string();
+    }
+    let dir = found
+        .project_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    discover::normalize_project_name(&dir)
 }
