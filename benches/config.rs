@@ -83,7 +83,10 @@ fn main() {
     let mut cases: Vec<_> = std::fs::read_dir(corpus())
         .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
-    cases.retain(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("ac_")));
+    cases.retain(|p| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("ac_"))
+    });
     cases.sort();
     let mut medians = Vec::new();
     for case in &cases {
