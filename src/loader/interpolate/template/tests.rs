@@ -166,14 +166,15 @@ fn required_error_messages_read_like_compose() {
 #[test]
 fn unset_hook_hears_plain_references_only_when_used() {
     let mut unset = Vec::new();
-    let mut hook = |n: &str| unset.push(n.to_string());
-    let mut r = Resolver::with_unset_hook(&mapping, &mut hook);
-    // A lazy default that is not used does not warn (compose-go
-    // TestLazyDefaultDoesNotWarn); a used one does.
-    assert_eq!(substitute("${A:+${A},}B", &mut r).unwrap(), "B");
-    assert_eq!(substitute("${A:-${B}}", &mut r).unwrap(), "");
-    assert_eq!(substitute("${C:-x} $D", &mut r).unwrap(), "x ");
-    drop(r);
+    {
+        let mut hook = |n: &str| unset.push(n.to_string());
+        let mut r = Resolver::with_unset_hook(&mapping, &mut hook);
+        // A lazy default that is not used does not warn (compose-go
+        // TestLazyDefaultDoesNotWarn); a used one does.
+        assert_eq!(substitute("${A:+${A},}B", &mut r).unwrap(), "B");
+        assert_eq!(substitute("${A:-${B}}", &mut r).unwrap(), "");
+        assert_eq!(substitute("${C:-x} $D", &mut r).unwrap(), "x ");
+    }
     assert_eq!(unset, ["B", "D"]);
 }
 
