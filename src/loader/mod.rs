@@ -19,6 +19,7 @@ pub mod node;
 pub mod paths;
 pub mod profiles;
 pub mod schema;
+pub mod service_env;
 pub mod validate;
 pub mod yaml;
 
