@@ -35,7 +35,7 @@ pub enum ServiceEnvError {
     #[error("{location}: {source}")]
     EnvFile {
         location: Location,
-        source: EnvFileError,
+        source: Box<EnvFileError>,
     },
     #[error("{location}: unsupported env_file format {format:?}: only the default dotenv format is supported (omit `format`)")]
     UnsupportedFormat { location: Location, format: String },
@@ -294,7 +294,7 @@ fn read_env_file(
     let entries =
         dotenv::read_env_file(&path, &lookup, vars).map_err(|source| ServiceEnvError::EnvFile {
             location: file.location.clone(),
-            source,
+            source: Box::new(source),
         })?;
     for entry in entries {
         if let Some(value) = entry.value {
