@@ -169,7 +169,7 @@ pub fn discover(opts: &Options, warnings: &mut Vec<Warning>) -> Result<Discovere
         Some(_) => None,
         None => name::name_from_files(
             config_files.iter().map(|f| (&f.path, f.content.as_str())),
-            &environment,
+            opts.interpolate.then_some(&environment),
             warnings,
         )?,
     };

@@ -99,12 +99,13 @@ fn non_empty(name: String, raw: &str, source: NameSource) -> Result<String, Disc
 }
 
 /// The last non-empty top-level `name:` among the files' texts, interpolated
-/// (compose-go reads it this way, before loading, so that
-/// `COMPOSE_PROJECT_NAME` is known during interpolation). Unparsable files
-/// are skipped here: loading reports their errors with positions.
+/// with `env` unless it is `None` (`--no-interpolate`). compose-go reads it
+/// this way, before loading, so that `COMPOSE_PROJECT_NAME` is known during
+/// interpolation. Unparsable files are skipped here: loading reports their
+/// errors with positions.
 pub fn name_from_files<'a>(
     files: impl IntoIterator<Item = (&'a Arc<Path>, &'a str)>,
-    env: &Environment,
+    env: Option<&Environment>,
     warnings: &mut Vec<Warning>,
 ) -> Result<Option<String>, DiscoverError> {
     let mut found = None;
@@ -122,6 +123,9 @@ pub fn name_from_files<'a>(
     }
     let Some((raw, span)) = found else {
         return Ok(None);
+    };
+    let Some(env) = env else {
+        return Ok(Some(raw));
     };
     let location = Location::new(span, NodePath::root().key("name"));
     let name = interpolate::substitute_str(&raw, env, &location, warnings)?;
@@ -146,7 +150,18 @@ mod tests {
             project_name(Some("my_project"), Some("x"), Path::new("/d")).unwrap(),
             "my_project"
         );
-        for bad in ["My", "-a", "_a", "a b", "a.b"] {
+        assert_eq!(
+            project_name(Some("42my_project_num"), None, Path::new("/d")).unwrap(),
+            "42my_project_num"
+        );
+        for bad in [
+            "My",
+            "-my_project",
+            "_my_project",
+            "a b",
+            "www.my.project",
+            "MY_PROJECT",
+        ] {
             let err = project_name(Some(bad), None, Path::new("/d")).unwrap_err();
             assert!(
                 matches!(err, DiscoverError::InvalidProjectName { ref name } if name == bad),
@@ -165,6 +180,10 @@ mod tests {
         assert_eq!(
             project_name(None, None, Path::new("/x/My.Dir")).unwrap(),
             "mydir"
+        );
+        assert_eq!(
+            project_name(None, None, Path::new("/t/UNNORMALIZED PATH")).unwrap(),
+            "unnormalizedpath"
         );
         // An empty explicit name counts as unset.
         assert_eq!(
@@ -194,9 +213,14 @@ mod tests {
         let mut env = Environment::new();
         env.set("SUFFIX", "dev", crate::loader::environment::Origin::Shell);
         let files = [(&a, "name: first\n"), (&b, "name: app-${SUFFIX}\n")];
-        let name = name_from_files(files, &env, &mut Vec::new()).unwrap();
+        let name = name_from_files(files, Some(&env), &mut Vec::new()).unwrap();
         assert_eq!(name.as_deref(), Some("app-dev"));
+        let raw = name_from_files(files, None, &mut Vec::new()).unwrap();
+        assert_eq!(raw.as_deref(), Some("app-${SUFFIX}"));
         let files = [(&a, "services: {}\n"), (&b, ": : bad yaml [")];
-        assert_eq!(name_from_files(files, &env, &mut Vec::new()).unwrap(), None);
+        assert_eq!(
+            name_from_files(files, Some(&env), &mut Vec::new()).unwrap(),
+            None
+        );
     }
 }

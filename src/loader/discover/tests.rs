@@ -269,3 +269,51 @@ fn missing_flag_file_is_named() {
         )
     );
 }
+
+#[test]
+fn explicit_name_from_the_environment_must_be_valid() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "compose.yaml", "services: {}\n");
+    let mut o = opts(d.path());
+    o.os_env
+        .insert("COMPOSE_PROJECT_NAME".into(), "42my_project_env".into());
+    assert_eq!(
+        discover(&o, &mut Vec::new()).unwrap().project_name,
+        "42my_project_env"
+    );
+    o.os_env
+        .insert("COMPOSE_PROJECT_NAME".into(), "www.my.project".into());
+    let err = discover(&o, &mut Vec::new()).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("invalid project name \"www.my.project\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn dotenv_expansion_sees_the_shell_first() {
+    // compose-go TestEnvVariablePrecedence.
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "compose.yaml", "services: {}\n");
+    write(d.path(), ".env", "FOO=foo\nBAR=${FOO}");
+    let found = discover(&opts(d.path()), &mut Vec::new()).unwrap();
+    assert_eq!(found.environment.get("FOO"), Some("foo"));
+    assert_eq!(found.environment.get("BAR"), Some("foo"));
+    let mut o = opts(d.path());
+    o.os_env.insert("FOO".into(), "zot".into());
+    let found = discover(&o, &mut Vec::new()).unwrap();
+    assert_eq!(found.environment.get("FOO"), Some("zot"));
+    assert_eq!(found.environment.get("BAR"), Some("zot"));
+}
+
+#[test]
+fn no_interpolate_keeps_the_raw_name() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "compose.yaml", "name: ${N:-app}\nservices: {}\n");
+    let mut o = opts(d.path());
+    assert_eq!(discover(&o, &mut Vec::new()).unwrap().project_name, "app");
+    o.interpolate = false;
+    // Normalised like any name from a file: `${N:-app}` keeps `n-app`.
+    assert_eq!(discover(&o, &mut Vec::new()).unwrap().project_name, "n-app");
+}
