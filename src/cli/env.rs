@@ -81,12 +81,14 @@ fn source(origin: &Origin, project_dir: &Path) -> String {
 }
 
 /// `NAME  VALUE  SOURCE` columns; newlines in values are shown as `\n` so
-/// each variable stays on one line; an unset key shows `(unset)`.
+/// each variable stays on one line; an empty value shows `""` and a key
+/// that nothing set shows `(unset)`.
 pub fn table(vars: &IndexMap<String, ServiceVar>, project_dir: &Path) -> String {
     let rows: Vec<[String; 3]> = vars
         .iter()
         .map(|(k, v)| {
-            let value = match &v.value {
+            let value = match v.value.as_deref() {
+                Some("") => "\"\"".to_string(),
                 Some(value) => value.replace('\n', "\\n"),
                 None => "(unset)".to_string(),
             };
@@ -149,6 +151,13 @@ mod tests {
             },
         );
         m.insert(
+            "EMPTY".to_string(),
+            ServiceVar {
+                value: Some(String::new()),
+                origin: Origin::Shell,
+            },
+        );
+        m.insert(
             "LONGER_NAME".to_string(),
             ServiceVar {
                 value: None,
@@ -165,6 +174,7 @@ mod tests {
             text,
             "NAME          VALUE      SOURCE\n\
              A             one\\ntwo   .env:3\n\
+             EMPTY         \"\"         shell\n\
              LONGER_NAME   (unset)    shell\n"
         );
     }
@@ -176,7 +186,8 @@ mod tests {
         assert_eq!(v[0]["name"], "A");
         assert_eq!(v[0]["value"], "one\ntwo");
         assert_eq!(v[0]["source"], ".env:3");
-        assert!(v[1]["value"].is_null());
+        assert_eq!(v[1]["value"], "");
+        assert!(v[2]["value"].is_null());
     }
 
     #[test]

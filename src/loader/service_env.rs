@@ -170,6 +170,12 @@ fn declared_environment(
         Value::Null => {}
         Value::Map(map) => {
             for (key, value) in map {
+                if matches!(value.value, Value::Seq(_) | Value::Map(_)) {
+                    return Err(ServiceEnvError::InvalidEnvironment {
+                        location: Location::new(value.span.clone(), path.key(key.as_str())),
+                        found: value.kind_name(),
+                    });
+                }
                 add(key.clone(), value.scalar_text(), value.span.clone());
             }
         }

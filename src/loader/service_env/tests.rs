@@ -191,6 +191,13 @@ fn unsupported_format_and_bad_shapes_are_errors() {
             ..
         })
     ));
+    let svc = p.service("services:\n  web:\n    environment:\n      FOO: [\"1\"]\n");
+    let err = resolve_service_env(&svc, &shell(&[]), p.path()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("compose.yaml:4:12: environment.FOO:"),
+        "{err}"
+    );
     let svc = p.service("services:\n  web:\n    env_file: {}\n");
     assert!(matches!(
         resolve_service_env(&svc, &shell(&[]), p.path()),
