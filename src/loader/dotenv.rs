@@ -27,9 +27,34 @@
 //! newline as an entry with an empty key; we read it as `KEY` alone, like the
 //! same line followed by a newline.
 
+mod raw;
+
+pub use raw::parse_raw;
+
 use super::interpolate::template::{self, Resolver, TemplateError};
 use indexmap::IndexMap;
 use std::path::{Path, PathBuf};
+
+/// The formats an env file can be read in (`env_file: {format: ...}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The default: compose-go's dotenv syntax, with interpolation.
+    Dotenv,
+    /// `docker run --env-file` lines, taken verbatim.
+    Raw,
+}
+
+impl Format {
+    /// The format named in a Compose file: none or `.env` is dotenv, `raw`
+    /// is raw; anything else is unknown (`None`).
+    pub fn from_name(name: Option<&str>) -> Option<Format> {
+        match name {
+            None | Some(".env") => Some(Format::Dotenv),
+            Some("raw") => Some(Format::Raw),
+            Some(_) => None,
+        }
+    }
+}
 
 /// One assignment of an env file, in file order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +77,10 @@ pub enum SyntaxError {
     },
     #[error("line {line}: key {key:?} cannot contain a space")]
     SpaceInKey { line: usize, key: String },
+    #[error("line {line}: no variable name before `=` in {text:?}")]
+    NoVariableName { line: usize, text: String },
+    #[error("line {line}: not valid UTF-8")]
+    InvalidUtf8 { line: usize },
     #[error("line {line}: unterminated quoted value {text}")]
     UnterminatedQuote { line: usize, text: String },
     #[error(
@@ -90,8 +119,18 @@ pub fn read_env_file(
     lookup: &dyn Fn(&str) -> Option<String>,
     vars: &mut IndexMap<String, String>,
 ) -> Result<Vec<EnvEntry>, EnvFileError> {
-    let text = match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+    read_env_file_as(path, Format::Dotenv, lookup, vars)
+}
+
+/// [`read_env_file`] in a given format.
+pub fn read_env_file_as(
+    path: &Path,
+    format: Format,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    vars: &mut IndexMap<String, String>,
+) -> Result<Vec<EnvEntry>, EnvFileError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(EnvFileError::NotFound {
                 path: path.to_path_buf(),
@@ -109,7 +148,17 @@ pub fn read_env_file(
             })
         }
     };
-    parse_into(&text, lookup, vars).map_err(|source| EnvFileError::Syntax {
+    let parsed = match format {
+        Format::Dotenv => parse_into(&String::from_utf8_lossy(&bytes), lookup, vars),
+        Format::Raw => parse_raw(&bytes, lookup).inspect(|entries| {
+            for e in entries {
+                if let Some(v) = &e.value {
+                    vars.insert(e.key.clone(), v.clone());
+                }
+            }
+        }),
+    };
+    parsed.map_err(|source| EnvFileError::Syntax {
         path: path.to_path_buf(),
         source,
     })

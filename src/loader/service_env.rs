@@ -6,7 +6,9 @@
 //! 2. each `env_file:` in order (short string, list, or long form
 //!    `{path, required, format}`); a missing file is an error unless
 //!    `required: false`; `${VAR}` in its values sees the project environment
-//!    first, then the service's `environment:`; later files win;
+//!    first, then the service's `environment:`; later files win; `format:
+//!    raw` reads `docker run --env-file` lines verbatim (docker compose
+//!    registers that format);
 //! 3. `environment:` entries then override the env files, including keys
 //!    left unset in step 1 (compose-go's `OverrideBy` keeps them unset).
 //!
@@ -37,7 +39,7 @@ pub enum ServiceEnvError {
         location: Location,
         source: Box<EnvFileError>,
     },
-    #[error("{location}: unsupported env_file format {format:?}: only the default dotenv format is supported (omit `format`)")]
+    #[error("{location}: unsupported env_file format {format:?}: use `raw`, or omit `format` for the dotenv syntax")]
     UnsupportedFormat { location: Location, format: String },
     #[error(
         "{location}: `environment` must be a mapping or a list of KEY=VALUE strings, found {found}"
@@ -276,12 +278,12 @@ fn read_env_file(
     result: &mut IndexMap<String, ServiceVar>,
     project_dir: &Path,
 ) -> Result<(), ServiceEnvError> {
-    if let Some(format) = file.format.as_deref().filter(|f| *f != ".env") {
-        return Err(ServiceEnvError::UnsupportedFormat {
+    let format = dotenv::Format::from_name(file.format.as_deref()).ok_or_else(|| {
+        ServiceEnvError::UnsupportedFormat {
             location: file.location.clone(),
-            format: format.to_string(),
-        });
-    }
+            format: file.format.clone().unwrap_or_default(),
+        }
+    })?;
     let path = project_dir.join(&file.path);
     if !path.exists() {
         if file.required {
@@ -297,11 +299,12 @@ fn read_env_file(
         env.lookup(name)
             .or_else(|| declared.get(name).and_then(|v| v.value.clone()))
     };
-    let entries =
-        dotenv::read_env_file(&path, &lookup, vars).map_err(|source| ServiceEnvError::EnvFile {
+    let entries = dotenv::read_env_file_as(&path, format, &lookup, vars).map_err(|source| {
+        ServiceEnvError::EnvFile {
             location: file.location.clone(),
             source: Box::new(source),
-        })?;
+        }
+    })?;
     for entry in entries {
         if let Some(value) = entry.value {
             let origin = Origin::EnvFile {

@@ -178,10 +178,10 @@ fn unsupported_format_and_bad_shapes_are_errors() {
     let p = Project::new();
     p.write("a.env", "A=1\n");
     let svc =
-        p.service("services:\n  web:\n    env_file:\n      - path: a.env\n        format: raw\n");
+        p.service("services:\n  web:\n    env_file:\n      - path: a.env\n        format: json\n");
     assert!(matches!(
         resolve_service_env(&svc, &shell(&[]), p.path()),
-        Err(ServiceEnvError::UnsupportedFormat { ref format, .. }) if format == "raw"
+        Err(ServiceEnvError::UnsupportedFormat { ref format, .. }) if format == "json"
     ));
     let svc = p.service("services:\n  web:\n    environment: 5\n");
     assert!(matches!(
@@ -251,4 +251,23 @@ fn apply_writes_environment_and_drops_env_files() {
         .unwrap()
         .get("env_file")
         .is_some());
+}
+
+#[test]
+fn raw_format_keeps_values_verbatim() {
+    // docker/compose TestRawEnvFile: quotes reach the container.
+    let p = Project::new();
+    let raw = p.write(
+        ".env.raw",
+        "TEST_VAR='{\"key\": \"value\"}'\nHOME_REF=$HOME\n",
+    );
+    let svc = p
+        .service("services:\n  web:\n    env_file:\n      - path: .env.raw\n        format: raw\n");
+    let r = resolve_service_env(&svc, &shell(&[("HOME", "/root")]), p.path()).unwrap();
+    assert_eq!(
+        r["TEST_VAR"].value.as_deref(),
+        Some("'{\"key\": \"value\"}'")
+    );
+    assert_eq!(r["HOME_REF"].value.as_deref(), Some("$HOME"));
+    assert_eq!(r["HOME_REF"].origin, Origin::EnvFile { path: raw, line: 2 });
 }
