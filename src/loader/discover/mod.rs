@@ -4,9 +4,10 @@
 //! The order is docker compose's (`cmd/compose/compose.go`,
 //! `toProjectOptions`, over compose-go `cli/options.go`):
 //! 1. the shell's environment;
-//! 2. env files: `--env-file` (repeatable, later wins; `COMPOSE_ENV_FILES`
-//!    when no flag), else `.env` of `--project-directory`, of the first `-f`
-//!    file's directory, or of the working directory;
+//! 2. env files: `--env-file` (repeatable, later wins; `COMPOSE_ENV_FILES`,
+//!    comma-separated, when no flag), else `.env` of `--project-directory`,
+//!    of the first `-f` file's directory, or of the working directory (not
+//!    when the shell sets `COMPOSE_DISABLE_ENV_FILE=true`);
 //! 3. the Compose files: `-f` in order (relative to the working directory,
 //!    `-` is standard input), else `COMPOSE_FILE` (which `.env` may set),
 //!    else the default names searched upwards with their override file;
@@ -131,25 +132,18 @@ pub fn discover(opts: &Options, warnings: &mut Vec<Warning>) -> Result<Discovere
         opts.environment.as_deref(),
     )?;
 
-    let mut paths = if !flag_files.is_empty() {
-        flag_files
-    } else if let Some(value) = environment.non_empty("COMPOSE_FILE") {
-        let sep = environment.get("COMPOSE_PATH_SEPARATOR");
-        files::from_compose_file_var(value, sep, cwd)?
-    } else {
-        files::search(explicit_dir.as_deref().unwrap_or(cwd), warnings)?
-    };
+    let search_dir = explicit_dir.as_deref().unwrap_or(cwd);
+    let mut paths = compose_paths(flag_files, &environment, cwd, search_dir, warnings)?;
     let project_dir = explicit_dir
         .or_else(|| first_file_dir(&paths))
         .unwrap_or_else(|| cwd.clone());
 
     // Second round, from the project directory; fills only unset variables.
     let mut env_file_paths = first.files;
-    let second_spec = env_file_spec.resolve(&project_dir);
     if project_dir != first_dir {
         let (second, name) = env_files::read_group(
             &mut environment,
-            &second_spec,
+            &env_file_spec.resolve(&project_dir),
             &project_dir,
             env_name.as_deref(),
         )?;
@@ -162,38 +156,67 @@ pub fn discover(opts: &Options, warnings: &mut Vec<Warning>) -> Result<Discovere
         paths.push(files::environment_file(&dir, name)?);
     }
     let config_files = files::read_all(&paths, opts.stdin.as_deref())?;
-
-    let profiles = profiles(opts, &environment);
-    let explicit_name = explicit_name(opts, &environment)?;
-    let from_files = match &explicit_name {
-        Some(_) => None,
-        None => name::name_from_files(
-            config_files.iter().map(|f| (&f.path, f.content.as_str())),
-            opts.interpolate.then_some(&environment),
-            warnings,
-        )?,
-    };
-    let project_name = project_name(
-        explicit_name.as_deref(),
-        from_files.as_deref(),
+    let (explicit_name, project_name) = name_project(
+        opts,
+        &config_files,
+        &mut environment,
         &project_dir,
+        warnings,
     )?;
-    environment.set(
-        "COMPOSE_PROJECT_NAME",
-        project_name.clone(),
-        Origin::Compose,
-    );
 
     Ok(Discovered {
         project_dir,
         files: config_files,
+        profiles: profiles(opts, &environment),
         environment,
         explicit_name,
         project_name,
-        profiles,
         env_files: env_file_paths,
         environment_name: env_name,
     })
+}
+
+/// `-f` files, else `COMPOSE_FILE`, else the default names searched from
+/// `search_dir` upwards.
+fn compose_paths(
+    flag_files: Vec<PathBuf>,
+    environment: &Environment,
+    cwd: &Path,
+    search_dir: &Path,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<PathBuf>, DiscoverError> {
+    if !flag_files.is_empty() {
+        return Ok(flag_files);
+    }
+    if let Some(value) = environment.non_empty("COMPOSE_FILE") {
+        let sep = environment.get("COMPOSE_PATH_SEPARATOR");
+        return files::from_compose_file_var(value, sep, cwd);
+    }
+    files::search(search_dir, warnings)
+}
+
+/// The explicit name (if any) and the final project name, which is also
+/// set as `COMPOSE_PROJECT_NAME` for interpolation (compose-go
+/// `projectName`).
+fn name_project(
+    opts: &Options,
+    config_files: &[ConfigFile],
+    environment: &mut Environment,
+    project_dir: &Path,
+    warnings: &mut Vec<Warning>,
+) -> Result<(Option<String>, String), DiscoverError> {
+    let explicit = explicit_name(opts, environment)?;
+    let from_files = match &explicit {
+        Some(_) => None,
+        None => name::name_from_files(
+            config_files.iter().map(|f| (&f.path, f.content.as_str())),
+            opts.interpolate.then_some(&*environment),
+            warnings,
+        )?,
+    };
+    let name = project_name(explicit.as_deref(), from_files.as_deref(), project_dir)?;
+    environment.set("COMPOSE_PROJECT_NAME", name.clone(), Origin::Compose);
+    Ok((explicit, name))
 }
 
 /// `-f` paths are relative to the working directory; `-` stays as is.
