@@ -317,3 +317,21 @@ fn no_interpolate_keeps_the_raw_name() {
     // Normalised like any name from a file: `${N:-app}` keeps `n-app`.
     assert_eq!(discover(&o, &mut Vec::new()).unwrap().project_name, "n-app");
 }
+
+#[test]
+fn last_name_of_the_files_wins_and_is_exported() {
+    // compose-go TestProjectNameInterpolation "with override".
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "a.yaml", "name: interpolated\nservices: {}\n");
+    write(d.path(), "b.yaml", "name: overrided\nservices: {}\n");
+    write(d.path(), "c.yaml", "services: {}\n");
+    let mut o = opts(d.path());
+    o.files = vec!["a.yaml".into(), "b.yaml".into(), "c.yaml".into()];
+    let found = discover(&o, &mut Vec::new()).unwrap();
+    assert_eq!(found.project_name, "overrided");
+    let var = found.environment.var("COMPOSE_PROJECT_NAME").unwrap();
+    assert_eq!(
+        (var.value.as_str(), &var.origin),
+        ("overrided", &Origin::Compose)
+    );
+}

@@ -191,3 +191,29 @@ fn substitute_str_uses_the_environment() {
     let out = substitute_str("app-${ENV:-dev}", &env(&[("ENV", "prod")]), &loc, &mut w).unwrap();
     assert_eq!(out, "app-prod");
 }
+
+#[test]
+fn legacy_yaml_booleans_at_boolean_paths() {
+    // compose-go TestLoadLegacyBoolean: `init: yes` is true, with a warning.
+    let (doc, warnings) = run("services:\n  test:\n    init: yes\n", &[]).unwrap();
+    assert_eq!(at(&doc, "services.test.init").value, Value::Bool(true));
+    assert_eq!(warnings.len(), 1);
+    assert!(
+        warnings[0].message.contains("write `true`"),
+        "{}",
+        warnings[0]
+    );
+}
+
+#[test]
+fn compose_project_name_is_an_ordinary_variable() {
+    let (doc, _) = run(
+        "services:\n  web:\n    container_name: ${COMPOSE_PROJECT_NAME}-web\n",
+        &[("COMPOSE_PROJECT_NAME", "interpolated")],
+    )
+    .unwrap();
+    assert_eq!(
+        at(&doc, "services.web.container_name").as_str(),
+        Some("interpolated-web")
+    );
+}
