@@ -95,7 +95,9 @@ pub fn resolve_service_env_at(
 
 /// Write every service's resolved environment into its `environment`
 /// mapping, and drop `env_file` when `discard_env_files` (what `config`
-/// prints).
+/// prints). The written values keep the span of the Compose-file entry they
+/// came from; values from env files or the shell have none, so resolve
+/// provenance (`compose env`) on the document *before* applying this.
 pub fn apply_resolved_env(
     doc: &mut Node,
     env: &Environment,
