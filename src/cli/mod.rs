@@ -1,6 +1,7 @@
 //! The command line: global flags, one module per subcommand, exit codes.
 
 pub mod config;
+pub mod env;
 pub mod version;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +47,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Parse, resolve and render the Compose file in canonical format
     Config(config::ConfigArgs),
+    /// Show a service's final environment and where each value comes from
+    Env(env::EnvArgs),
     /// Show the version information
     Version(version::VersionArgs),
 }
@@ -55,6 +58,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Config(args) => config::run(&cli.global, args),
+        Command::Env(args) => env::run(&cli.global, args),
         Command::Version(args) => version::run(args),
     };
     match result {
@@ -67,7 +71,9 @@ pub fn main() -> ExitCode {
 }
 
 impl GlobalArgs {
-    /// The loader's options for these flags, with the process environment.
+    /// The loader's options for these flags, with the process environment
+    /// (discovery reads `COMPOSE_FILE`, `COMPOSE_PROFILES`, ... from it and
+    /// from `.env`) and standard input's text when a file is `-`.
     pub fn loader_options(&self) -> anyhow::Result<crate::loader::Options> {
         let cwd = std::env::current_dir()?;
         let mut opts = crate::loader::Options::for_dir(cwd);
@@ -76,8 +82,17 @@ impl GlobalArgs {
         opts.project_directory = self.project_directory.clone();
         opts.env_files = self.env_file.clone();
         opts.profiles = self.profile.clone();
-        opts.environment = self.environment.clone();
-        opts.os_env = std::env::vars().collect();
+        opts.environment = self.environment.clone().filter(|e| !e.is_empty());
+        // Non-UTF-8 variables cannot be interpolated into a Compose file;
+        // they are skipped rather than aborting.
+        opts.os_env = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        if self.file.iter().any(|f| f.as_os_str() == "-") {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+            opts.stdin = Some(text);
+        }
         Ok(opts)
     }
 }

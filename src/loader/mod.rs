@@ -20,6 +20,7 @@ pub mod paths;
 pub mod pipeline;
 pub mod profiles;
 pub mod schema;
+pub mod service_env;
 pub mod validate;
 pub mod yaml;
 
