@@ -8,4 +8,6 @@ pub mod cli;
 pub mod graph;
 pub mod loader;
 pub mod model;
+#[doc(hidden)]
+pub mod testing;
 pub mod ui;

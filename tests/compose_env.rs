@@ -1,19 +1,9 @@
 //! `compose env SERVICE`: the binary, run on temporary projects and corpus
 //! cases, with a clean process environment so only what a test sets counts.
 
-use std::path::{Path, PathBuf};
+use compose::testing::corpus;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-fn corpus(case: &str) -> PathBuf {
-    let root = std::env::var_os("COMPOSE_CORPUS")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/compose-corpus");
-            p.is_dir().then_some(p)
-        })
-        .unwrap_or_else(|| PathBuf::from("/work/shared/compose-corpus"));
-    root.join(case)
-}
 
 fn compose(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     compose_with_stdin(dir, args, env, None)
@@ -159,7 +149,7 @@ fn unknown_service_lists_services() {
     let out = compose(d.path(), &["env", "wbe"], &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("no such service: \"wbe\"; the project's services are: web, db"),
+        stderr(&out).contains("no such service: wbe (the project defines: web, db)"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -3,21 +3,10 @@
 //! each test into its own temporary directory, and on the shared corpus.
 
 use compose::loader::{load, LoadError, Loaded, Options};
+use compose::testing::corpus;
 use serde_json::{json, Value};
 use std::fs;
-use std::path::{Path, PathBuf};
-
-fn corpus(case: &str) -> PathBuf {
-    let root = std::env::var_os("COMPOSE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/compose-corpus"));
-    let root = if root.is_dir() {
-        root
-    } else {
-        PathBuf::from("/work/shared/compose-corpus")
-    };
-    root.join(case)
-}
+use std::path::Path;
 
 /// Write `files` (path, text) under a new temporary directory.
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {

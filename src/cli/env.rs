@@ -43,7 +43,13 @@ fn list(names: &[String]) -> String {
 }
 
 pub fn run(global: &GlobalArgs, args: &EnvArgs) -> anyhow::Result<ExitCode> {
-    let opts = global.loader_options()?;
+    let mut opts = global.loader_options()?;
+    // This command resolves the one service's environment itself, with
+    // origins; the other services' env files must not be read (one of them
+    // may be missing, as docker compose allows for services not in use).
+    opts.resolve_environment = false;
+    // Naming a service enables its profiles, as on every other command.
+    opts.selected_services = vec![args.service.clone()];
     let loaded = crate::loader::load(&opts)?;
     for w in &loaded.warnings {
         crate::ui::warn(&w.to_string());

@@ -55,17 +55,10 @@ pub enum IncludeError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{location}: cannot read env file {}: {source}", .path.display())]
+    #[error("{location}: {source}")]
     EnvFile {
         location: Location,
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{location}: env file {}: {message}", .path.display())]
-    EnvFileSyntax {
-        location: Location,
-        path: PathBuf,
-        message: String,
+        source: super::dotenv::EnvFileError,
     },
 }
 
@@ -259,7 +252,7 @@ fn environment(
             .collect()
     };
     for (path, location) in files {
-        for (name, value, line) in read_env_file(&path, &location)? {
+        for (name, value, line) in read_env_file(&path, &ctx.environment, &location)? {
             env.set_default(
                 name,
                 value,
@@ -273,46 +266,26 @@ fn environment(
     Ok(env)
 }
 
-/// The variables of one env file, with their line numbers. `${VAR}` in a
-/// value sees the file's earlier lines and the process environment
-/// (dotenvy); compose-go looks in the including project's environment first,
-/// which the project's own dotenv reader can do once the two are joined.
+/// The variables of one env file, with their line numbers, read with the
+/// project's own dotenv reader: `${VAR}` in a value sees the including
+/// project's variables first, then the file's earlier lines (compose-go).
 fn read_env_file(
     path: &Path,
+    env: &Environment,
     location: &Location,
 ) -> Result<Vec<(String, String, usize)>, Box<IncludeError>> {
-    let text = std::fs::read_to_string(path).map_err(|source| {
+    let lookup = |name: &str| env.get(name).map(str::to_string);
+    let mut vars = indexmap::IndexMap::new();
+    let entries = super::dotenv::read_env_file(path, &lookup, &mut vars).map_err(|source| {
         Box::new(IncludeError::EnvFile {
             location: location.clone(),
-            path: path.to_path_buf(),
             source,
         })
     })?;
-    let mut out = Vec::new();
-    for item in dotenvy::from_read_iter(text.as_bytes()) {
-        let (name, value) = item.map_err(|e| {
-            Box::new(IncludeError::EnvFileSyntax {
-                location: location.clone(),
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })
-        })?;
-        let line = line_of(&text, &name);
-        out.push((name, value, line));
-    }
-    Ok(out)
-}
-
-/// The line where `name` is assigned (for `compose env`-style origins).
-fn line_of(text: &str, name: &str) -> usize {
-    text.lines()
-        .position(|l| {
-            let l = l.trim_start();
-            let l = l.strip_prefix("export ").unwrap_or(l).trim_start();
-            l.strip_prefix(name)
-                .is_some_and(|rest| rest.trim_start().starts_with('='))
-        })
-        .map_or(0, |i| i + 1)
+    Ok(entries
+        .into_iter()
+        .filter_map(|e| Some((e.key, e.value?, e.line)))
+        .collect())
 }
 
 /// Add the imported resources to `doc`; a resource `doc` defines too is

@@ -56,6 +56,11 @@ pub struct Options {
     pub os_env: IndexMap<String, String>,
     /// The text of standard input when a file is `-`.
     pub stdin: Option<String>,
+    /// Resolve each service's `env_file` and bare `environment` keys into
+    /// its environment (off with `config --no-env-resolution`).
+    pub resolve_environment: bool,
+    /// Drop `env_file` once resolved, as `compose config` prints it.
+    pub discard_env_files: bool,
 }
 
 impl Options {
@@ -64,6 +69,7 @@ impl Options {
         Options {
             working_dir: dir.into(),
             interpolate: true,
+            resolve_environment: true,
             ..Options::default()
         }
     }
@@ -123,6 +129,8 @@ pub enum LoadError {
     #[error(transparent)]
     Profiles(#[from] Box<profiles::ProfileError>),
     #[error(transparent)]
+    ServiceEnv(#[from] service_env::ServiceEnvError),
+    #[error(transparent)]
     Schema(#[from] schema::SchemaError),
     #[error(transparent)]
     Canonical(#[from] canonical::CanonicalError),
@@ -173,18 +181,29 @@ pub fn load(opts: &Options) -> Result<Loaded, LoadError> {
     };
     let mut document = pipeline::load_model(&ctx, &found.files, &mut warnings)?;
     check_not_empty(&document, &found)?;
-    let name = project_name(&found, &document);
     if let Some(m) = document.as_map_mut() {
-        m.insert("name".into(), Node::string(name));
+        m.insert("name".into(), Node::string(found.project_name.clone()));
     }
     // The model part's normalisation (compose-go `Normalize`: default
     // network, resource names) belongs here, before profiles; the validation
     // part's consistency checks (`checkConsistency`) right after them, on the
     // active services, with `selection.disabled` at hand so that a
     // dependency on a disabled service is not taken for an undefined one.
-    let requested = profiles::requested(&opts.profiles, &found.environment);
-    let selection = profiles::apply(&mut document, &requested, &opts.selected_services)?;
-    let project = Project::from_node(&document)?;
+    let selection = profiles::apply(&mut document, &found.profiles, &opts.selected_services)?;
+    // Service environments are resolved after profiles, so that a missing
+    // env_file of an inactive service does not fail (docker compose
+    // TestUnusedMissingEnvFile). `document` keeps the unresolved form, which
+    // `compose env` needs to tell where each value came from.
+    let mut resolved = document.clone();
+    if opts.resolve_environment {
+        service_env::apply_resolved_env(
+            &mut resolved,
+            &found.environment,
+            &found.project_dir,
+            opts.discard_env_files,
+        )?;
+    }
+    let project = Project::from_node(&resolved)?;
     Ok(Loaded {
         project,
         document,
@@ -205,22 +224,4 @@ fn check_not_empty(document: &Node, found: &discover::Discovered) -> Result<(), 
         });
     }
     Ok(())
-}
-
-/// The project name: `-p`/`COMPOSE_PROJECT_NAME` (from discovery), else the
-/// top-level `name:` (interpolated with the document), else the project
-/// directory's name, normalised.
-fn project_name(found: &discover::Discovered, document: &Node) -> String {
-    if let Some(name) = &found.explicit_name {
-        return name.clone();
-    }
-    if let Some(name) = document.get("name").and_then(Node::as_str) {
-        return name.to_string();
-    }
-    let dir = found
-        .project_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    discover::normalize_project_name(&dir)
 }

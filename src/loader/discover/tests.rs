@@ -1,18 +1,8 @@
 //! Discovery end to end on temporary directories and corpus cases.
 
 use super::*;
+use crate::testing::corpus;
 use indexmap::IndexMap;
-
-fn corpus(case: &str) -> PathBuf {
-    let root = std::env::var_os("COMPOSE_CORPUS")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/compose-corpus");
-            p.is_dir().then_some(p)
-        })
-        .unwrap_or_else(|| PathBuf::from("/work/shared/compose-corpus"));
-    root.join(case)
-}
 
 fn opts(dir: &Path) -> Options {
     let mut o = Options::for_dir(dir);
