@@ -64,7 +64,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{} {e:#}", console::style("error:").red().bold());
+            report_error(&e);
             ExitCode::from(1)
         }
     }
@@ -94,5 +94,18 @@ impl GlobalArgs {
             opts.stdin = Some(text);
         }
         Ok(opts)
+    }
+}
+
+/// Print an error as one line, then the source line it points at (when the
+/// message starts with a file position and the file can be read).
+fn report_error(e: &anyhow::Error) {
+    let message = format!("{e:#}");
+    eprintln!("{} {message}", console::style("error:").red().bold());
+    if let Some(snippet) = crate::ui::snippet::leading_span(&message)
+        .as_ref()
+        .and_then(crate::ui::snippet::render)
+    {
+        eprintln!("{}", console::style(snippet).dim());
     }
 }
