@@ -1,0 +1,220 @@
+//! Layer unpacking against real tarballs: overlay whiteouts and opaque
+//! directories, hard links, symlinks, owners, modes, mtimes, xattrs, the
+//! three compressions, and hostile tarballs that must be refused.
+
+mod common;
+
+use common::{gzip, require_root, sha256, zstd, TarBuilder, MTIME};
+use compose_runtime::image::unpack::{unpack_layer, EscapeKind, UnpackError};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::Path;
+
+fn sample_layer() -> Vec<u8> {
+    let mut t = TarBuilder::new();
+    t.dir("./", 0o755)
+        .dir("etc", 0o755)
+        .file_owned("etc/owned", b"data", 0o640, 1000, 1001)
+        .file("etc/setuid", b"x", 0o4755)
+        .symlink("etc/link", "/etc/owned")
+        .hardlink("etc/hard", "etc/owned")
+        .file("etc/.wh.gone", b"", 0o644)
+        .dir("var", 0o700)
+        .file("var/.wh..wh..opq", b"", 0o644)
+        .pax(&[
+            ("SCHILY.xattr.user.comment", b"hello"),
+            ("mtime", b"1700000000.5"),
+        ])
+        .file("var/attr", b"a", 0o600)
+        .raw(tar::EntryType::Fifo, "var/fifo", "", b"");
+    t.finish()
+}
+
+fn check_sample_tree(root: &Path) {
+    let meta = |p: &str| std::fs::symlink_metadata(root.join(p)).unwrap();
+    let owned = meta("etc/owned");
+    assert_eq!((owned.uid(), owned.gid()), (1000, 1001));
+    assert_eq!(owned.permissions().mode() & 0o7777, 0o640);
+    assert_eq!(owned.mtime() as u64, MTIME);
+    assert_eq!(std::fs::read(root.join("etc/owned")).unwrap(), b"data");
+    assert_eq!(meta("etc/setuid").permissions().mode() & 0o7777, 0o4755);
+    assert_eq!(
+        std::fs::read_link(root.join("etc/link")).unwrap(),
+        Path::new("/etc/owned")
+    );
+    assert_eq!(
+        meta("etc/hard").ino(),
+        owned.ino(),
+        "hard link shares the inode"
+    );
+    let gone = meta("etc/gone");
+    assert!(
+        gone.file_type().is_char_device(),
+        "whiteout is a char device"
+    );
+    assert_eq!(gone.rdev(), 0, "whiteout is device 0/0");
+    assert!(!root.join("etc/.wh.gone").exists());
+    assert_eq!(
+        xattr::get(root.join("var"), "trusted.overlay.opaque").unwrap(),
+        Some(b"y".to_vec())
+    );
+    assert!(!root.join("var/.wh..wh..opq").exists());
+    assert_eq!(meta("var").permissions().mode() & 0o7777, 0o700);
+    assert_eq!(
+        meta("var").mtime() as u64,
+        MTIME,
+        "directory mtime survives its children"
+    );
+    assert_eq!(
+        xattr::get(root.join("var/attr"), "user.comment").unwrap(),
+        Some(b"hello".to_vec())
+    );
+    assert_eq!(meta("var/attr").mtime(), 1_700_000_000, "PAX mtime wins");
+    assert!(meta("var/fifo").file_type().is_fifo());
+    assert_eq!(meta("").permissions().mode() & 0o7777, 0o755);
+}
+
+#[test]
+fn unpacks_whiteouts_links_and_metadata_in_all_compressions() {
+    require_root();
+    let plain = sample_layer();
+    for (label, blob) in [
+        ("plain", plain.clone()),
+        ("gzip", gzip(&plain)),
+        ("zstd", zstd(&plain)),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = unpack_layer(&blob[..], dir.path()).unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert_eq!(
+            out.diff_id,
+            sha256(&plain),
+            "{label}: diff ID is the plain tar's digest"
+        );
+        assert_eq!(out.size, 6, "{label}: bytes of file content");
+        check_sample_tree(dir.path());
+    }
+}
+
+#[test]
+fn later_entries_replace_earlier_ones_without_following_symlinks() {
+    require_root();
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, b"original").unwrap();
+    let mut t = TarBuilder::new();
+    t.symlink("a", victim.to_str().unwrap())
+        .file("a", b"replaced", 0o644);
+    let dir = tempfile::tempdir().unwrap();
+    unpack_layer(&t.finish()[..], dir.path()).unwrap();
+    assert_eq!(
+        std::fs::read(&victim).unwrap(),
+        b"original",
+        "nothing written through the symlink"
+    );
+    assert_eq!(std::fs::read(dir.path().join("a")).unwrap(), b"replaced");
+}
+
+fn assert_refused(tar: Vec<u8>, want: EscapeKind) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("layer");
+    std::fs::create_dir(&root).unwrap();
+    match unpack_layer(&tar[..], &root) {
+        Err(UnpackError::Escape { kind, entry }) => {
+            assert_eq!(kind, want, "entry {entry}");
+        }
+        other => panic!("expected {want:?}, got {other:?}"),
+    }
+    let outside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        outside,
+        vec![std::ffi::OsString::from("layer")],
+        "nothing written beside the layer"
+    );
+}
+
+#[test]
+fn hostile_parent_components_are_refused() {
+    require_root();
+    let mut t = TarBuilder::new();
+    t.raw(tar::EntryType::Regular, "../evil", "", b"x");
+    assert_refused(t.finish(), EscapeKind::ParentComponent);
+    let mut t = TarBuilder::new();
+    t.dir("a", 0o755)
+        .raw(tar::EntryType::Regular, "a/../../evil", "", b"x");
+    assert_refused(t.finish(), EscapeKind::ParentComponent);
+}
+
+#[test]
+fn hostile_absolute_paths_are_refused() {
+    require_root();
+    let target = tempfile::tempdir().unwrap();
+    let name = format!("{}/evil", target.path().display());
+    let mut t = TarBuilder::new();
+    t.raw(tar::EntryType::Regular, &name, "", b"x");
+    assert_refused(t.finish(), EscapeKind::AbsolutePath);
+    assert!(!target.path().join("evil").exists());
+}
+
+#[test]
+fn hostile_symlinked_parents_are_refused() {
+    require_root();
+    let target = tempfile::tempdir().unwrap();
+    let mut t = TarBuilder::new();
+    t.symlink("escape", target.path().to_str().unwrap())
+        .file("escape/evil", b"x", 0o644);
+    assert_refused(t.finish(), EscapeKind::SymlinkParent);
+    assert!(!target.path().join("evil").exists());
+    // A relative symlink climbing out is refused the same way.
+    let mut t = TarBuilder::new();
+    t.symlink("up", "../..")
+        .raw(tar::EntryType::Directory, "up/d/", "", b"");
+    assert_refused(t.finish(), EscapeKind::SymlinkParent);
+}
+
+#[test]
+fn hostile_hard_links_are_refused() {
+    require_root();
+    let mut t = TarBuilder::new();
+    t.raw(
+        tar::EntryType::Link,
+        "passwd",
+        "../../../../etc/passwd",
+        b"",
+    );
+    assert_refused(t.finish(), EscapeKind::LinkParentComponent);
+    let mut t = TarBuilder::new();
+    t.raw(tar::EntryType::Link, "passwd", "/etc/passwd", b"");
+    assert_refused(t.finish(), EscapeKind::LinkAbsolute);
+    let mut t = TarBuilder::new();
+    t.symlink("etc", "/etc")
+        .raw(tar::EntryType::Link, "passwd", "etc/passwd", b"");
+    assert_refused(t.finish(), EscapeKind::LinkThroughSymlink);
+}
+
+#[test]
+fn hard_link_to_a_missing_file_is_an_error() {
+    require_root();
+    let mut t = TarBuilder::new();
+    t.raw(tar::EntryType::Link, "x", "nothing", b"");
+    let dir = tempfile::tempdir().unwrap();
+    let err = unpack_layer(&t.finish()[..], dir.path()).unwrap_err();
+    assert!(
+        matches!(err, UnpackError::MissingLinkTarget { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn corrupt_gzip_is_reported() {
+    require_root();
+    let mut blob = gzip(&sample_layer());
+    let mid = blob.len() / 2;
+    for b in &mut blob[mid..mid + 16] {
+        *b ^= 0xff;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let err = unpack_layer(&blob[..], dir.path()).unwrap_err();
+    assert!(matches!(err, UnpackError::Corrupt { .. }), "{err}");
+}
