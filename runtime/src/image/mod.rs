@@ -2,6 +2,7 @@
 //! ways images get in (registry pull, `import` of a rootfs tarball, `load`
 //! of a `docker save` or OCI archive).
 
+pub mod archive;
 pub mod compression;
 pub mod digest;
 pub mod import;
