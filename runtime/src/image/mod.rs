@@ -8,6 +8,7 @@ pub mod digest;
 pub mod import;
 pub mod oci;
 pub mod reference;
+pub mod registry;
 pub mod unpack;
 
 pub use digest::Digest;

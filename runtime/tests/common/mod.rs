@@ -3,6 +3,8 @@
 //! the hostile entries the `tar` crate's safe API refuses to make.
 #![allow(dead_code)]
 
+pub mod registry;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
