@@ -283,7 +283,7 @@ fn a_blob_with_the_wrong_digest_is_refused() {
     let manifest = push_image(
         &reg,
         "tampered",
-        &[layer.clone()],
+        std::slice::from_ref(&layer),
         &Platform::host().architecture,
         oci::OCI_MANIFEST,
         oci::OCI_CONFIG,

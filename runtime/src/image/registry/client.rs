@@ -102,7 +102,10 @@ impl RegistryClient {
     fn get(&self, url: &str, accept: Option<&str>) -> Result<ureq::Response, RegistryError> {
         let auth = self.authorization.lock().expect("auth lock").clone();
         match self.send(url, accept, auth.as_deref()) {
-            Err(ureq::Error::Status(401, resp)) => {
+            Err(e) if matches!(*e, ureq::Error::Status(401, _)) => {
+                let ureq::Error::Status(_, resp) = *e else {
+                    unreachable!("matched a 401 status")
+                };
                 let header = resp
                     .header("www-authenticate")
                     .unwrap_or_default()
@@ -121,7 +124,7 @@ impl RegistryClient {
         url: &str,
         accept: Option<&str>,
         auth: Option<&str>,
-    ) -> Result<ureq::Response, ureq::Error> {
+    ) -> Result<ureq::Response, Box<ureq::Error>> {
         let mut req = self.agent.get(url);
         if let Some(a) = accept {
             req = req.set("Accept", a);
@@ -129,7 +132,7 @@ impl RegistryClient {
         if let Some(a) = auth {
             req = req.set("Authorization", a);
         }
-        req.call()
+        req.call().map_err(Box::new)
     }
 
     /// Answer a challenge: Basic with the stored credentials, or a bearer
@@ -159,7 +162,7 @@ impl RegistryClient {
                 }
                 let resp = req.call().map_err(|e| match e {
                     ureq::Error::Status(401 | 403, _) => unauthorized(),
-                    other => self.status_error(&realm, other),
+                    other => self.status_error(&realm, Box::new(other)),
                 })?;
                 let body: TokenResponse =
                     resp.into_json().map_err(|source| RegistryError::Read {
@@ -176,8 +179,8 @@ impl RegistryClient {
         }
     }
 
-    fn status_error(&self, url: &str, e: ureq::Error) -> RegistryError {
-        match e {
+    fn status_error(&self, url: &str, e: Box<ureq::Error>) -> RegistryError {
+        match *e {
             ureq::Error::Status(404, _) => RegistryError::NotFound {
                 url: url.to_string(),
             },

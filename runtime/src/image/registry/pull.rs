@@ -21,7 +21,7 @@ const PARALLEL_DOWNLOADS: usize = 3;
 pub struct PullError {
     pub reference: String,
     #[source]
-    pub source: RegistryError,
+    pub source: Box<RegistryError>,
 }
 
 /// Options of a pull.
@@ -96,7 +96,7 @@ pub fn pull(
 ) -> Result<PullOutcome, PullError> {
     pull_inner(store, reference, opts, progress).map_err(|source| PullError {
         reference: reference.to_string(),
-        source,
+        source: Box::new(source),
     })
 }
 
