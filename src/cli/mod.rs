@@ -1,6 +1,7 @@
 //! The command line: global flags, one module per subcommand, exit codes.
 
 pub mod config;
+pub mod image;
 pub mod version;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +49,10 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Show the version information
     Version(version::VersionArgs),
+    /// Manage images of the bundled runtime
+    Image(image::ImageArgs),
+    /// Manage the bundled runtime (disk usage)
+    System(image::SystemArgs),
 }
 
 /// Parse the command line, run it, and turn the outcome into an exit code.
@@ -56,6 +61,8 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Config(args) => config::run(&cli.global, args),
         Command::Version(args) => version::run(args),
+        Command::Image(args) => image::run(args),
+        Command::System(args) => image::run_system(args),
     };
     match result {
         Ok(code) => code,

@@ -155,6 +155,13 @@ pub struct ImageConfig {
     pub extra: BTreeMap<String, serde_json::Value>,
 }
 
+impl ImageConfig {
+    /// `created` as a time, if present and RFC 3339.
+    pub fn created_time(&self) -> Option<std::time::SystemTime> {
+        humantime::parse_rfc3339_weak(self.created.as_deref()?).ok()
+    }
+}
+
 /// The `rootfs` section: the uncompressed digests of the layers, in order.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct RootFs {

@@ -125,9 +125,14 @@ fn pull_inner(
     let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
         .map_err(|source| RegistryError::BadManifest { source })?;
 
-    let mut blobs = vec![manifest.config.clone()];
-    blobs.extend(manifest.layers.iter().cloned());
-    download_all(store, &client, &blobs, progress)?;
+    // The config first and quietly (Docker shows only layers), then the layers.
+    download_all(
+        store,
+        &client,
+        std::slice::from_ref(&manifest.config),
+        &super::NoProgress,
+    )?;
+    download_all(store, &client, &manifest.layers, progress)?;
     for l in &manifest.layers {
         progress.layer(&l.digest, LayerEvent::Extracting);
     }
