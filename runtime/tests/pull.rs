@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::registry::{free_port, LocalRegistry};
+use common::registry::{free_port, Auth, LocalRegistry};
 use common::{busybox_rootfs_tar, gzip, sha256, zstd, TarBuilder, TestRoot};
 use compose_runtime::image::oci::{self, Platform};
 use compose_runtime::image::registry::{pull, NoProgress, PullOptions, PullStatus};
@@ -85,7 +85,7 @@ fn reference(reg: &LocalRegistry, path: &str) -> Reference {
 #[test]
 fn pulls_a_docker_schema2_image_and_reports_up_to_date_next_time() {
     let root = TestRoot::new();
-    let reg = LocalRegistry::start(None);
+    let reg = LocalRegistry::start(Auth::Anonymous);
     let digest = push_docker_image(&reg, "team/app", "v1", "docker");
     let r = reference(&reg, "team/app:v1");
 
@@ -128,7 +128,7 @@ fn pulls_a_docker_schema2_image_and_reports_up_to_date_next_time() {
 #[test]
 fn pulls_the_host_platform_from_a_multi_arch_oci_index_with_zstd_layers() {
     let root = TestRoot::new();
-    let reg = LocalRegistry::start(None);
+    let reg = LocalRegistry::start(Auth::Anonymous);
     let host = Platform::host();
     let other_arch = if host.architecture == "s390x" {
         "amd64"
@@ -215,7 +215,7 @@ fn pulls_the_host_platform_from_a_multi_arch_oci_index_with_zstd_layers() {
 #[test]
 fn two_pulls_of_one_reference_at_once_serialise() {
     let root = TestRoot::new();
-    let reg = LocalRegistry::start(None);
+    let reg = LocalRegistry::start(Auth::Anonymous);
     push_docker_image(&reg, "race", "latest", "race");
     let r = reference(&reg, "race");
     let mut statuses: Vec<_> = std::thread::scope(|s| {
@@ -238,7 +238,7 @@ fn two_pulls_of_one_reference_at_once_serialise() {
 #[test]
 fn an_unknown_tag_is_one_line_naming_the_reference() {
     let root = TestRoot::new();
-    let reg = LocalRegistry::start(None);
+    let reg = LocalRegistry::start(Auth::Anonymous);
     let r = reference(&reg, "nothing/here:nope");
     let err = pull(&root.store, &r, &PullOptions::default(), &NoProgress)
         .unwrap_err()
@@ -278,7 +278,7 @@ fn assert_nothing_visible(root: &TestRoot, r: &Reference) {
 #[test]
 fn a_blob_with_the_wrong_digest_is_refused() {
     let root = TestRoot::new();
-    let reg = LocalRegistry::start(None);
+    let reg = LocalRegistry::start(Auth::Anonymous);
     let layer = gzip_layer(top_layer("good"), oci::OCI_LAYER_GZIP);
     let manifest = push_image(
         &reg,
@@ -313,7 +313,7 @@ fn a_blob_with_the_wrong_digest_is_refused() {
 #[test]
 fn a_corrupt_gzip_layer_is_reported_and_not_unpacked() {
     let root = TestRoot::new();
-    let reg = LocalRegistry::start(None);
+    let reg = LocalRegistry::start(Auth::Anonymous);
     let plain = top_layer("x");
     let mut blob = gzip(&plain);
     let mid = blob.len() / 2;
@@ -343,7 +343,7 @@ fn a_corrupt_gzip_layer_is_reported_and_not_unpacked() {
 #[test]
 fn basic_auth_uses_the_docker_config_credentials() {
     let root = TestRoot::new();
-    let reg = LocalRegistry::start(Some(("alice", "s3cret")));
+    let reg = LocalRegistry::start(Auth::Basic("alice", "s3cret"));
     push_docker_image(&reg, "private/app", "v1", "secret");
     let r = reference(&reg, "private/app:v1");
 
@@ -373,5 +373,56 @@ fn basic_auth_uses_the_docker_config_credentials() {
     assert_eq!(
         std::fs::read(image.layer_dirs[1].join("etc/marker")).unwrap(),
         b"secret"
+    );
+}
+
+#[test]
+fn bearer_tokens_are_fetched_from_the_challenge_realm() {
+    let root = TestRoot::new();
+    let tokens = common::token::TokenServer::start();
+    let reg = LocalRegistry::start(Auth::Token(&tokens));
+    push_docker_image(&reg, "public/app", "v1", "anonymous");
+    push_docker_image(&reg, "private/app", "v1", "members");
+
+    // Anonymous token: enough for public/*.
+    let public = reference(&reg, "public/app:v1");
+    pull(&root.store, &public, &PullOptions::default(), &NoProgress).unwrap();
+    let image = root.store.find(&public.to_string()).unwrap();
+    assert_eq!(
+        std::fs::read(image.layer_dirs[1].join("etc/marker")).unwrap(),
+        b"anonymous"
+    );
+
+    // The private repository needs the token server to know who asks.
+    let private = reference(&reg, "private/app:v1");
+    let err = pull(&root.store, &private, &PullOptions::default(), &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("access denied") && err.contains(&private.to_string()),
+        "{err}"
+    );
+
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        common::token::USER,
+        common::token::PASSWORD
+    ));
+    let config = root.path().join("docker-config.json");
+    std::fs::write(
+        &config,
+        json!({"auths": {format!("http://{}", reg.host): {"auth": auth}}}).to_string(),
+    )
+    .unwrap();
+    let opts = PullOptions {
+        docker_config: Some(config),
+        ..PullOptions::default()
+    };
+    pull(&root.store, &private, &opts, &NoProgress).unwrap();
+    let image = root.store.find(&private.to_string()).unwrap();
+    assert_eq!(
+        std::fs::read(image.layer_dirs[1].join("etc/marker")).unwrap(),
+        b"members"
     );
 }

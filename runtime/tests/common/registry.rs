@@ -5,7 +5,6 @@
 
 use base64::Engine as _;
 use compose_runtime::image::Digest;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,6 +15,16 @@ pub struct LocalRegistry {
     pub dir: tempfile::TempDir,
     pub host: String,
     basic: Option<String>,
+    signer: Option<std::sync::Arc<super::token::Signer>>,
+}
+
+/// How the registry authenticates clients.
+pub enum Auth<'a> {
+    Anonymous,
+    /// HTTP Basic against an htpasswd file (bcrypt, by apache2-utils' htpasswd).
+    Basic(&'a str, &'a str),
+    /// Bearer tokens from the test's token server.
+    Token(&'a super::token::TokenServer),
 }
 
 /// A TCP port nobody listens on right now.
@@ -28,9 +37,8 @@ pub fn free_port() -> u16 {
 }
 
 impl LocalRegistry {
-    /// Start a registry; with `user`/`password` it demands HTTP Basic
-    /// against an htpasswd file (bcrypt, made with apache2-utils' htpasswd).
-    pub fn start(auth: Option<(&str, &str)>) -> LocalRegistry {
+    /// Start a registry with the given authentication.
+    pub fn start(auth: Auth<'_>) -> LocalRegistry {
         let binary = Path::new("/usr/bin/docker-registry");
         assert!(
             binary.exists(),
@@ -43,7 +51,25 @@ impl LocalRegistry {
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
             dir.path().join("data").display()
         );
-        if let Some((user, password)) = auth {
+        let mut basic = None;
+        let mut signer = None;
+        if let Auth::Token(server) = &auth {
+            let bundle = dir.path().join("token-cert.pem");
+            std::fs::write(&bundle, &server.signer.cert_pem).unwrap();
+            config.push_str(&format!(
+                "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+                server.realm,
+                super::token::SERVICE,
+                super::token::ISSUER,
+                bundle.display()
+            ));
+            signer = Some(server.signer.clone());
+        }
+        if let Auth::Basic(user, password) = auth {
+            basic = Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+            ));
             let htpasswd = dir.path().join("htpasswd");
             let out = Command::new("htpasswd")
                 .args(["-Bbn", user, password])
@@ -65,17 +91,12 @@ impl LocalRegistry {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let basic = auth.map(|(u, p)| {
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
-            )
-        });
         let reg = LocalRegistry {
             child,
             dir,
             host,
             basic,
+            signer,
         };
         reg.wait_ready();
         reg
@@ -93,8 +114,20 @@ impl LocalRegistry {
         panic!("docker-registry did not answer on {url}");
     }
 
-    fn req(&self, method: &str, url: &str) -> ureq::Request {
+    /// A request with the credentials this registry wants: Basic, or a
+    /// token for pull and push on `repo` minted directly by the signer.
+    fn req(&self, method: &str, url: &str, repo: &str) -> ureq::Request {
         let r = ureq::request(method, url);
+        if let Some(signer) = &self.signer {
+            let token = signer.token(
+                "pusher",
+                &[(
+                    repo.to_string(),
+                    vec!["pull".to_string(), "push".to_string()],
+                )],
+            );
+            return r.set("Authorization", &format!("Bearer {token}"));
+        }
         match &self.basic {
             Some(b) => r.set("Authorization", b),
             None => r,
@@ -108,6 +141,7 @@ impl LocalRegistry {
             .req(
                 "POST",
                 &format!("http://{}/v2/{repo}/blobs/uploads/", self.host),
+                repo,
             )
             .call()
             .unwrap();
@@ -118,7 +152,7 @@ impl LocalRegistry {
             location
         };
         let sep = if location.contains('?') { '&' } else { '?' };
-        self.req("PUT", &format!("{location}{sep}digest={digest}"))
+        self.req("PUT", &format!("{location}{sep}digest={digest}"), repo)
             .set("Content-Type", "application/octet-stream")
             .send_bytes(data)
             .unwrap();
@@ -136,6 +170,7 @@ impl LocalRegistry {
         self.req(
             "PUT",
             &format!("http://{}/v2/{repo}/manifests/{reference}", self.host),
+            repo,
         )
         .set("Content-Type", media_type)
         .send_bytes(body)
@@ -151,18 +186,6 @@ impl LocalRegistry {
             .join(&d.hex()[..2])
             .join(d.hex())
             .join("data")
-    }
-
-    /// Fetch raw bytes (for checks).
-    pub fn get(&self, path: &str) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.req("GET", &format!("http://{}{path}", self.host))
-            .call()
-            .unwrap()
-            .into_reader()
-            .read_to_end(&mut out)
-            .unwrap();
-        out
     }
 }
 
