@@ -8,7 +8,7 @@ mod common;
 use common::registry::{free_port, Auth, LocalRegistry};
 use common::{busybox_rootfs_tar, gzip, sha256, zstd, TarBuilder, TestRoot};
 use compose_runtime::image::oci::{self, Platform};
-use compose_runtime::image::registry::{pull, NoProgress, PullOptions, PullStatus};
+use compose_runtime::image::registry::{ensure, pull, NoProgress, PullOptions, PullStatus};
 use compose_runtime::image::{Digest, Reference};
 use serde_json::json;
 use std::os::unix::fs::FileTypeExt;
@@ -424,5 +424,27 @@ fn bearer_tokens_are_fetched_from_the_challenge_realm() {
     assert_eq!(
         std::fs::read(image.layer_dirs[1].join("etc/marker")).unwrap(),
         b"members"
+    );
+}
+
+#[test]
+fn ensure_uses_the_local_image_and_pulls_only_when_missing() {
+    let root = TestRoot::new();
+    // A name on a registry nobody listens on: only the store can answer.
+    let local = Reference::parse(&format!("127.0.0.1:{}/local:v1", free_port())).unwrap();
+    let tar = root.path().join("rootfs.tar");
+    std::fs::write(&tar, busybox_rootfs_tar()).unwrap();
+    let rec =
+        compose_runtime::image::import::import_rootfs(&root.store, &tar, Some(&local)).unwrap();
+    let image = ensure(&root.store, &local, &PullOptions::default(), &NoProgress).unwrap();
+    assert_eq!(image.id, rec.config);
+
+    let reg = LocalRegistry::start(Auth::Anonymous);
+    push_docker_image(&reg, "fresh", "latest", "fresh");
+    let r = reference(&reg, "fresh");
+    let image = ensure(&root.store, &r, &PullOptions::default(), &NoProgress).unwrap();
+    assert_eq!(
+        std::fs::read(image.layer_dirs[1].join("etc/marker")).unwrap(),
+        b"fresh"
     );
 }

@@ -207,6 +207,28 @@ fn hard_link_to_a_missing_file_is_an_error() {
 }
 
 #[test]
+fn layers_cannot_set_overlayfs_attributes_themselves() {
+    require_root();
+    let mut t = TarBuilder::new();
+    t.pax(&[
+        ("SCHILY.xattr.trusted.overlay.redirect", b"/elsewhere"),
+        (
+            "SCHILY.xattr.security.capability",
+            b"\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+        ),
+    ])
+    .dir("d", 0o755);
+    let dir = tempfile::tempdir().unwrap();
+    unpack_layer(&t.finish()[..], dir.path()).unwrap();
+    let d = dir.path().join("d");
+    assert_eq!(xattr::get(&d, "trusted.overlay.redirect").unwrap(), None);
+    assert!(
+        xattr::get(&d, "security.capability").unwrap().is_some(),
+        "other xattrs are kept"
+    );
+}
+
+#[test]
 fn corrupt_gzip_is_reported() {
     require_root();
     let mut blob = gzip(&sample_layer());

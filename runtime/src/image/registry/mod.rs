@@ -8,7 +8,8 @@ use super::digest::Digest;
 use super::store::StoreError;
 
 pub use pull::{
-    pull, LayerEvent, NoProgress, PullError, PullOptions, PullOutcome, PullProgress, PullStatus,
+    ensure, pull, LayerEvent, NoProgress, PullError, PullOptions, PullOutcome, PullProgress,
+    PullStatus,
 };
 
 /// What went wrong talking to a registry.

@@ -100,6 +100,35 @@ pub fn pull(
     })
 }
 
+/// The image `reference` names: the local one if the store has it, else
+/// pulled (Compose's default `pull_policy: missing`).
+pub fn ensure(
+    store: &ImageStore,
+    reference: &Reference,
+    opts: &PullOptions,
+    progress: &dyn PullProgress,
+) -> Result<crate::image::Image, PullError> {
+    let wrap = |source: RegistryError| PullError {
+        reference: reference.to_string(),
+        source: Box::new(source),
+    };
+    if let Some(image) = store.get(reference).map_err(|e| wrap(e.into()))? {
+        return Ok(image);
+    }
+    pull(store, reference, opts, progress)?;
+    store
+        .get(reference)
+        .map_err(|e| wrap(e.into()))?
+        .ok_or_else(|| {
+            wrap(
+                crate::image::StoreError::NotFound {
+                    reference: reference.to_string(),
+                }
+                .into(),
+            )
+        })
+}
+
 fn pull_inner(
     store: &ImageStore,
     reference: &Reference,
@@ -295,24 +324,32 @@ fn download(
     let body = client.blob(&d.digest)?;
     // Never read past the declared size: a server streaming forever, or
     // more than it announced, fails the digest check instead of filling the disk.
+    let network_error = std::cell::RefCell::new(None);
     let reader = Counting {
         inner: body.take(d.size),
         done: 0,
         total: d.size,
         digest: &d.digest,
         progress,
+        error: &network_error,
     };
-    store
-        .put_blob_verified(&d.digest, reader)
-        .map_err(|source| match source {
-            crate::image::StoreError::DigestMismatch { expected, actual } => {
-                RegistryError::DigestMismatch { expected, actual }
-            }
-            source => RegistryError::Blob {
-                digest: d.digest.clone(),
-                source,
-            },
-        })?;
+    let stored = store.put_blob_verified(&d.digest, reader);
+    // A failed read is the network's fault, not the store's: say so.
+    if let Some(source) = network_error.into_inner() {
+        return Err(RegistryError::Read {
+            url: format!("blob {}", d.digest),
+            source,
+        });
+    }
+    stored.map_err(|source| match source {
+        crate::image::StoreError::DigestMismatch { expected, actual } => {
+            RegistryError::DigestMismatch { expected, actual }
+        }
+        source => RegistryError::Blob {
+            digest: d.digest.clone(),
+            source,
+        },
+    })?;
     progress.layer(&d.digest, LayerEvent::DownloadComplete);
     Ok(())
 }
@@ -324,11 +361,19 @@ struct Counting<'a, R> {
     total: u64,
     digest: &'a Digest,
     progress: &'a dyn PullProgress,
+    error: &'a std::cell::RefCell<Option<io::Error>>,
 }
 
 impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let n = match self.inner.read(buf) {
+            Ok(n) => n,
+            Err(e) => {
+                let copy = io::Error::new(e.kind(), e.to_string());
+                *self.error.borrow_mut() = Some(e);
+                return Err(copy);
+            }
+        };
         self.done += n as u64;
         self.progress.layer(
             self.digest,

@@ -16,6 +16,7 @@ use tar::EntryType;
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
 const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
+const OVERLAY_XATTR_PREFIX: &str = "trusted.overlay.";
 
 /// Unpacking state carried across the entries of one layer.
 pub struct State {
@@ -273,7 +274,13 @@ fn read_meta<R: Read>(e: &mut tar::Entry<'_, R>) -> io::Result<Meta> {
                 "gid" => meta.gid = number().unwrap_or(meta.gid),
                 "mtime" => meta.mtime = number().unwrap_or(meta.mtime),
                 _ => {
-                    if let Some(name) = key.strip_prefix("SCHILY.xattr.") {
+                    // overlayfs reads its own `trusted.overlay.*` attributes
+                    // (opaque, redirect, metacopy) from lower dirs; only our
+                    // whiteout conversion may set them, never the layer.
+                    let name = key
+                        .strip_prefix("SCHILY.xattr.")
+                        .filter(|n| !n.starts_with(OVERLAY_XATTR_PREFIX));
+                    if let Some(name) = name {
                         meta.xattrs
                             .push((name.to_string(), ext.value_bytes().to_vec()));
                     }
