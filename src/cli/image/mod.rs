@@ -81,7 +81,7 @@ pub struct PullArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// Root filesystem tarball (plain, gzip or zstd)
+    /// Root filesystem tarball (plain, gzip or zstd); `-` for standard input
     pub file: PathBuf,
     /// Name for the image (`REPOSITORY[:TAG]`)
     pub reference: Option<String>,
@@ -218,23 +218,31 @@ fn run_import(store: &ImageStore, a: &ImportArgs) -> anyhow::Result<ExitCode> {
         .map(Reference::parse)
         .transpose()
         .map_err(one_line)?;
-    let rec = import_rootfs(store, &a.file, name.as_ref()).map_err(one_line)?;
+    // `-` reads the tarball from standard input, as `docker import -` does.
+    let spooled = spool_if_stdin(&a.file)?;
+    let path = spooled.as_ref().map_or(a.file.as_path(), |t| t.path());
+    let rec = import_rootfs(store, path, name.as_ref()).map_err(one_line)?;
     println!("{}", rec.config);
     Ok(ExitCode::SUCCESS)
 }
 
+/// Standard input copied to a temporary file when `path` is `-`.
+fn spool_if_stdin(path: &std::path::Path) -> anyhow::Result<Option<tempfile::NamedTempFile>> {
+    if path != std::path::Path::new("-") {
+        return Ok(None);
+    }
+    let mut tmp = tempfile::NamedTempFile::new()?;
+    std::io::copy(&mut std::io::stdin().lock(), &mut tmp)?;
+    Ok(Some(tmp))
+}
+
 fn run_load(store: &ImageStore, a: &LoadArgs) -> anyhow::Result<ExitCode> {
     // The archive is read twice, so standard input is spooled to a file first.
-    let spooled;
-    let path = match &a.input {
-        Some(p) => p.clone(),
-        None => {
-            let mut tmp = tempfile::NamedTempFile::new()?;
-            std::io::copy(&mut std::io::stdin().lock(), &mut tmp)?;
-            spooled = tmp;
-            spooled.path().to_path_buf()
-        }
-    };
+    let input = a.input.clone().unwrap_or_else(|| PathBuf::from("-"));
+    let spooled = spool_if_stdin(&input)?;
+    let path = spooled
+        .as_ref()
+        .map_or(input.clone(), |t| t.path().to_path_buf());
     let loaded = load_archive(store, &path).map_err(one_line)?;
     if !a.quiet {
         for image in &loaded {

@@ -57,6 +57,9 @@ impl RegistryClient {
             .redirects(5)
             .redirect_auth_headers(ureq::RedirectAuthHeaders::SameHost)
             .user_agent(concat!("compose/", env!("CARGO_PKG_VERSION")))
+            // HTTPS_PROXY and friends, as Docker honours them; never for
+            // loopback registries (ureq 2 does not read NO_PROXY).
+            .try_proxy_from_env(scheme(registry) == "https")
             .build();
         Ok(RegistryClient {
             agent,
@@ -182,6 +185,11 @@ impl RegistryClient {
     fn status_error(&self, url: &str, e: Box<ureq::Error>) -> RegistryError {
         match *e {
             ureq::Error::Status(404, _) => RegistryError::NotFound {
+                what: if url.contains("/manifests/") {
+                    "manifest"
+                } else {
+                    "blob"
+                },
                 url: url.to_string(),
             },
             ureq::Error::Status(401 | 403, _) => RegistryError::Unauthorized {

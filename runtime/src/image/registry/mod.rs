@@ -17,8 +17,8 @@ pub use pull::{
 pub enum RegistryError {
     #[error("cannot reach registry {registry}: {message}")]
     Unreachable { registry: String, message: String },
-    #[error("not found: manifest unknown ({url})")]
-    NotFound { url: String },
+    #[error("not found: {what} unknown to the registry ({url})")]
+    NotFound { what: &'static str, url: String },
     #[error("access denied by {registry}: the repository does not exist or needs credentials (`docker login` writes them to ~/.docker/config.json)")]
     Unauthorized { registry: String },
     #[error("registry answered {status} for {url}: {body}")]

@@ -134,7 +134,9 @@ impl ImageStore {
         &self.dir
     }
 
-    /// Hold this while adding content, so a concurrent prune keeps it.
+    /// Hold this while adding content (or while recording that a container
+    /// uses an image), so a concurrent `rm`/`prune` cannot collect blobs and
+    /// layers that nothing references yet.
     pub fn adding(&self) -> Result<LockGuard, StoreError> {
         Ok(lock(&self.dir.join("gc.lock"), false)?)
     }
