@@ -17,9 +17,8 @@ pub mod lock;
 pub mod oci;
 pub mod reference;
 pub mod registry;
-pub mod unpack;
-
 pub mod store;
+pub mod unpack;
 
 pub use digest::Digest;
 pub use error::ImageError;
