@@ -212,9 +212,16 @@ fn media_type_of(fetched: &FetchedManifest) -> String {
     struct Probe {
         #[serde(rename = "mediaType")]
         media_type: Option<String>,
+        #[serde(rename = "schemaVersion")]
+        schema_version: Option<u32>,
         manifests: Option<serde_json::Value>,
     }
     match serde_json::from_slice::<Probe>(&fetched.bytes) {
+        // Schema 1 (signed, pre-2016) manifests: Docker dropped them too.
+        Ok(Probe {
+            schema_version: Some(1),
+            ..
+        }) => "application/vnd.docker.distribution.manifest.v1+json (schema 1)".to_string(),
         Ok(Probe {
             media_type: Some(m),
             ..
@@ -383,5 +390,33 @@ impl<R: Read> Read for Counting<'_, R> {
             },
         );
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fetched(content_type: &str, body: &str) -> FetchedManifest {
+        FetchedManifest {
+            media_type: content_type.to_string(),
+            bytes: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn media_types_come_from_the_header_else_the_document() {
+        let t = |ct: &str, body: &str| media_type_of(&fetched(ct, body));
+        assert_eq!(t(oci::DOCKER_MANIFEST, "{}"), oci::DOCKER_MANIFEST);
+        assert_eq!(t("application/json", r#"{"mediaType":"x/y"}"#), "x/y");
+        assert_eq!(
+            t("text/plain", r#"{"schemaVersion":2,"manifests":[]}"#),
+            oci::OCI_INDEX
+        );
+        assert_eq!(
+            t("text/plain", r#"{"schemaVersion":2,"config":{}}"#),
+            oci::OCI_MANIFEST
+        );
+        assert!(t("application/json", r#"{"schemaVersion":1,"fsLayers":[]}"#).contains("schema 1"));
     }
 }
