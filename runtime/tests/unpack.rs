@@ -207,6 +207,42 @@ fn hard_link_to_a_missing_file_is_an_error() {
 }
 
 #[test]
+fn non_utf8_names_survive_and_can_be_whited_out() {
+    require_root();
+    let mut t = TarBuilder::new();
+    t.raw(tar::EntryType::Regular, "caf\u{e9}", "", b"x");
+    let mut tar = t.finish();
+    // Turn the UTF-8 `é` (c3 a9) into Latin-1 (e9 ..): patch the raw name bytes.
+    let pos = tar.windows(2).position(|w| w == [0xc3, 0xa9]).unwrap();
+    tar[pos] = 0xe9;
+    tar[pos + 1] = 0;
+    let mut header = tar::Header::new_old();
+    header.as_mut_bytes().copy_from_slice(&tar[..512]);
+    header.set_cksum();
+    tar[..512].copy_from_slice(header.as_bytes());
+    let mut w = TarBuilder::new();
+    w.raw(tar::EntryType::Regular, ".wh.x", "", b"");
+    let mut wh = w.finish();
+    let pos = wh.windows(5).position(|w| w == b".wh.x").unwrap();
+    wh[pos + 4] = 0xe9;
+    let mut header = tar::Header::new_old();
+    header.as_mut_bytes().copy_from_slice(&wh[..512]);
+    header.set_cksum();
+    wh[..512].copy_from_slice(header.as_bytes());
+
+    use std::os::unix::ffi::OsStrExt;
+    let latin = std::ffi::OsStr::from_bytes(b"caf\xe9");
+    let dir = tempfile::tempdir().unwrap();
+    unpack_layer(&tar[..], dir.path()).unwrap();
+    assert_eq!(std::fs::read(dir.path().join(latin)).unwrap(), b"x");
+    let dir = tempfile::tempdir().unwrap();
+    unpack_layer(&wh[..], dir.path()).unwrap();
+    let whiteout =
+        std::fs::symlink_metadata(dir.path().join(std::ffi::OsStr::from_bytes(b"\xe9"))).unwrap();
+    assert!(whiteout.file_type().is_char_device());
+}
+
+#[test]
 fn layers_cannot_set_overlayfs_attributes_themselves() {
     require_root();
     let mut t = TarBuilder::new();

@@ -7,8 +7,10 @@ use super::path::{ensure_parents, escape, relative, remove_existing, set_mode, E
 use super::UnpackError;
 use nix::sys::stat::{makedev, mknod, utimensat, Mode, SFlag, UtimensatFlags};
 use nix::sys::time::TimeSpec;
+use std::ffi::OsStr;
 use std::fs::OpenOptions;
 use std::io::{self, Read};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use tar::EntryType;
@@ -73,17 +75,17 @@ impl State {
             return self.finish_dir(&root, &meta);
         };
         let parent = ensure_parents(&self.root, &rel, &name, false)?;
-        let file_name = rel
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let target = parent.join(&file_name);
-        if file_name == OPAQUE_MARKER {
+        // Names stay bytes: Linux file names need not be UTF-8.
+        let file_name = rel.file_name().unwrap_or_default();
+        let target = parent.join(file_name);
+        if file_name.as_bytes() == OPAQUE_MARKER.as_bytes() {
             return set_xattr(&parent, OPAQUE_XATTR, b"y");
         }
-        if let Some(hidden) = file_name.strip_prefix(WHITEOUT_PREFIX) {
-            return self.whiteout(&name, &parent, hidden, &meta);
+        if let Some(hidden) = file_name
+            .as_bytes()
+            .strip_prefix(WHITEOUT_PREFIX.as_bytes())
+        {
+            return self.whiteout(&name, &parent, OsStr::from_bytes(hidden), &meta);
         }
         match kind {
             EntryType::Directory => self.directory(&target, &meta),
@@ -114,10 +116,11 @@ impl State {
         &mut self,
         entry: &str,
         parent: &Path,
-        hidden: &str,
+        hidden: &OsStr,
         meta: &Meta,
     ) -> Result<(), UnpackError> {
-        if hidden.is_empty() || hidden == "." || hidden == ".." {
+        if hidden.is_empty() || hidden == "." || hidden == ".." || hidden.as_bytes().contains(&b'/')
+        {
             return Err(escape(entry, EscapeKind::BadWhiteout));
         }
         let path = parent.join(hidden);
