@@ -334,7 +334,7 @@ fn a_corrupt_gzip_layer_is_reported_and_not_unpacked() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains(&r.to_string()) && err.contains("not a valid (compressed) tar stream"),
+        err.contains(&r.to_string()) && err.contains("not a valid gzip-compressed tar stream"),
         "{err}"
     );
     assert_nothing_visible(&root, &r);

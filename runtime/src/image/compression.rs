@@ -27,6 +27,15 @@ impl Compression {
         }
     }
 
+    /// What a stream of this compression is, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Compression::None => "tar",
+            Compression::Gzip => "gzip-compressed tar",
+            Compression::Zstd => "zstd-compressed tar",
+        }
+    }
+
     /// The OCI layer media type for this compression.
     pub fn oci_media_type(self) -> &'static str {
         match self {

@@ -64,10 +64,16 @@ impl State {
         ) {
             return Ok(());
         }
-        let meta = read_meta(&mut e).map_err(|source| UnpackError::Corrupt { source })?;
+        let meta = read_meta(&mut e).map_err(|source| UnpackError::Corrupt {
+            format: "tar",
+            source,
+        })?;
         let raw = e
             .path()
-            .map_err(|source| UnpackError::Corrupt { source })?
+            .map_err(|source| UnpackError::Corrupt {
+                format: "tar",
+                source,
+            })?
             .into_owned();
         let Some(rel) = relative(&name, &raw, false)? else {
             // `./` itself: the layer root takes its mode, owner and mtime.
@@ -164,7 +170,10 @@ impl State {
             .custom_flags(nix::libc::O_NOFOLLOW)
             .open(path)
             .map_err(|err| write_err(path, err))?;
-        let n = io::copy(e, &mut file).map_err(|source| UnpackError::Corrupt { source })?;
+        let n = io::copy(e, &mut file).map_err(|source| UnpackError::Corrupt {
+            format: "tar",
+            source,
+        })?;
         self.size += n;
         drop(file);
         chown(path, meta)?;
@@ -248,7 +257,10 @@ fn link_name<R: Read>(e: &tar::Entry<'_, R>, entry: &str) -> Result<PathBuf, Unp
             entry: entry.to_string(),
             target: String::new(),
         }),
-        Err(source) => Err(UnpackError::Corrupt { source }),
+        Err(source) => Err(UnpackError::Corrupt {
+            format: "tar",
+            source,
+        }),
     }
 }
 

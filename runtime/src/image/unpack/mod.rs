@@ -24,8 +24,12 @@ pub use path::EscapeKind;
 /// Why a layer could not be unpacked.
 #[derive(Debug, thiserror::Error)]
 pub enum UnpackError {
-    #[error("layer is not a valid (compressed) tar stream: {source}")]
-    Corrupt { source: io::Error },
+    #[error("layer is not a valid {format} stream (corrupt or truncated): {source}")]
+    Corrupt {
+        /// `gzip-compressed tar`, `zstd-compressed tar` or `tar`.
+        format: &'static str,
+        source: io::Error,
+    },
     #[error("layer entry `{entry}` {kind}; refusing to unpack it")]
     Escape { entry: String, kind: EscapeKind },
     #[error("layer entry `{entry}`: parent `{parent}` is not a directory")]
@@ -58,22 +62,37 @@ pub struct Unpacked {
 /// Unpack the (gzip, zstd or plain) tar stream `blob` into the existing,
 /// empty directory `dest`.
 pub fn unpack_layer<R: Read>(blob: R, dest: &Path) -> Result<Unpacked, UnpackError> {
-    let (compression, plain) =
-        decompress(blob).map_err(|source| UnpackError::Corrupt { source })?;
+    let (compression, plain) = decompress(blob).map_err(|source| UnpackError::Corrupt {
+        format: "tar",
+        source,
+    })?;
+    // Name the stream's real format in errors: "corrupt gzip" is what a
+    // user needs to read when a download went wrong.
+    unpack_plain(plain, compression, dest).map_err(|e| match e {
+        UnpackError::Corrupt { source, .. } => UnpackError::Corrupt {
+            format: compression.describe(),
+            source,
+        },
+        other => other,
+    })
+}
+
+fn unpack_plain<R: Read>(
+    plain: R,
+    compression: Compression,
+    dest: &Path,
+) -> Result<Unpacked, UnpackError> {
+    let corrupt = |source| UnpackError::Corrupt {
+        format: "tar",
+        source,
+    };
     let mut archive = tar::Archive::new(HashingReader::new(plain));
     let mut state = entry::State::new(dest);
     state.set_root_mode(0o755)?;
-    let entries = archive
-        .entries()
-        .map_err(|source| UnpackError::Corrupt { source })?;
-    for item in entries {
-        let e = item.map_err(|source| UnpackError::Corrupt { source })?;
-        state.apply(e)?;
+    for item in archive.entries().map_err(corrupt)? {
+        state.apply(item.map_err(corrupt)?)?;
     }
-    let (diff_id, _) = archive
-        .into_inner()
-        .finish()
-        .map_err(|source| UnpackError::Corrupt { source })?;
+    let (diff_id, _) = archive.into_inner().finish().map_err(corrupt)?;
     state.finish()?;
     Ok(Unpacked {
         diff_id,
