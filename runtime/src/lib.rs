@@ -1,3 +1,5 @@
 //! The bundled container runtime of `compose`: the only crate that touches
 //! the kernel or mutable on-disk state. It knows nothing of YAML: it takes
 //! plain Rust specs and returns typed state.
+
+pub mod image;

@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod env;
+pub mod image;
 pub mod version;
 
 use clap::{Parser, Subcommand};
@@ -51,6 +52,10 @@ pub enum Command {
     Env(env::EnvArgs),
     /// Show the version information
     Version(version::VersionArgs),
+    /// Manage images of the bundled runtime
+    Image(image::ImageArgs),
+    /// Manage the bundled runtime (disk usage)
+    System(image::SystemArgs),
 }
 
 /// Parse the command line, run it, and turn the outcome into an exit code.
@@ -60,6 +65,8 @@ pub fn main() -> ExitCode {
         Command::Config(args) => config::run(&cli.global, args),
         Command::Env(args) => env::run(&cli.global, args),
         Command::Version(args) => version::run(args),
+        Command::Image(args) => image::run(args),
+        Command::System(args) => image::run_system(args),
     };
     match result {
         Ok(code) => code,
