@@ -16,6 +16,7 @@ pub mod include;
 pub mod interpolate;
 pub mod merge;
 pub mod node;
+pub mod normalize;
 pub mod paths;
 pub mod profiles;
 pub mod schema;
@@ -112,6 +113,8 @@ pub enum LoadError {
     #[error(transparent)]
     Canonical(#[from] canonical::CanonicalError),
     #[error(transparent)]
+    Normalize(#[from] normalize::NormalizeError),
+    #[error(transparent)]
     Model(#[from] ModelError),
     #[error("{file}: top-level object must be a mapping, found {found}")]
     NotAMapping { file: Location, found: &'static str },
@@ -164,8 +167,9 @@ pub fn load(opts: &Options) -> Result<Loaded, LoadError> {
             })
     });
     if let Some(m) = document.as_map_mut() {
-        m.insert("name".into(), Node::string(name));
+        m.insert("name".into(), Node::string(name.clone()));
     }
+    normalize::normalize(&mut document, &name, &found.environment)?;
     let project = Project::from_node(&document)?;
     Ok(Loaded {
         project,

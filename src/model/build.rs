@@ -2,7 +2,9 @@
 
 use super::emit::markers::is_false;
 use super::service::ServiceFileReference;
-use super::types::{ssh_keys, text_map, Extensions, HostsList, Labels, MappingWithEquals, SshKey, Ulimit};
+use super::types::{
+    ssh_keys, text_map, Extensions, HostsList, Labels, MappingWithEquals, SshKey, Ulimit,
+};
 use super::UnitBytes;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -27,7 +29,10 @@ pub struct BuildConfig {
     pub sbom: String,
     #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "ssh_keys")]
     pub ssh: Vec<SshKey>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub labels: Labels,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cache_from: Vec<String>,
@@ -37,7 +42,10 @@ pub struct BuildConfig {
     pub no_cache: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub no_cache_filter: Vec<String>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub additional_contexts: Labels,
     #[serde(skip_serializing_if = "is_false")]
     pub pull: bool,

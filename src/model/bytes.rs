@@ -12,7 +12,9 @@ pub struct UnitBytes(pub i64);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BytesError {
-    #[error("invalid size {0:?}: expected a number of bytes with an optional unit, like 512m or 1g")]
+    #[error(
+        "invalid size {0:?}: expected a number of bytes with an optional unit, like 512m or 1g"
+    )]
     Invalid(String),
 }
 

@@ -16,7 +16,10 @@ pub struct DeployConfig {
     pub mode: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i64>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub labels: Labels,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub update_config: Option<UpdateConfig>,
@@ -98,7 +101,10 @@ pub struct DeviceRequest {
     pub count: DeviceCount,
     #[serde(rename = "device_ids", skip_serializing_if = "Vec::is_empty")]
     pub ids: Vec<String>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub options: Labels,
 }
 

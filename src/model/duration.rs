@@ -175,7 +175,11 @@ mod tests {
             ("-30s", "-30s"),
         ];
         for (input, printed) in cases {
-            assert_eq!(Duration::parse(input).unwrap().to_string(), printed, "{input}");
+            assert_eq!(
+                Duration::parse(input).unwrap().to_string(),
+                printed,
+                "{input}"
+            );
         }
     }
 

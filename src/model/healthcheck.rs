@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 #[serde(default)]
 pub struct HealthCheckConfig {
     /// `["CMD", ...]`, `["CMD-SHELL", "..."]` or `["NONE"]`.
-    #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "health_test")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "health_test"
+    )]
     pub test: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,

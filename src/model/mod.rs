@@ -22,6 +22,7 @@ pub mod hooks;
 pub mod mounts;
 pub mod ports;
 pub mod resources;
+pub mod select;
 pub mod service;
 pub mod types;
 
@@ -51,6 +52,8 @@ pub enum ModelError {
         location: Option<Location>,
         message: String,
     },
+    #[error("no such service: {name}")]
+    NoSuchService { name: String },
     #[error(transparent)]
     Emit(#[from] EmitError),
 }
@@ -129,4 +132,3 @@ impl Project {
         Ok(emit::to_json(&tree))
     }
 }
-

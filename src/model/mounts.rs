@@ -68,7 +68,10 @@ impl Default for ServiceVolumeBind {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ServiceVolumeVolume {
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub labels: Labels,
     #[serde(skip_serializing_if = "is_false")]
     pub nocopy: bool,

@@ -15,7 +15,10 @@ pub struct NetworkConfig {
     pub name: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub driver: String,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub driver_opts: Labels,
     /// A Go struct value: omitted from YAML when empty, kept in JSON.
     #[serde(serialize_with = "super::emit::markers::keep_in_json")]
@@ -26,7 +29,10 @@ pub struct NetworkConfig {
     pub internal: bool,
     #[serde(skip_serializing_if = "is_false")]
     pub attachable: bool,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub labels: Labels,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_ipv4: Option<bool>,
@@ -44,7 +50,10 @@ pub struct IpamConfig {
     pub driver: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub config: Vec<IpamPool>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub options: Labels,
     #[serde(rename = "#extensions", skip_serializing_if = "IndexMap::is_empty")]
     pub extensions: Extensions,
@@ -60,7 +69,11 @@ pub struct IpamPool {
     pub gateway: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub ip_range: String,
-    #[serde(rename = "aux_addresses", skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        rename = "aux_addresses",
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub auxiliary_addresses: Labels,
     #[serde(rename = "#extensions", skip_serializing_if = "IndexMap::is_empty")]
     pub extensions: Extensions,
@@ -74,11 +87,17 @@ pub struct VolumeConfig {
     pub name: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub driver: String,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub driver_opts: Labels,
     #[serde(skip_serializing_if = "is_false")]
     pub external: bool,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub labels: Labels,
     #[serde(rename = "#extensions", skip_serializing_if = "IndexMap::is_empty")]
     pub extensions: Extensions,
@@ -99,11 +118,17 @@ pub struct FileObjectConfig {
     pub content: String,
     #[serde(skip_serializing_if = "is_false")]
     pub external: bool,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub labels: Labels,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub driver: String,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub driver_opts: Labels,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub template_driver: String,

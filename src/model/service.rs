@@ -10,7 +10,9 @@ use super::healthcheck::HealthCheckConfig;
 use super::hooks::ServiceHook;
 use super::mounts::ServiceVolumeConfig;
 use super::ports::ServicePortConfig;
-use super::types::{shell_command, text_map, Extensions, HostsList, Labels, MappingWithEquals, Ulimit};
+use super::types::{
+    shell_command, text_map, Extensions, HostsList, Labels, MappingWithEquals, Ulimit,
+};
 use super::UnitBytes;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -24,7 +26,10 @@ pub struct ServiceConfig {
     pub name: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<String>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub annotations: Labels,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attach: Option<bool>,
@@ -119,7 +124,10 @@ pub struct ServiceConfig {
     pub ipc: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub isolation: String,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub labels: Labels,
     #[serde(rename = "label_file", skip_serializing_if = "Vec::is_empty")]
     pub label_files: Vec<String>,
@@ -129,7 +137,10 @@ pub struct ServiceConfig {
     pub logging: Option<LoggingConfig>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub log_driver: String,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub log_opt: Labels,
     #[serde(skip_serializing_if = "UnitBytes::is_zero")]
     pub mem_limit: UnitBytes,
@@ -185,9 +196,15 @@ pub struct ServiceConfig {
     pub stop_grace_period: Option<Duration>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub stop_signal: String,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub storage_opt: Labels,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub sysctls: Labels,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tmpfs: Vec<String>,
@@ -241,7 +258,10 @@ impl ServiceConfig {
 pub struct ServiceProviderConfig {
     #[serde(rename = "type", skip_serializing_if = "String::is_empty")]
     pub kind: String,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "super::types::multi_options")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "super::types::multi_options"
+    )]
     pub options: IndexMap<String, Vec<String>>,
     #[serde(rename = "#extensions", skip_serializing_if = "IndexMap::is_empty")]
     pub extensions: Extensions,
@@ -356,7 +376,10 @@ pub struct ExtendsConfig {
 pub struct LoggingConfig {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub driver: String,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub options: Labels,
     #[serde(rename = "#extensions", skip_serializing_if = "IndexMap::is_empty")]
     pub extensions: Extensions,
@@ -380,7 +403,10 @@ pub struct ServiceModelConfig {
 pub struct ServiceNetworkConfig {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty", deserialize_with = "text_map")]
+    #[serde(
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "text_map"
+    )]
     pub driver_opts: Labels,
     #[serde(rename = "gw_priority", skip_serializing_if = "is_zero_i64")]
     pub gateway_priority: i64,

@@ -37,9 +37,11 @@ pub fn shell_command<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Strin
     match Option::<Raw>::deserialize(d)? {
         None => Ok(None),
         Some(Raw::Words(w)) => Ok(Some(w)),
-        Some(Raw::Text(t)) => shlex::split(&t)
-            .map(Some)
-            .ok_or_else(|| de::Error::custom(format!("cannot split command {t:?} into words: unbalanced quotes"))),
+        Some(Raw::Text(t)) => shlex::split(&t).map(Some).ok_or_else(|| {
+            de::Error::custom(format!(
+                "cannot split command {t:?} into words: unbalanced quotes"
+            ))
+        }),
     }
 }
 
@@ -155,7 +157,11 @@ impl<'de> Deserialize<'de> for FileMode {
             Raw::Int(i) => Ok(FileMode(i)),
             Raw::Text(t) => i64::from_str_radix(t.trim_start_matches("0o"), 8)
                 .map(FileMode)
-                .map_err(|_| de::Error::custom(format!("invalid file mode {t:?}: expected an octal number like 0440"))),
+                .map_err(|_| {
+                    de::Error::custom(format!(
+                        "invalid file mode {t:?}: expected an octal number like 0440"
+                    ))
+                }),
         }
     }
 }
@@ -182,7 +188,9 @@ impl<'de> Deserialize<'de> for DeviceCount {
             Raw::Int(i) => Ok(DeviceCount(i)),
             Raw::Text(t) if t.eq_ignore_ascii_case("all") => Ok(DeviceCount(-1)),
             Raw::Text(t) => t.parse().map(DeviceCount).map_err(|_| {
-                de::Error::custom(format!("invalid device count {t:?}: expected 'all' or a number"))
+                de::Error::custom(format!(
+                    "invalid device count {t:?}: expected 'all' or a number"
+                ))
             }),
         }
     }

@@ -17,8 +17,8 @@
 //!   Go's `omitempty` never drops a struct and some fields have no `omitempty`.
 
 mod json;
-mod scalar;
 pub mod markers;
+mod scalar;
 mod ser;
 mod sort;
 mod yaml;

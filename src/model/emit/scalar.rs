@@ -266,8 +266,21 @@ fn is_timestamp(s: &str) -> bool {
 fn is_old_bool(s: &str) -> bool {
     matches!(
         s,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "n" | "N" | "no" | "No" | "NO"
-            | "off" | "Off" | "OFF"
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "on"
+            | "On"
+            | "ON"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "off"
+            | "Off"
+            | "OFF"
     )
 }
 
@@ -353,14 +366,26 @@ mod tests {
 
     #[test]
     fn numbers_and_booleans_are_double_quoted() {
-        for s in ["8080", "1.5", "true", "null", "", "0x1F", "1e3", "yes", "off", "2024-01-02"] {
+        for s in [
+            "8080",
+            "1.5",
+            "true",
+            "null",
+            "",
+            "0x1F",
+            "1e3",
+            "yes",
+            "off",
+            "2024-01-02",
+        ] {
             assert_eq!(style_for(s, false), Style::Double, "{s}");
         }
     }
 
     #[test]
     fn sexagesimal_looking_ports_are_quoted() {
-        assert_eq!(style_for("8080:80", false), Style::Double);
+        assert_eq!(style_for("12:30", false), Style::Double);
+        assert_eq!(style_for("8080:80", false), Style::Plain);
         assert_eq!(style_for("127.0.0.1:8080:80", false), Style::Plain);
     }
 
@@ -375,7 +400,14 @@ mod tests {
 
     #[test]
     fn ordinary_text_is_plain() {
-        for s in ["nginx:latest", "1m30s", "CMD-SHELL", "/run/secrets/x", "a-b_c.d", "echo hi"] {
+        for s in [
+            "nginx:latest",
+            "1m30s",
+            "CMD-SHELL",
+            "/run/secrets/x",
+            "a-b_c.d",
+            "echo hi",
+        ] {
             assert_eq!(style_for(s, false), Style::Plain, "{s}");
         }
     }

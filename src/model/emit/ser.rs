@@ -100,7 +100,9 @@ impl ser::Serializer for EmitSerializer {
         Ok(Emit::Str(v.to_string()))
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<Emit, EmitError> {
-        Ok(Emit::Seq(v.iter().map(|b| Emit::UInt((*b).into())).collect()))
+        Ok(Emit::Seq(
+            v.iter().map(|b| Emit::UInt((*b).into())).collect(),
+        ))
     }
     fn serialize_none(self) -> Result<Emit, EmitError> {
         Ok(Emit::Null)
@@ -140,7 +142,10 @@ impl ser::Serializer for EmitSerializer {
         variant: &'static str,
         value: &T,
     ) -> Result<Emit, EmitError> {
-        Ok(Emit::Map(vec![(variant.to_string(), value.serialize(self)?)]))
+        Ok(Emit::Map(vec![(
+            variant.to_string(),
+            value.serialize(self)?,
+        )]))
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqBuilder, EmitError> {
         Ok(SeqBuilder {
@@ -174,7 +179,11 @@ impl ser::Serializer for EmitSerializer {
             key: None,
         })
     }
-    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<StructBuilder, EmitError> {
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<StructBuilder, EmitError> {
         Ok(StructBuilder {
             format: self.format,
             fields: Vec::new(),

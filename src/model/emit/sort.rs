@@ -45,12 +45,16 @@ fn compare_digit_runs(ar: &[char], br: &[char], i: usize) -> bool {
     }
     let mut ai = i;
     while ai < ar.len() && ar[ai].is_ascii_digit() {
-        an = an.saturating_mul(10).saturating_add(ar[ai] as i64 - '0' as i64);
+        an = an
+            .saturating_mul(10)
+            .saturating_add(ar[ai] as i64 - '0' as i64);
         ai += 1;
     }
     let mut bi = i;
     while bi < br.len() && br[bi].is_ascii_digit() {
-        bn = bn.saturating_mul(10).saturating_add(br[bi] as i64 - '0' as i64);
+        bn = bn
+            .saturating_mul(10)
+            .saturating_add(br[bi] as i64 - '0' as i64);
         bi += 1;
     }
     if an != bn {
@@ -85,12 +89,18 @@ mod tests {
 
     #[test]
     fn digits_compare_as_numbers() {
-        assert_eq!(sorted(&["web10", "web2", "web1"]), ["web1", "web2", "web10"]);
+        assert_eq!(
+            sorted(&["web10", "web2", "web1"]),
+            ["web1", "web2", "web10"]
+        );
     }
 
     #[test]
     fn non_letters_sort_before_letters() {
         assert_eq!(sorted(&["aB", "a_"]), ["a_", "aB"]);
-        assert_eq!(sorted(&["db", "app", "x-y", "cache"]), ["app", "cache", "db", "x-y"]);
+        assert_eq!(
+            sorted(&["db", "app", "x-y", "cache"]),
+            ["app", "cache", "db", "x-y"]
+        );
     }
 }

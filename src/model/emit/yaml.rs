@@ -229,7 +229,13 @@ mod tests {
     fn empty_collections_and_literals() {
         let doc = Emit::Struct {
             fields: vec![
-                ("bind".into(), Emit::Struct { fields: vec![], extensions: vec![] }),
+                (
+                    "bind".into(),
+                    Emit::Struct {
+                        fields: vec![],
+                        extensions: vec![],
+                    },
+                ),
                 ("command".into(), Emit::Seq(vec![])),
                 ("script".into(), s("a\nb\n")),
                 ("list".into(), Emit::Seq(vec![s("x\ny")])),
