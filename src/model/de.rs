@@ -348,12 +348,15 @@ where
         seed: T,
     ) -> Result<Option<T::Value>, DeError> {
         match self.items.next() {
-            Some((i, node)) => seed
-                .deserialize(NodeDe {
+            Some((i, node)) => {
+                let path = self.path.index(i);
+                seed.deserialize(NodeDe {
                     node,
-                    path: self.path.index(i),
+                    path: path.clone(),
                 })
-                .map(Some),
+                .map(Some)
+                .map_err(|e| e.at(&path, &node.span))
+            }
             None => Ok(None),
         }
     }
@@ -426,10 +429,14 @@ where
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         match self.pending.take() {
-            Some(Pending::Value(k, node)) => seed.deserialize(NodeDe {
-                node,
-                path: self.path.key(k),
-            }),
+            Some(Pending::Value(k, node)) => {
+                let path = self.path.key(k);
+                seed.deserialize(NodeDe {
+                    node,
+                    path: path.clone(),
+                })
+                .map_err(|e| e.at(&path, &node.span))
+            }
             Some(Pending::Extensions) => {
                 let ext = self.extensions.take().unwrap_or_default();
                 seed.deserialize(ExtensionsDe {

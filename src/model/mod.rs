@@ -132,3 +132,6 @@ impl Project {
         Ok(emit::to_json(&tree))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,280 @@
+//! The model typed from canonical documents (after compose-go's
+//! `loader/tests/*_test.go`), its printed form, and round trips through the
+//! YAML and JSON printers.
+
+use super::*;
+use crate::loader::canonical::canonical;
+use crate::loader::yaml::parse_str;
+use std::path::Path;
+use std::sync::Arc;
+
+fn node(text: &str) -> Node {
+    let file: Arc<Path> = Arc::from(Path::new("compose.yaml"));
+    let mut doc = parse_str(text, &file).unwrap();
+    canonical(&mut doc, &mut Vec::new()).unwrap();
+    doc
+}
+
+fn load(text: &str) -> Project {
+    Project::from_node(&node(text)).unwrap()
+}
+
+fn load_err(text: &str) -> String {
+    Project::from_node(&node(text)).unwrap_err().to_string()
+}
+
+/// Print as YAML and as JSON, load each back: the same project.
+#[track_caller]
+fn assert_round_trips(p: &Project) {
+    let yaml = p.to_yaml().unwrap();
+    assert_eq!(&load(&yaml), p, "YAML round trip of:\n{yaml}");
+    let json = p.to_json().unwrap();
+    // compose-go's JSON leaves out service extensions and `models`.
+    let mut without_ext = p.clone();
+    without_ext.models.clear();
+    for s in without_ext.services.values_mut() {
+        s.extensions.clear();
+    }
+    let back = load(&json);
+    for (name, s) in &without_ext.services {
+        assert_eq!(
+            &back.services[name], s,
+            "JSON round trip of service {name}:\n{json}"
+        );
+    }
+    assert_eq!(back, without_ext, "JSON round trip of:\n{json}");
+}
+
+const FULL: &str = r#"
+name: full
+services:
+  web:
+    image: nginx:1.25
+    build:
+      context: ./web
+      dockerfile: Dockerfile.dev
+      args: [VERSION=1, DEBUG]
+      target: dev
+      cache_from: [type=local]
+      ssh: [default]
+      ulimits: {nofile: 1024}
+      shm_size: 64m
+    command: nginx -g "daemon off;"
+    entrypoint: []
+    environment: {A: 1, B: null, C: "x y"}
+    env_file: [.env, {path: opt.env, required: false}]
+    ports: ["127.0.0.1:8080:80", "9000-9001:9000-9001/udp"]
+    expose: [3000, "4000"]
+    volumes:
+      - ./html:/usr/share/nginx/html:ro
+      - type: tmpfs
+        target: /tmp
+        tmpfs: {size: 10m}
+    depends_on:
+      db: {condition: service_healthy, restart: true}
+    healthcheck:
+      test: [CMD, curl, -f, http://localhost]
+      interval: 30s
+      timeout: 1m30s
+      retries: 3
+      start_period: 0s
+    deploy:
+      replicas: 2
+      resources:
+        limits: {cpus: "0.5", memory: 512M, pids: 10}
+        reservations:
+          devices: [{capabilities: [gpu], driver: nvidia}]
+      restart_policy: {condition: on-failure, delay: 5s, max_attempts: 3}
+      update_config: {parallelism: 1, delay: 10s}
+    ulimits:
+      nproc: 65535
+      nofile: {soft: 20000, hard: 40000}
+    extra_hosts: ["somehost=162.242.195.82", "otherhost:50.31.209.229"]
+    labels: [com.example.a=1, com.example.b]
+    logging: {driver: json-file, options: {max-size: 10m}}
+    networks:
+      front: {aliases: [www], ipv4_address: 172.16.0.10}
+      back:
+    secrets: [token]
+    configs: [{source: cfg, target: /etc/cfg, mode: 0o440}]
+    devices: ["/dev/fuse"]
+    mem_limit: 1g
+    shm_size: "2gb"
+    stop_grace_period: 1m
+    cpus: 1.5
+    init: true
+    read_only: true
+    restart: unless-stopped
+    pull_policy: every_12h
+    gpus: all
+    post_start: [{command: echo started, user: root}]
+    pre_stop: [{command: [echo, bye]}]
+    develop:
+      watch:
+        - {path: ./src, action: sync, target: /app, ignore: node_modules}
+        - {path: package.json, action: rebuild}
+    x-custom: {a: 1}
+  db:
+    image: postgres
+    profiles: [storage]
+    scale: 1
+    sysctls: [net.core.somaxconn=1024]
+    tmpfs: /run
+    dns: 8.8.8.8
+networks:
+  front:
+    driver: bridge
+    ipam:
+      config: [{subnet: 172.16.0.0/24, gateway: 172.16.0.1}]
+  back:
+    external: true
+    name: shared
+volumes:
+  data:
+    driver_opts: {type: nfs, o: "addr=10.0.0.1"}
+    labels: [backup=daily]
+secrets:
+  token: {file: ./token.txt}
+configs:
+  cfg: {content: "hello"}
+models:
+  llm: {model: ai/smollm2, context_size: 2048}
+x-project: true
+"#;
+
+#[test]
+fn full_document_types() {
+    let p = load(FULL);
+    let web = &p.services["web"];
+    assert_eq!(web.name, "web");
+    assert_eq!(
+        web.command.as_deref().unwrap(),
+        ["nginx", "-g", "daemon off;"]
+    );
+    assert_eq!(web.entrypoint.as_deref(), Some(&[][..]));
+    assert_eq!(web.environment["A"].as_deref(), Some("1"));
+    assert_eq!(web.environment["B"], None);
+    assert_eq!(web.ports.len(), 3);
+    assert_eq!(web.ports[0].host_ip, "127.0.0.1");
+    assert_eq!(web.ports[2].protocol, "udp");
+    assert_eq!(web.expose, ["3000", "4000"]);
+    assert_eq!(web.volumes[0].kind, "bind");
+    assert!(web.volumes[0].read_only);
+    assert_eq!(web.volumes[1].tmpfs.as_ref().unwrap().size.0, 10 << 20);
+    assert_eq!(web.depends_on["db"].condition, "service_healthy");
+    assert!(web.depends_on["db"].required);
+    let hc = web.healthcheck.as_ref().unwrap();
+    assert_eq!(hc.timeout.unwrap().to_string(), "1m30s");
+    assert_eq!(hc.retries, Some(3));
+    let deploy = web.deploy.as_ref().unwrap();
+    let limits = deploy.resources.limits.as_ref().unwrap();
+    assert_eq!((limits.cpus, limits.memory.0), (0.5, 512 << 20));
+    assert_eq!(web.ulimits["nproc"], types::Ulimit::Single(65535));
+    assert_eq!(
+        web.extra_hosts.as_list("="),
+        ["otherhost=50.31.209.229", "somehost=162.242.195.82"]
+    );
+    assert_eq!(web.labels["com.example.b"], "");
+    assert_eq!(web.configs[0].mode, Some(types::FileMode(0o440)));
+    assert_eq!(web.secrets[0].target, "/run/secrets/token");
+    assert_eq!(web.devices[0].target, "/dev/fuse");
+    assert_eq!(web.mem_limit.0, 1 << 30);
+    assert_eq!(web.gpus[0].count, types::DeviceCount(-1));
+    assert_eq!(web.replicas(), 2);
+    assert_eq!(
+        web.develop.as_ref().unwrap().watch[0].ignore,
+        ["node_modules"]
+    );
+    assert_eq!(web.extensions["x-custom"], serde_json::json!({"a": 1}));
+    assert!(p.networks["back"].external);
+    assert_eq!(p.models["llm"].context_size, 2048);
+    assert_eq!(p.extensions["x-project"], serde_json::json!(true));
+}
+
+#[test]
+fn full_document_round_trips() {
+    assert_round_trips(&load(FULL));
+}
+
+#[test]
+fn prints_fields_in_compose_go_order() {
+    let p = load(
+        "name: p\nservices:\n  web:\n    x-z: 1\n    volumes: ['./a:/a']\n    image: nginx\n    environment: [B=2, A=1]\n    command: echo hi\n",
+    );
+    assert_eq!(
+        p.to_yaml().unwrap(),
+        "name: p\nservices:\n  web:\n    command:\n      - echo\n      - hi\n    environment:\n      A: \"1\"\n      B: \"2\"\n    image: nginx\n    volumes:\n      - type: bind\n        source: ./a\n        target: /a\n        bind: {}\n    x-z: 1\n"
+    );
+}
+
+#[test]
+fn json_keeps_go_struct_values_and_null_commands() {
+    let p = load("name: p\nservices:\n  web:\n    image: nginx\n    deploy: {replicas: 1}\nnetworks:\n  n: {}\n");
+    assert_eq!(
+        p.to_json().unwrap(),
+        r#"{
+  "name": "p",
+  "networks": {
+    "n": {
+      "ipam": {}
+    }
+  },
+  "services": {
+    "web": {
+      "command": null,
+      "deploy": {
+        "replicas": 1,
+        "resources": {},
+        "placement": {}
+      },
+      "entrypoint": null,
+      "image": "nginx"
+    }
+  }
+}"#
+    );
+}
+
+#[test]
+fn secrets_never_print_content() {
+    let p =
+        load("services: {}\nsecrets:\n  s: {content: hidden}\nconfigs:\n  c: {content: shown}\n");
+    let yaml = p.to_yaml().unwrap();
+    assert!(!yaml.contains("hidden"), "{yaml}");
+    assert!(yaml.contains("content: shown"), "{yaml}");
+}
+
+#[test]
+fn errors_carry_path_span_and_expectation() {
+    let e = load_err("services:\n  web:\n    ports:\n      - target: eighty\n");
+    assert_eq!(
+        e,
+        "compose.yaml:4:17: services.web.ports[0].target: expected an integer (u32), found string \"eighty\""
+    );
+    let e = load_err("services:\n  web:\n    mem_limit: lots\n");
+    assert!(
+        e.starts_with("compose.yaml:3:16: services.web.mem_limit: invalid size"),
+        "{e}"
+    );
+    let e = load_err("services:\n  web:\n    healthcheck: {interval: 10}\n");
+    assert!(
+        e.contains("services.web.healthcheck.interval: invalid duration \"10\": missing unit"),
+        "{e}"
+    );
+    let e = load_err("services:\n  web:\n    privileged: maybe\n");
+    assert!(
+        e.contains("services.web.privileged: expected a boolean"),
+        "{e}"
+    );
+}
+
+#[test]
+fn service_hash_ignores_scale_build_and_dependencies() {
+    let a = load("services:\n  web: {image: nginx, scale: 2, depends_on: [db], build: .}\n  db: {image: x}\n");
+    let b = load("services:\n  web: {image: nginx}\n  db: {image: x}\n");
+    let c = load("services:\n  web: {image: nginx:2}\n");
+    let h = |p: &Project| hash::service_hash(&p.services["web"]).unwrap();
+    assert_eq!(h(&a), h(&b));
+    assert_ne!(h(&b), h(&c));
+    assert_eq!(h(&b).len(), 64);
+}
