@@ -262,3 +262,46 @@ fn errors_point_at_the_file_line_and_path() {
         "{err}"
     );
 }
+
+/// compose-go's `TestNormalizeNetworkNames`, printed as docker compose does.
+#[test]
+fn normalisation_names_networks_and_resolves_build_args() {
+    let dir = project(
+        "name: myproject\nservices:\n  foo:\n    build:\n      context: /srv/app\n      args:\n        FOO: null\n        ZOT: null\nnetworks:\n  myExternalnet:\n    external: true\n  myNamedNet:\n    name: CustomName\n  mynet: {}\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_compose"))
+        .arg("config")
+        .current_dir(dir.path())
+        .env("FOO", "BAR")
+        .env_remove("ZOT")
+        .env_remove("COMPOSE_PROJECT_NAME")
+        .output()
+        .unwrap();
+    let expected = "name: myproject
+services:
+  foo:
+    build:
+      context: /srv/app
+      dockerfile: Dockerfile
+      args:
+        FOO: BAR
+    networks:
+      default: null
+networks:
+  default:
+    name: myproject_default
+  myExternalnet:
+    name: myExternalnet
+    external: true
+  myNamedNet:
+    name: CustomName
+  mynet:
+    name: myproject_mynet
+";
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        expected,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -55,17 +55,14 @@ pub struct ConfigArgs {
 /// Why `config` could not print.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("env file {} not found: {source}", .path.display())]
-    EnvFileMissing {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("env file {}: {source}", .path.display())]
+    #[error("env file {} not found: create it, or mark it `required: false` in `env_file`", .path.display())]
+    EnvFileMissing { path: PathBuf },
+    #[error("cannot read env file {}", .path.display())]
     EnvFileInvalid {
         path: PathBuf,
         source: dotenvy::Error,
     },
-    #[error("cannot write {}: {source}", .path.display())]
+    #[error("cannot write {}", .path.display())]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -192,10 +189,7 @@ fn read_env_file(
     let path = project_dir.join(&file.path);
     if !path.exists() {
         if file.required {
-            return Err(ConfigError::EnvFileMissing {
-                path,
-                source: std::io::Error::from(std::io::ErrorKind::NotFound),
-            });
+            return Err(ConfigError::EnvFileMissing { path });
         }
         return Ok(None);
     }

@@ -425,3 +425,64 @@ pub struct ServiceNetworkConfig {
     #[serde(rename = "#extensions", skip_serializing_if = "IndexMap::is_empty")]
     pub extensions: Extensions,
 }
+
+/// When to pull a service's image (`pull_policy`), as compose-go's
+/// `GetPullPolicy` reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullPolicy {
+    Always,
+    Never,
+    /// Pull when missing (`missing`, `if_not_present`, or not set).
+    Missing,
+    Build,
+    /// Pull again when the local image is older than this (`daily`,
+    /// `weekly`, `every_<duration>`).
+    Refresh(Duration),
+}
+
+impl ServiceConfig {
+    /// The service's pull policy; an unreadable `every_` duration is an error
+    /// naming the text.
+    pub fn pull_policy(&self) -> Result<PullPolicy, super::duration::DurationError> {
+        const DAY: i64 = 24 * 3600;
+        Ok(match self.pull_policy.as_str() {
+            "always" => PullPolicy::Always,
+            "never" => PullPolicy::Never,
+            "build" => PullPolicy::Build,
+            "daily" => PullPolicy::Refresh(Duration::from_secs(DAY)),
+            "weekly" => PullPolicy::Refresh(Duration::from_secs(7 * DAY)),
+            p => match p.strip_prefix("every_") {
+                Some(d) => PullPolicy::Refresh(Duration::parse(d)?),
+                None => PullPolicy::Missing,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pull_policies_read_like_compose_go() {
+        let policy = |p: &str| {
+            ServiceConfig {
+                pull_policy: p.into(),
+                ..Default::default()
+            }
+            .pull_policy()
+        };
+        assert_eq!(policy("always"), Ok(PullPolicy::Always));
+        assert_eq!(policy(""), Ok(PullPolicy::Missing));
+        assert_eq!(policy("if_not_present"), Ok(PullPolicy::Missing));
+        assert_eq!(
+            policy("daily"),
+            Ok(PullPolicy::Refresh(Duration::from_secs(86400)))
+        );
+        assert_eq!(
+            policy("every_2h"),
+            Ok(PullPolicy::Refresh(Duration::from_secs(7200)))
+        );
+        assert!(policy("every_soon").is_err());
+    }
+}
