@@ -187,21 +187,26 @@ pub struct BlkioConfig {
     pub extensions: Extensions,
 }
 
-/// A device and its weight (Go prints these fields without omitempty).
+/// A device and its weight (Go prints these fields without omitempty, and
+/// in JSON under their Go names).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, rename = "$compose::go_field_names::WeightDevice")]
 pub struct WeightDevice {
+    #[serde(alias = "Path")]
     pub path: String,
+    #[serde(alias = "Weight")]
     pub weight: u16,
     #[serde(rename = "#extensions", skip_serializing_if = "IndexMap::is_empty")]
     pub extensions: Extensions,
 }
 
-/// A device and its rate limit.
+/// A device and its rate limit (JSON keys: Go names, as `WeightDevice`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, rename = "$compose::go_field_names::ThrottleDevice")]
 pub struct ThrottleDevice {
+    #[serde(alias = "Path")]
     pub path: String,
+    #[serde(alias = "Rate")]
     pub rate: UnitBytes,
     #[serde(rename = "#extensions", skip_serializing_if = "IndexMap::is_empty")]
     pub extensions: Extensions,

@@ -261,6 +261,21 @@ fn errors_carry_path_span_and_expectation() {
         e.contains("services.web.healthcheck.interval: invalid duration \"10\": missing unit"),
         "{e}"
     );
+    let e = load_err("services:\n  web:\n    command: {a: 1}\n");
+    assert_eq!(
+        e,
+        "compose.yaml:3:14: services.web.command: expected a command string or a list of strings, found a mapping"
+    );
+    let e = load_err("services:\n  web:\n    ulimits: {nofile: {soft: lots}}\n");
+    assert!(
+        e.contains("services.web.ulimits.nofile: soft: expected a number"),
+        "{e}"
+    );
+    let e = load_err("services:\n  web:\n    extra_hosts: [nohost]\n");
+    assert!(
+        e.contains("services.web.extra_hosts: invalid extra host \"nohost\""),
+        "{e}"
+    );
     let e = load_err("services:\n  web:\n    privileged: maybe\n");
     assert!(
         e.contains("services.web.privileged: expected a boolean"),
@@ -277,4 +292,21 @@ fn service_hash_ignores_scale_build_and_dependencies() {
     assert_eq!(h(&a), h(&b));
     assert_ne!(h(&b), h(&c));
     assert_eq!(h(&b).len(), 64);
+}
+
+#[test]
+fn blkio_devices_print_go_field_names_in_json_only() {
+    let p = load("services:\n  web:\n    blkio_config:\n      weight_device: [{path: /dev/sda, weight: 400}]\n      device_read_bps: [{path: /dev/sda, rate: 1mb}]\n");
+    let yaml = p.to_yaml().unwrap();
+    assert!(
+        yaml.contains("- path: /dev/sda\n          weight: 400\n"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("rate: \"1048576\""), "{yaml}");
+    let json = p.to_json().unwrap();
+    assert!(
+        json.contains("\"Path\": \"/dev/sda\",\n            \"Weight\": 400"),
+        "{json}"
+    );
+    assert_round_trips(&p);
 }

@@ -6,6 +6,7 @@
 use indexmap::IndexMap;
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
+use serde_json::Value as Json;
 
 /// `x-` keys of a mapping, printed inline after its fields.
 pub type Extensions = IndexMap<String, serde_json::Value>;
@@ -28,20 +29,55 @@ pub fn text_map<'de, D: Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {
 /// `ShellCommand`: a list of words; a string is split as a POSIX shell would
 /// (go-shellwords in compose-go). `None` (not set) differs from `[]` (clear).
 pub fn shell_command<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Text(String),
-        Words(Vec<String>),
-    }
-    match Option::<Raw>::deserialize(d)? {
-        None => Ok(None),
-        Some(Raw::Words(w)) => Ok(Some(w)),
-        Some(Raw::Text(t)) => shlex::split(&t).map(Some).ok_or_else(|| {
+    match Json::deserialize(d)? {
+        Json::Null => Ok(None),
+        Json::String(t) => shlex::split(&t).map(Some).ok_or_else(|| {
             de::Error::custom(format!(
                 "cannot split command {t:?} into words: unbalanced quotes"
             ))
         }),
+        Json::Array(items) => words(&items).map(Some),
+        other => Err(de::Error::custom(format!(
+            "expected a command string or a list of strings, found {}",
+            json_kind(&other)
+        ))),
+    }
+}
+
+/// The text of a scalar, as Go's `fmt.Sprint` writes it.
+fn scalar_string(v: &Json) -> Option<String> {
+    match v {
+        Json::String(s) => Some(s.clone()),
+        Json::Number(n) => Some(n.to_string()),
+        Json::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A list of scalars as strings.
+fn words<E: de::Error>(items: &[Json]) -> Result<Vec<String>, E> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            scalar_string(v).ok_or_else(|| {
+                E::custom(format!(
+                    "item {i}: expected a string, found {}",
+                    json_kind(v)
+                ))
+            })
+        })
+        .collect()
+}
+
+fn json_kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "a mapping",
     }
 }
 
@@ -88,22 +124,10 @@ impl Serialize for HostsList {
 
 impl<'de> Deserialize<'de> for HostsList {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            List(Vec<String>),
-            Map(IndexMap<String, Option<OneOrMany>>),
-        }
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum OneOrMany {
-            One(String),
-            Many(Vec<String>),
-        }
         let mut hosts = HostsList::default();
-        match Raw::deserialize(d)? {
-            Raw::List(items) => {
-                for item in items {
+        match Json::deserialize(d)? {
+            Json::Array(items) => {
+                for item in words::<D::Error>(&items)? {
                     let split = item.split_once('=').or_else(|| item.split_once(':'));
                     let Some((host, ip)) = split else {
                         return Err(de::Error::custom(format!(
@@ -113,17 +137,32 @@ impl<'de> Deserialize<'de> for HostsList {
                     hosts.add(host, ip);
                 }
             }
-            Raw::Map(m) => {
+            Json::Object(m) => {
                 for (host, v) in m {
                     match v {
-                        None => hosts.add(&host, ""),
-                        Some(OneOrMany::One(ip)) => hosts.add(&host, &ip),
-                        Some(OneOrMany::Many(ips)) => {
+                        Json::Null => hosts.add(&host, ""),
+                        Json::Array(ips) => {
+                            let ips = words::<D::Error>(&ips)?;
                             let entry = hosts.0.entry(host.clone()).or_default();
                             entry.extend(ips.iter().map(|ip| strip_brackets(ip)));
                         }
+                        other => match scalar_string(&other) {
+                            Some(ip) => hosts.add(&host, &ip),
+                            None => {
+                                return Err(de::Error::custom(format!(
+                                    "extra host {host:?}: expected an address, found {}",
+                                    json_kind(&other)
+                                )))
+                            }
+                        },
                     }
                 }
+            }
+            other => {
+                return Err(de::Error::custom(format!(
+                    "expected a list of HOST=IP or a mapping, found {}",
+                    json_kind(&other)
+                )))
             }
         }
         for host in hosts.0.keys() {
@@ -147,21 +186,19 @@ impl Serialize for FileMode {
 
 impl<'de> Deserialize<'de> for FileMode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Int(i64),
-            Text(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::Int(i) => Ok(FileMode(i)),
-            Raw::Text(t) => i64::from_str_radix(t.trim_start_matches("0o"), 8)
+        match Json::deserialize(d)? {
+            Json::Number(n) if n.is_i64() => Ok(FileMode(n.as_i64().unwrap_or_default())),
+            Json::String(t) => i64::from_str_radix(t.trim_start_matches("0o"), 8)
                 .map(FileMode)
                 .map_err(|_| {
                     de::Error::custom(format!(
                         "invalid file mode {t:?}: expected an octal number like 0440"
                     ))
                 }),
+            other => Err(de::Error::custom(format!(
+                "expected a file mode like 0440, found {}",
+                json_kind(&other)
+            ))),
         }
     }
 }
@@ -178,21 +215,26 @@ impl DeviceCount {
 
 impl<'de> Deserialize<'de> for DeviceCount {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Int(i64),
-            Text(String),
+        let text = match Json::deserialize(d)? {
+            Json::Number(n) if n.is_i64() => {
+                return Ok(DeviceCount(n.as_i64().unwrap_or_default()))
+            }
+            Json::String(t) => t,
+            other => {
+                return Err(de::Error::custom(format!(
+                    "expected 'all' or a number of devices, found {}",
+                    json_kind(&other)
+                )))
+            }
+        };
+        if text.eq_ignore_ascii_case("all") {
+            return Ok(DeviceCount(-1));
         }
-        match Raw::deserialize(d)? {
-            Raw::Int(i) => Ok(DeviceCount(i)),
-            Raw::Text(t) if t.eq_ignore_ascii_case("all") => Ok(DeviceCount(-1)),
-            Raw::Text(t) => t.parse().map(DeviceCount).map_err(|_| {
-                de::Error::custom(format!(
-                    "invalid device count {t:?}: expected 'all' or a number"
-                ))
-            }),
-        }
+        text.parse().map(DeviceCount).map_err(|_| {
+            de::Error::custom(format!(
+                "invalid device count {text:?}: expected 'all' or a number"
+            ))
+        })
     }
 }
 
@@ -221,21 +263,27 @@ impl Serialize for Ulimit {
 
 impl<'de> Deserialize<'de> for Ulimit {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Single(i64),
-            Range {
-                #[serde(default)]
-                soft: i64,
-                #[serde(default)]
-                hard: i64,
-            },
+        let number = |v: Option<&Json>, what: &str| -> Result<i64, D::Error> {
+            match v {
+                None => Ok(0),
+                Some(v) => scalar_string(v)
+                    .and_then(|t| t.parse().ok())
+                    .ok_or_else(|| de::Error::custom(format!("{what}: expected a number"))),
+            }
+        };
+        match Json::deserialize(d)? {
+            Json::Object(m) => Ok(Ulimit::Range {
+                soft: number(m.get("soft"), "soft")?,
+                hard: number(m.get("hard"), "hard")?,
+            }),
+            v @ (Json::Number(_) | Json::String(_)) => {
+                Ok(Ulimit::Single(number(Some(&v), "ulimit")?))
+            }
+            other => Err(de::Error::custom(format!(
+                "expected a number or a mapping with soft and hard, found {}",
+                json_kind(&other)
+            ))),
         }
-        Ok(match Raw::deserialize(d)? {
-            Raw::Single(v) => Ulimit::Single(v),
-            Raw::Range { soft, hard } => Ulimit::Range { soft, hard },
-        })
     }
 }
 
@@ -269,16 +317,14 @@ pub fn ssh_keys<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SshKey>, D::Error
 
 /// `healthcheck.test`: a string means `["CMD-SHELL", string]`.
 pub fn health_test<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Text(String),
-        Words(Vec<String>),
+    match Json::deserialize(d)? {
+        Json::String(t) => Ok(vec!["CMD-SHELL".to_string(), t]),
+        Json::Array(items) => words(&items),
+        other => Err(de::Error::custom(format!(
+            "expected a command string or a list like [CMD, ...], found {}",
+            json_kind(&other)
+        ))),
     }
-    Ok(match Raw::deserialize(d)? {
-        Raw::Text(t) => vec!["CMD-SHELL".to_string(), t],
-        Raw::Words(w) => w,
-    })
 }
 
 /// `MultiOptions` (provider options): each key has one or more values.

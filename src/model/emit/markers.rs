@@ -9,6 +9,10 @@ pub const EXTENSIONS_FIELD: &str = "#extensions";
 /// Newtype name marking a value kept in JSON but omitted from YAML when empty.
 pub const KEEP_IN_JSON: &str = "$compose::keep_in_json";
 
+/// Struct-name prefix for Go structs without json tags, whose JSON keys are
+/// the capitalised Go field names (`WeightDevice` prints `"Path"`).
+pub const JSON_GO_FIELD_NAMES: &str = "$compose::go_field_names::";
+
 /// `serialize_with` helper: see [`KEEP_IN_JSON`]. Other serializers (serde_json)
 /// see a transparent newtype.
 pub fn keep_in_json<T: Serialize, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {

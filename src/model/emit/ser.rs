@@ -1,7 +1,7 @@
 //! A serde `Serializer` that builds an [`Emit`] tree, keeping structs apart
 //! from maps and honouring the [`markers`](super::markers).
 
-use super::markers::{EXTENSIONS_FIELD, KEEP_IN_JSON};
+use super::markers::{EXTENSIONS_FIELD, JSON_GO_FIELD_NAMES, KEEP_IN_JSON};
 use super::{Emit, Format};
 use serde::ser::{self, Serialize};
 use std::fmt;
@@ -45,6 +45,8 @@ pub struct MapBuilder {
 
 pub struct StructBuilder {
     format: Format,
+    /// JSON keys are the capitalised field names (Go structs without tags).
+    capitalize: bool,
     fields: Vec<(String, Emit)>,
     extensions: Vec<(String, Emit)>,
 }
@@ -179,13 +181,10 @@ impl ser::Serializer for EmitSerializer {
             key: None,
         })
     }
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<StructBuilder, EmitError> {
+    fn serialize_struct(self, name: &'static str, _len: usize) -> Result<StructBuilder, EmitError> {
         Ok(StructBuilder {
             format: self.format,
+            capitalize: self.format == Format::Json && name.starts_with(JSON_GO_FIELD_NAMES),
             fields: Vec::new(),
             extensions: Vec::new(),
         })
@@ -299,7 +298,12 @@ impl ser::SerializeStruct for StructBuilder {
             return Ok(());
         }
         if v != Emit::Omit {
-            self.fields.push((key.to_string(), v));
+            let key = if self.capitalize {
+                capitalized(key)
+            } else {
+                key.to_string()
+            };
+            self.fields.push((key, v));
         }
         Ok(())
     }
@@ -323,5 +327,13 @@ impl ser::SerializeStructVariant for StructBuilder {
     }
     fn end(self) -> Result<Emit, EmitError> {
         ser::SerializeStruct::end(self)
+    }
+}
+
+fn capitalized(key: &str) -> String {
+    let mut c = key.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
     }
 }
