@@ -84,6 +84,15 @@ pub fn run(global: &GlobalArgs, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    if args.no_interpolate {
+        // docker compose prints the raw model here, not the typed project.
+        let tree = crate::model::emit::node_to_emit(&loaded.document);
+        let content = match args.format.as_str() {
+            "json" => crate::model::emit::to_json(&tree),
+            _ => crate::model::emit::to_yaml(&tree),
+        };
+        return write_out(args, &content);
+    }
     let mut project = project;
     if !args.no_env_resolution {
         let env = &loaded.environment;
@@ -94,21 +103,24 @@ pub fn run(global: &GlobalArgs, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
             true,
         )?;
     }
-    let mut content = match args.format.as_str() {
+    let content = match args.format.as_str() {
         "json" => project.to_json()?,
         _ => project.to_yaml()?,
     };
     // The printed model is itself a Compose file: escape `$` so reading it
     // back does not interpolate again (docker compose does the same).
-    if !args.no_interpolate {
-        content = content.replace('$', "$$");
-    }
+    let content = content.replace('$', "$$");
+    write_out(args, &content)
+}
+
+/// Print or save the rendered model (`-q` prints nothing, `-o` writes a file).
+fn write_out(args: &ConfigArgs, content: &str) -> anyhow::Result<ExitCode> {
     if args.quiet {
         return Ok(ExitCode::SUCCESS);
     }
     match &args.output {
         Some(path) if !content.is_empty() => {
-            std::fs::write(path, &content).map_err(|source| ConfigError::Write {
+            std::fs::write(path, content).map_err(|source| ConfigError::Write {
                 path: path.clone(),
                 source,
             })?

@@ -55,6 +55,24 @@ pub enum CanonicalError {
 
 /// Rewrite short syntaxes into their long form and fill in defaults, in place.
 pub fn canonical(doc: &mut Node, warnings: &mut Vec<Warning>) -> Result<(), CanonicalError> {
+    transform(doc, warnings, false)
+}
+
+/// [`canonical`] for a document that is not interpolated (`config
+/// --no-interpolate`): `ports`, `volumes` and `devices` entries whose short
+/// syntax cannot be parsed (`${PORT:-8080}:80`) are left as written.
+pub fn canonical_lenient(
+    doc: &mut Node,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), CanonicalError> {
+    transform(doc, warnings, true)
+}
+
+fn transform(
+    doc: &mut Node,
+    warnings: &mut Vec<Warning>,
+    lenient: bool,
+) -> Result<(), CanonicalError> {
     let root = NodePath::root();
     let Some(top) = doc.as_map_mut() else {
         return Ok(());
@@ -62,7 +80,7 @@ pub fn canonical(doc: &mut Node, warnings: &mut Vec<Warning>) -> Result<(), Cano
     if let Some(services) = top.get_mut("services").and_then(Node::as_map_mut) {
         let path = root.key("services");
         for (name, svc) in services.iter_mut() {
-            service::transform(svc, &path.key(name))?;
+            service::transform(svc, &path.key(name), lenient)?;
         }
     }
     for kind in ["volumes", "networks", "secrets", "configs"] {

@@ -5,8 +5,10 @@
 use super::{located, map_node, ports, set_default, text, type_error, volumes, CanonicalError};
 use crate::loader::node::{Mapping, Node, NodePath, Value};
 
-/// Rewrite one service in place.
-pub fn transform(svc: &mut Node, path: &NodePath) -> Result<(), CanonicalError> {
+/// Rewrite one service in place. When `lenient`, a short syntax that cannot
+/// be parsed (often because it is not interpolated yet) is left as written,
+/// as compose-go does for `config --no-interpolate`.
+pub fn transform(svc: &mut Node, path: &NodePath, lenient: bool) -> Result<(), CanonicalError> {
     let Some(m) = svc.as_map_mut() else {
         return Ok(());
     };
@@ -19,9 +21,13 @@ pub fn transform(svc: &mut Node, path: &NodePath) -> Result<(), CanonicalError> 
             "extends" => wrap_string(value, "service"),
             "gpus" => gpus(value, &p)?,
             "networks" | "models" => list_to_null_map(value, &p)?,
-            "ports" => ports::transform(value, &p)?,
-            "volumes" => each(value, &p, volumes::transform)?,
-            "devices" => each(value, &p, device)?,
+            "ports" => keep_if_unparsable(lenient, value, |v| ports::transform(v, &p))?,
+            "volumes" => each(value, &p, |v, p| {
+                keep_if_unparsable(lenient, v, |v| volumes::transform(v, p))
+            })?,
+            "devices" => each(value, &p, |v, p| {
+                keep_if_unparsable(lenient, v, |v| device(v, p))
+            })?,
             "secrets" => each(value, &p, |n, p| file_mount(n, p, true))?,
             "configs" => each(value, &p, |n, p| file_mount(n, p, false))?,
             "environment" => equals_map(value, &p, EqualsMissing::Null)?,
@@ -34,6 +40,30 @@ pub fn transform(svc: &mut Node, path: &NodePath) -> Result<(), CanonicalError> 
         }
     }
     Ok(())
+}
+
+/// Run a parsing transform; when `lenient` and the text cannot be parsed,
+/// restore the value as it was written.
+fn keep_if_unparsable(
+    lenient: bool,
+    node: &mut Node,
+    f: impl FnOnce(&mut Node) -> Result<(), CanonicalError>,
+) -> Result<(), CanonicalError> {
+    if !lenient {
+        return f(node);
+    }
+    let before = node.clone();
+    match f(node) {
+        Err(
+            CanonicalError::Port { .. }
+            | CanonicalError::Volume { .. }
+            | CanonicalError::Device { .. },
+        ) => {
+            *node = before;
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// Apply `f` to each item of a list.

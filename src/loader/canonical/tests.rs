@@ -107,3 +107,11 @@ fn errors_name_the_place() {
     let e = err("services:\n  web:\n    volumes: ['/a::/b']\n");
     assert!(e.contains("empty section"), "{e}");
 }
+
+#[test]
+fn lenient_mode_keeps_uninterpolated_short_syntax() {
+    let mut doc = parse("services:\n  web:\n    ports: ['${PORT:-8080}:80']\n    volumes: ['${SRC}:/src', 'data:/data']\n");
+    canonical_lenient(&mut doc, &mut Vec::new()).unwrap();
+    let want = parse("services:\n  web:\n    ports: ['${PORT:-8080}:80']\n    volumes: [{type: volume, source: '${SRC}', target: /src, volume: {}}, {type: volume, source: data, target: /data, volume: {}}]\n");
+    assert_eq!(doc, want, "{:?}", doc.to_json());
+}

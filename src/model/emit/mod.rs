@@ -69,3 +69,22 @@ impl Emit {
         }
     }
 }
+
+/// A raw document as a Go `map[string]any` prints (every mapping a map, so
+/// keys sorted): docker compose's `config --no-interpolate` output.
+pub fn node_to_emit(node: &crate::loader::node::Node) -> Emit {
+    use crate::loader::node::Value;
+    match &node.value {
+        Value::Null => Emit::Null,
+        Value::Bool(b) => Emit::Bool(*b),
+        Value::Int(i) => Emit::Int(*i),
+        Value::Float(f) => Emit::F64(*f),
+        Value::String(s) => Emit::Str(s.clone()),
+        Value::Seq(items) => Emit::Seq(items.iter().map(node_to_emit).collect()),
+        Value::Map(m) => Emit::Map(
+            m.iter()
+                .map(|(k, v)| (k.clone(), node_to_emit(v)))
+                .collect(),
+        ),
+    }
+}
