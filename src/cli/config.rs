@@ -155,7 +155,7 @@ fn listing(project: &Project, args: &ConfigArgs) -> anyhow::Result<Option<String
         project
             .services
             .values()
-            .map(|s| image_name(s, &project.name))
+            .map(|s| s.image_or_default(&project.name))
             .collect()
     } else {
         return Ok(None);
@@ -180,16 +180,6 @@ fn hashes(project: &Project, which: &str) -> anyhow::Result<Vec<String>> {
         lines.push(format!("{name} {}", hash::service_hash(service)?));
     }
     Ok(lines)
-}
-
-/// The image a service runs: its `image`, else the one compose builds,
-/// named `<project>-<service>`.
-fn image_name(service: &crate::model::ServiceConfig, project: &str) -> String {
-    if service.image.is_empty() {
-        format!("{project}-{}", service.name)
-    } else {
-        service.image.clone()
-    }
 }
 
 /// Read one `env_file` entry (relative paths from the project directory).

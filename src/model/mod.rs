@@ -100,10 +100,16 @@ impl Project {
     /// expected.
     pub fn from_node(node: &Node) -> Result<Project, ModelError> {
         let mut project: Project = de::from_node(node, NodePath::root())?;
-        for (name, service) in project.services.iter_mut() {
+        project.set_service_names();
+        Ok(project)
+    }
+
+    /// Copy each service's key into its `name` (not serialised; call after
+    /// reading a project back with serde).
+    pub fn set_service_names(&mut self) {
+        for (name, service) in self.services.iter_mut() {
             service.name = name.clone();
         }
-        Ok(project)
     }
 
     /// Service names, sorted (compose-go's `ServiceNames`).

@@ -246,6 +246,28 @@ impl ServiceConfig {
             .unwrap_or(1)
     }
 
+    /// The image the service runs: `image`, else the one compose builds for
+    /// it, `<project>-<service>` (docker compose's `GetImageNameOrDefault`).
+    pub fn image_or_default(&self, project: &str) -> String {
+        if self.image.is_empty() {
+            format!("{project}-{}", self.name)
+        } else {
+            self.image.clone()
+        }
+    }
+
+    /// Network names, highest `priority` first, then by name (compose-go's
+    /// `NetworksByPriority`): the order containers are attached in.
+    pub fn networks_by_priority(&self) -> Vec<String> {
+        let mut nets: Vec<(&String, i64)> = self
+            .networks
+            .iter()
+            .map(|(k, v)| (k, v.as_ref().map_or(0, |n| n.priority)))
+            .collect();
+        nets.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        nets.into_iter().map(|(k, _)| k.clone()).collect()
+    }
+
     /// The services this one depends on, in declaration order.
     pub fn dependencies(&self) -> impl Iterator<Item = &str> {
         self.depends_on.keys().map(String::as_str)
@@ -484,5 +506,22 @@ mod tests {
             Ok(PullPolicy::Refresh(Duration::from_secs(7200)))
         );
         assert!(policy("every_soon").is_err());
+    }
+
+    #[test]
+    fn networks_order_by_priority_then_name() {
+        let mut s = ServiceConfig::default();
+        s.networks.insert("b".into(), None);
+        s.networks.insert(
+            "z".into(),
+            Some(ServiceNetworkConfig {
+                priority: 10,
+                ..Default::default()
+            }),
+        );
+        s.networks.insert("a".into(), None);
+        assert_eq!(s.networks_by_priority(), ["z", "a", "b"]);
+        s.name = "web".into();
+        assert_eq!(s.image_or_default("proj"), "proj-web");
     }
 }

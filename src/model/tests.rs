@@ -310,3 +310,83 @@ fn blkio_devices_print_go_field_names_in_json_only() {
     );
     assert_round_trips(&p);
 }
+
+/// compose-go's `TestLoadWithInterpolationCastFull`, after interpolation:
+/// every value is a string that must be read as the field's type.
+#[test]
+fn interpolated_strings_cast_to_field_types() {
+    let p = load(
+        r#"
+services:
+  web:
+    configs: [{source: appconfig, mode: "555"}]
+    healthcheck: {retries: "555", disable: "true"}
+    deploy:
+      replicas: "555"
+      update_config: {parallelism: "555", max_failure_ratio: "3.14"}
+      restart_policy: {max_attempts: "555"}
+      placement: {max_replicas_per_node: "555"}
+    ports: ["555", "34567", {target: "555", published: "555", x-foo-bar: true}]
+    ulimits: {nproc: "555", nofile: {hard: "555", soft: "555"}}
+    privileged: "true"
+    shm_size: "2gb"
+    stop_grace_period: "60s"
+    volumes: [{source: data, type: volume, target: /data, read_only: "true", volume: {nocopy: "true"}}]
+networks:
+  front: {external: "true", internal: "true", attachable: "true"}
+"#,
+    );
+    let web = &p.services["web"];
+    assert_eq!(web.configs[0].mode, Some(types::FileMode(0o555)));
+    let hc = web.healthcheck.as_ref().unwrap();
+    assert_eq!((hc.retries, hc.disable), (Some(555), true));
+    let d = web.deploy.as_ref().unwrap();
+    assert_eq!(d.replicas, Some(555));
+    assert_eq!(d.update_config.as_ref().unwrap().max_failure_ratio, 3.14);
+    assert_eq!(d.placement.max_replicas, 555);
+    assert_eq!(web.ports[2].published, "555");
+    assert_eq!(
+        web.ports[2].extensions["x-foo-bar"],
+        serde_json::json!(true)
+    );
+    assert_eq!(
+        web.ulimits["nofile"],
+        types::Ulimit::Range {
+            soft: 555,
+            hard: 555
+        }
+    );
+    assert!(web.privileged);
+    assert_eq!(web.shm_size.0, 2 << 30);
+    assert_eq!(web.stop_grace_period.unwrap().to_string(), "1m0s");
+    assert!(web.volumes[0].read_only && web.volumes[0].volume.as_ref().unwrap().nocopy);
+    let front = &p.networks["front"];
+    assert!(front.external && front.internal && front.attachable);
+}
+
+/// State files store the model with serde_json directly (no printer): it
+/// must read back to the same project.
+#[test]
+fn model_round_trips_through_serde_json() {
+    let mut p = load(FULL);
+    p.services
+        .get_mut("web")
+        .unwrap()
+        .build
+        .as_mut()
+        .unwrap()
+        .ssh = vec![
+        types::SshKey {
+            id: "default".into(),
+            path: String::new(),
+        },
+        types::SshKey {
+            id: "key".into(),
+            path: "/k".into(),
+        },
+    ];
+    let text = serde_json::to_string(&p).unwrap();
+    let mut back: Project = serde_json::from_str(&text).unwrap();
+    back.set_service_names();
+    assert_eq!(back, p);
+}

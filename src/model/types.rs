@@ -304,15 +304,31 @@ impl Serialize for SshKey {
     }
 }
 
-/// `build.ssh`: read from the canonical mapping `id: path`.
+/// `build.ssh`: read from the canonical mapping `id: path`, or from the
+/// printed list (`default`, `id: path`) so the model round-trips through
+/// serde formats.
 pub fn ssh_keys<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SshKey>, D::Error> {
-    let m: IndexMap<String, Option<String>> = IndexMap::deserialize(d)?;
-    Ok(m.into_iter()
-        .map(|(id, path)| SshKey {
-            id,
-            path: path.unwrap_or_default(),
-        })
-        .collect())
+    let key = |id: &str, path: Option<&str>| SshKey {
+        id: id.to_string(),
+        path: path.unwrap_or_default().trim().to_string(),
+    };
+    match Json::deserialize(d)? {
+        Json::Object(m) => Ok(m
+            .iter()
+            .map(|(id, p)| key(id, scalar_string(p).as_deref()))
+            .collect()),
+        Json::Array(items) => Ok(words::<D::Error>(&items)?
+            .iter()
+            .map(|w| match w.split_once(": ").or_else(|| w.split_once('=')) {
+                Some((id, p)) => key(id, Some(p)),
+                None => key(w, None),
+            })
+            .collect()),
+        other => Err(de::Error::custom(format!(
+            "expected a mapping of ssh keys, found {}",
+            json_kind(&other)
+        ))),
+    }
 }
 
 /// `healthcheck.test`: a string means `["CMD-SHELL", string]`.
