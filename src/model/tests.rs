@@ -323,7 +323,7 @@ services:
     healthcheck: {retries: "555", disable: "true"}
     deploy:
       replicas: "555"
-      update_config: {parallelism: "555", max_failure_ratio: "3.14"}
+      update_config: {parallelism: "555", max_failure_ratio: "0.25"}
       restart_policy: {max_attempts: "555"}
       placement: {max_replicas_per_node: "555"}
     ports: ["555", "34567", {target: "555", published: "555", x-foo-bar: true}]
@@ -342,7 +342,7 @@ networks:
     assert_eq!((hc.retries, hc.disable), (Some(555), true));
     let d = web.deploy.as_ref().unwrap();
     assert_eq!(d.replicas, Some(555));
-    assert_eq!(d.update_config.as_ref().unwrap().max_failure_ratio, 3.14);
+    assert_eq!(d.update_config.as_ref().unwrap().max_failure_ratio, 0.25);
     assert_eq!(d.placement.max_replicas, 555);
     assert_eq!(web.ports[2].published, "555");
     assert_eq!(
