@@ -305,3 +305,106 @@ networks:
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Newer service keys (provider, models, gpus, hooks, develop.watch exec)
+/// print in compose-go's field order with their defaults.
+#[test]
+fn newer_service_keys_print_in_compose_go_order() {
+    let dir = project(
+        r#"name: t
+services:
+  ai:
+    provider:
+      type: model
+      options:
+        model: ai/smollm2
+        flags: [a, b]
+  app:
+    image: app
+    models:
+      llm:
+        endpoint_var: LLM_URL
+    gpus:
+      - driver: nvidia
+        count: 2
+    deploy:
+      mode: replicated
+      labels: {a: b}
+      resources:
+        reservations:
+          cpus: 0.25
+          memory: 20M
+      placement:
+        constraints: [node.role==manager]
+    pre_start:
+      - command: ["init"]
+        environment: [X=1]
+    develop:
+      watch:
+        - path: ./src
+          action: sync+exec
+          target: /app
+          exec:
+            command: reload
+          initial_sync: true
+models:
+  llm:
+    model: ai/smollm2
+"#,
+    );
+    let expected = r#"name: t
+services:
+  ai:
+    provider:
+      type: model
+      options:
+        flags:
+          - a
+          - b
+        model:
+          - ai/smollm2
+  app:
+    develop:
+      watch:
+        - path: ./src
+          action: sync+exec
+          target: /app
+          exec:
+            command:
+              - reload
+          initial_sync: true
+    deploy:
+      mode: replicated
+      labels:
+        a: b
+      resources:
+        reservations:
+          cpus: 0.25
+          memory: "20971520"
+      placement:
+        constraints:
+          - node.role==manager
+    gpus:
+      - driver: nvidia
+        count: 2
+    image: app
+    models:
+      llm:
+        endpoint_var: LLM_URL
+    networks:
+      default: null
+    pre_start:
+      - command:
+          - init
+        image: app
+        environment:
+          X: "1"
+networks:
+  default:
+    name: t_default
+models:
+  llm:
+    model: ai/smollm2
+"#;
+    assert_eq!(stdout_of(dir.path(), &["config"]), expected);
+}

@@ -77,12 +77,27 @@ pub fn run(global: &GlobalArgs, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
     for w in &loaded.warnings {
         crate::ui::warn(&w.to_string());
     }
-    let project = loaded.project.with_selected_services(&args.service_names)?;
+    let mut project = loaded.project.with_selected_services(&args.service_names)?;
     if let Some(list) = listing(&project, args)? {
-        if !args.quiet {
-            print!("{list}");
-        }
-        return Ok(ExitCode::SUCCESS);
+        return print_list(args, &list);
+    }
+    // Containers are created from services whose env files are folded in,
+    // so the config hash is computed after that (docker compose's runHash).
+    if !args.no_env_resolution {
+        let env = &loaded.environment;
+        let lookup = |k: &str| env.get(k).map(str::to_string);
+        project.resolve_services_environment(
+            &lookup,
+            &mut |f, l| read_env_file(f, &loaded.project_dir, l),
+            true,
+        )?;
+    }
+    if let Some(which) = &args.hash {
+        let lines: String = hashes(&project, which)?
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect();
+        return print_list(args, &lines);
     }
     if args.no_interpolate {
         // docker compose prints the raw model here, not the typed project.
@@ -93,16 +108,6 @@ pub fn run(global: &GlobalArgs, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
         };
         return write_out(args, &content);
     }
-    let mut project = project;
-    if !args.no_env_resolution {
-        let env = &loaded.environment;
-        let lookup = |k: &str| env.get(k).map(str::to_string);
-        project.resolve_services_environment(
-            &lookup,
-            &mut |f, l| read_env_file(f, &loaded.project_dir, l),
-            true,
-        )?;
-    }
     let content = match args.format.as_str() {
         "json" => project.to_json()?,
         _ => project.to_yaml()?,
@@ -111,6 +116,13 @@ pub fn run(global: &GlobalArgs, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
     // back does not interpolate again (docker compose does the same).
     let content = content.replace('$', "$$");
     write_out(args, &content)
+}
+
+fn print_list(args: &ConfigArgs, list: &str) -> anyhow::Result<ExitCode> {
+    if !args.quiet {
+        print!("{list}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Print or save the rendered model (`-q` prints nothing, `-o` writes a file).
@@ -130,7 +142,8 @@ fn write_out(args: &ConfigArgs, content: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The one-name-per-line modes; `None` when the full model is wanted.
+/// The one-name-per-line modes (but `--hash`, which needs the resolved
+/// environment); `None` when something else is wanted.
 fn listing(project: &Project, args: &ConfigArgs) -> anyhow::Result<Option<String>> {
     let lines: Vec<String> = if args.services {
         project.services_in_dependency_order()
@@ -140,8 +153,6 @@ fn listing(project: &Project, args: &ConfigArgs) -> anyhow::Result<Option<String
         project.networks.keys().cloned().collect()
     } else if args.models {
         project.models.keys().cloned().collect()
-    } else if let Some(which) = &args.hash {
-        hashes(project, which)?
     } else if args.profiles {
         let mut p: Vec<String> = project
             .services

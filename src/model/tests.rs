@@ -390,3 +390,15 @@ fn model_round_trips_through_serde_json() {
     back.set_service_names();
     assert_eq!(back, p);
 }
+
+/// compose-go's `TestXService`: `x-` names inside maps are names, not
+/// extensions.
+#[test]
+fn x_prefixed_names_in_maps_are_resources() {
+    let p = load("services:\n  x-foo:\n    image: busybox\n    networks: [x-network]\n    x-ext: 1\nnetworks:\n  x-network:\nvolumes:\n  x-volume:\n");
+    assert_eq!(p.service_names(), ["x-foo"]);
+    let svc = &p.services["x-foo"];
+    assert!(svc.networks.contains_key("x-network"));
+    assert_eq!(svc.extensions["x-ext"], serde_json::json!(1));
+    assert!(p.networks.contains_key("x-network") && p.volumes.contains_key("x-volume"));
+}
