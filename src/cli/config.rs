@@ -154,9 +154,11 @@ fn listing(project: &Project, args: &ConfigArgs) -> anyhow::Result<Option<String
     } else if args.models {
         project.models.keys().cloned().collect()
     } else if args.profiles {
+        // Every profile of the model, enabled or not (compose-go's AllServices).
         let mut p: Vec<String> = project
             .services
             .values()
+            .chain(project.disabled_services.values())
             .flat_map(|s| s.profiles.iter().cloned())
             .collect();
         p.sort();

@@ -102,6 +102,8 @@ macro_rules! de_int {
     ($name:ident, $visit:ident, $ty:ty) => {
         fn $name<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
             let n: Option<$ty> = match &self.node.value {
+                // mapstructure leaves a null at the field's zero value.
+                Value::Null => Some(0),
                 Value::Int(i) => <$ty>::try_from(*i).ok(),
                 Value::Float(f) if f.fract() == 0.0 => <$ty>::try_from(*f as i64).ok(),
                 Value::String(s) => s.trim().parse::<$ty>().ok(),
@@ -133,6 +135,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         let b = match &self.node.value {
+            Value::Null => Some(false),
             Value::Bool(b) => Some(*b),
             Value::String(s) => parse_bool(s),
             Value::Int(0) => Some(false),
@@ -160,6 +163,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
 
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         let f = match &self.node.value {
+            Value::Null => Some(0.0),
             Value::Int(i) => Some(*i as f64),
             Value::Float(f) => Some(*f),
             Value::String(s) => s.trim().parse::<f64>().ok(),
@@ -178,6 +182,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.node.value {
             Value::String(s) => self.wrap(visitor.visit_str(s)),
+            Value::Null => self.wrap(visitor.visit_str("")),
             _ => match self.text() {
                 Some(t) => self.wrap(visitor.visit_string(t)),
                 None => Err(self.fail("a string")),

@@ -92,6 +92,19 @@ pub struct Project {
     pub models: IndexMap<String, ModelConfig>,
     #[serde(rename = "#extensions", skip_serializing_if = "IndexMap::is_empty")]
     pub extensions: Extensions,
+    /// The project directory (compose-go's `WorkingDir`; not printed).
+    #[serde(skip)]
+    pub working_dir: std::path::PathBuf,
+    /// The Compose files loaded, in order (not printed).
+    #[serde(skip)]
+    pub compose_files: Vec<std::path::PathBuf>,
+    /// The enabled profiles (not printed).
+    #[serde(skip)]
+    pub profiles: Vec<String>,
+    /// Services left out because none of their profiles is enabled; kept so
+    /// that `config --profiles` and error messages can still name them.
+    #[serde(skip)]
+    pub disabled_services: IndexMap<String, ServiceConfig>,
 }
 
 impl Project {
