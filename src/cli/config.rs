@@ -112,10 +112,13 @@ pub fn run(global: &GlobalArgs, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
         "json" => project.to_json()?,
         _ => project.to_yaml()?,
     };
-    // The printed model is itself a Compose file: escape `$` so reading it
-    // back does not interpolate again (docker compose does the same).
-    let content = content.replace('$', "$$");
-    write_out(args, &content)
+    write_out(args, &escape_dollars(&content))
+}
+
+/// The printed model is itself a Compose file: `$` is escaped as `$$` so
+/// reading it back does not interpolate again (docker compose does the same).
+fn escape_dollars(content: &str) -> String {
+    content.replace('$', "$$")
 }
 
 fn print_list(args: &ConfigArgs, list: &str) -> anyhow::Result<ExitCode> {
@@ -221,4 +224,17 @@ fn read_env_file(
         vars.insert(k, v);
     }
     Ok(Some(vars))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollars_are_escaped_for_reloading() {
+        assert_eq!(
+            escape_dollars("command: echo $HOME ${X}\n"),
+            "command: echo $$HOME $${X}\n"
+        );
+    }
 }

@@ -11,7 +11,8 @@
 //! - `links`, `network_mode|ipc|pid|uts|cgroup: service:x` and
 //!   `volumes_from` imply `depends_on`;
 //! - `pull_policy: if_not_present` is spelled `missing`; volume targets are
-//!   cleaned; `pre_start` hooks inherit the service image.
+//!   cleaned; `pre_start` hooks inherit the service image;
+//! - configs read from an environment variable get it as `content`.
 
 use super::environment::Environment;
 use super::node::{Location, Mapping, Node, NodePath, Value};
@@ -45,7 +46,22 @@ pub fn normalize(
         }
     }
     resource_names(top, project_name);
+    config_content_from_env(top, env);
     Ok(())
+}
+
+/// A config with `environment: VAR` gets its content from that variable
+/// (compose-go's `resolveConfigsEnvironment`); the content is not printed.
+fn config_content_from_env(top: &mut Mapping, env: &Environment) {
+    let Some(configs) = top.get_mut("configs").and_then(Node::as_map_mut) else {
+        return;
+    };
+    for cfg in configs.values_mut().filter_map(Node::as_map_mut) {
+        let var = cfg.get("environment").and_then(Node::as_str);
+        if let Some(value) = var.and_then(|v| env.get(v)).map(str::to_string) {
+            cfg.insert("content".into(), Node::string(value));
+        }
+    }
 }
 
 /// Attach network-less services to `default` and declare it when used.

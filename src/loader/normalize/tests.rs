@@ -56,3 +56,12 @@ fn links_and_shared_namespaces_imply_dependencies() {
     );
     assert_eq!(deps, &want);
 }
+
+#[test]
+fn configs_from_environment_get_their_content() {
+    let mut env = Environment::new();
+    env.set("CFG", "hello", Origin::Shell);
+    let got = normalized("configs:\n  c: {environment: CFG}\n", &env);
+    let want = parse("configs:\n  c: {environment: CFG, name: p_c, content: hello}\n");
+    assert_eq!(got, want);
+}
