@@ -341,7 +341,7 @@ services:
         environment: [X=1]
     develop:
       watch:
-        - path: ./src
+        - path: /src
           action: sync+exec
           target: /app
           exec:
@@ -366,7 +366,7 @@ services:
   app:
     develop:
       watch:
-        - path: ./src
+        - path: /src
           action: sync+exec
           target: /app
           exec:
