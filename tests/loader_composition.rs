@@ -80,7 +80,10 @@ fn corpus_cgo_extends_port_takes_ports_from_the_other_file() {
     let loaded = load_dir(&corpus("cgo_extends_port"));
     let test = service(&loaded, "test");
     assert_eq!(test["image"], "test");
-    assert_eq!(test["ports"], json!(["8000:8000"]));
+    assert_eq!(
+        test["ports"],
+        json!([{"mode": "ingress", "target": 8000, "published": "8000", "protocol": "tcp"}])
+    );
 }
 
 #[test]
@@ -103,13 +106,11 @@ fn extended_file_paths_are_relative_to_that_file() {
     ]);
     let loaded = load_dir(dir.path());
     let web = service(&loaded, "web");
-    assert_eq!(web["build"], at(dir.path(), "lib"));
-    assert_eq!(
-        web["volumes"],
-        json!([format!("{}:/data", at(dir.path(), "lib/data")), "named:/n"])
-    );
-    assert_eq!(web["env_file"], at(dir.path(), "lib/app.env"));
-    assert_eq!(web["environment"], json!(["A=1", "B=2"]));
+    assert_eq!(web["build"]["context"], at(dir.path(), "lib"));
+    assert_eq!(web["volumes"][0]["source"], at(dir.path(), "lib/data"));
+    assert_eq!(web["volumes"][1]["source"], "named");
+    assert_eq!(web["env_file"][0]["path"], at(dir.path(), "lib/app.env"));
+    assert_eq!(web["environment"], json!({"A": "1", "B": "2"}));
 }
 
 #[test]
@@ -122,7 +123,7 @@ fn extends_many_levels_across_files() {
     let web = service(&load_dir(dir.path()), "web");
     assert_eq!(web["image"], "web");
     assert_eq!(web["working_dir"], "/w");
-    assert_eq!(web["labels"], json!(["three=3", "two=2", "one=1"]));
+    assert_eq!(web["labels"], json!({"three": "3", "two": "2", "one": "1"}));
     assert_eq!(web["build"]["context"], at(dir.path(), "b/ctx"));
 }
 
@@ -134,7 +135,8 @@ fn extends_within_the_file_with_short_form() {
     )]);
     let web = service(&load_dir(dir.path()), "web");
     assert_eq!(web["command"], json!(["a"]));
-    assert_eq!(web["ports"], json!(["81:81"]));
+    assert_eq!(web["ports"][0]["published"], "81");
+    assert_eq!(web["ports"].as_array().map(Vec::len), Some(1));
 }
 
 #[test]
@@ -235,9 +237,12 @@ fn corpus_include_env_file_imports_the_module() {
     // module.env is the included project's, not the including one's.
     assert_eq!(
         service(&loaded, "b")["environment"],
-        json!(["VAR_NAME=value"])
+        json!({"VAR_NAME": "value"})
     );
-    assert_eq!(service(&loaded, "a")["environment"], json!(["VAR_NAME"]));
+    assert_eq!(
+        service(&loaded, "a")["environment"],
+        json!({"VAR_NAME": null})
+    );
     assert!(loaded.document.get("include").is_none());
 }
 
@@ -255,14 +260,15 @@ fn include_short_and_long_forms_with_their_own_directories() {
     let loaded = load_dir(dir.path());
     assert_eq!(service_names(&loaded), ["web", "db", "cache"]);
     let db = service(&loaded, "db");
-    assert_eq!(db["build"], at(dir.path(), "db"));
-    assert_eq!(
-        db["volumes"],
-        json!([format!("{}:/var/lib/db", at(dir.path(), "db/data"))])
-    );
+    assert_eq!(db["build"]["context"], at(dir.path(), "db"));
+    assert_eq!(db["volumes"][0]["source"], at(dir.path(), "db/data"));
+    assert_eq!(db["volumes"][0]["target"], "/var/lib/db");
     let cache = service(&loaded, "cache");
-    assert_eq!(cache["env_file"], at(dir.path(), "cache/root/cache.env"));
-    assert_eq!(cache["ports"], json!(["6379:6379"]));
+    assert_eq!(
+        cache["env_file"][0]["path"],
+        at(dir.path(), "cache/root/cache.env")
+    );
+    assert_eq!(cache["ports"][0]["published"], "6379");
     assert!(loaded
         .document
         .get("volumes")
@@ -278,7 +284,7 @@ fn including_project_overrides_an_imported_definition() {
     ]);
     let bar = service(&load_dir(dir.path()), "bar");
     assert_eq!(bar["image"], "busybox");
-    assert_eq!(bar["environment"], json!(["ZOT=QIX"]));
+    assert_eq!(bar["environment"], json!({"ZOT": "QIX"}));
     assert_eq!(bar["command"], json!(["sleep"]));
 }
 
@@ -380,7 +386,7 @@ fn documents_of_one_file_merge_in_order() {
         "services:\n  web: {image: a, ports: ['80:80']}\n---\nservices:\n  web:\n    image: b\n    ports: !reset []\n",
     )]);
     let web = service(&load_dir(dir.path()), "web");
-    assert_eq!(web, json!({"image": "b"}));
+    assert_eq!(web, json!({"image": "b", "networks": {"default": null}}));
 }
 
 #[test]
@@ -409,8 +415,8 @@ fn home_comes_from_the_loader_environment() {
     let dir = project(&[("compose.yaml", "services:\n  web:\n    image: a\n    volumes: ['~/src:/src']\nsecrets:\n  s: {file: ./s.txt}\n")]);
     let loaded = load_dir(dir.path());
     assert_eq!(
-        service(&loaded, "web")["volumes"],
-        json!(["/home/tester/src:/src"])
+        service(&loaded, "web")["volumes"][0]["source"],
+        "/home/tester/src"
     );
     assert_eq!(
         loaded.document.get("secrets").unwrap().to_json()["s"]["file"],
@@ -517,8 +523,8 @@ fn a_service_may_extend_an_included_one() {
     ]);
     let web = service(&load_dir(dir.path()), "web");
     assert_eq!(web["image"], "web");
-    assert_eq!(web["build"], at(dir.path(), "lib/app"));
-    assert_eq!(web["labels"], json!(["from=lib"]));
+    assert_eq!(web["build"]["context"], at(dir.path(), "lib/app"));
+    assert_eq!(web["labels"], json!({"from": "lib"}));
 }
 
 #[test]
@@ -539,5 +545,8 @@ fn later_file_reset_reaches_through_extends() {
         "services:\n  web: {image: a, command: [run], ports: ['80:80']}\n---\nservices:\n  base: {image: b}\n  web:\n    extends: base\n    command: !reset null\n    ports: !override ['81:81']\n",
     )]);
     let web = service(&load_dir(dir.path()), "web");
-    assert_eq!(web, json!({"image": "b", "ports": ["81:81"]}));
+    assert_eq!(web["image"], "b");
+    assert!(web.get("command").is_none(), "{web}");
+    assert_eq!(web["ports"].as_array().map(Vec::len), Some(1));
+    assert_eq!(web["ports"][0]["published"], "81");
 }

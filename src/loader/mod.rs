@@ -16,6 +16,7 @@ pub mod include;
 pub mod interpolate;
 pub mod merge;
 pub mod node;
+pub mod normalize;
 pub mod paths;
 pub mod pipeline;
 pub mod profiles;
@@ -135,6 +136,8 @@ pub enum LoadError {
     #[error(transparent)]
     Canonical(#[from] canonical::CanonicalError),
     #[error(transparent)]
+    Normalize(#[from] normalize::NormalizeError),
+    #[error(transparent)]
     Model(#[from] ModelError),
     #[error("{file}: top-level object must be a mapping, found {found}")]
     NotAMapping { file: Location, found: &'static str },
@@ -184,11 +187,9 @@ pub fn load(opts: &Options) -> Result<Loaded, LoadError> {
     if let Some(m) = document.as_map_mut() {
         m.insert("name".into(), Node::string(found.project_name.clone()));
     }
-    // The model part's normalisation (compose-go `Normalize`: default
-    // network, resource names) belongs here, before profiles; the validation
-    // part's consistency checks (`checkConsistency`) right after them, on the
-    // active services, with `selection.disabled` at hand so that a
-    // dependency on a disabled service is not taken for an undefined one.
+    // compose-go `Normalize`: default network, resource names, implied
+    // dependencies; before profiles, as compose-go runs it in `load`.
+    normalize::normalize(&mut document, &found.project_name, &found.environment)?;
     let selection = profiles::apply(&mut document, &found.profiles, &opts.selected_services)?;
     // Service environments are resolved after profiles, so that a missing
     // env_file of an inactive service does not fail (docker compose
@@ -203,7 +204,11 @@ pub fn load(opts: &Options) -> Result<Loaded, LoadError> {
             opts.discard_env_files,
         )?;
     }
-    let project = Project::from_node(&resolved)?;
+    let mut project = Project::from_node(&resolved)?;
+    project.working_dir = found.project_dir.clone();
+    project.compose_files = found.files.iter().map(|f| f.path.to_path_buf()).collect();
+    project.profiles = selection.profiles.clone();
+    project.disabled_services = Project::type_services(&selection.disabled)?;
     Ok(Loaded {
         project,
         document,

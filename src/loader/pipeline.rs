@@ -94,16 +94,26 @@ fn resolve_bare_environment(dict: &mut Node, env: &Environment) {
         return;
     };
     for service in services.values_mut() {
-        let Some(entries) = service.get_mut("environment").and_then(Node::as_seq_mut) else {
-            continue;
-        };
-        for entry in entries {
-            let Some(key) = entry.as_str().filter(|k| !k.contains('=')) else {
-                continue;
-            };
-            if let Some(value) = env.get(key) {
-                entry.value = Value::String(format!("{key}={value}"));
+        match service.get_mut("environment").map(|e| &mut e.value) {
+            // The canonical form: a mapping whose bare keys are null.
+            Some(Value::Map(entries)) => {
+                for (key, entry) in entries.iter_mut() {
+                    if let (true, Some(value)) = (entry.is_null(), env.get(key)) {
+                        entry.value = Value::String(value.to_string());
+                    }
+                }
             }
+            Some(Value::Seq(entries)) => {
+                for entry in entries {
+                    let Some(key) = entry.as_str().filter(|k| !k.contains('=')) else {
+                        continue;
+                    };
+                    if let Some(value) = env.get(key) {
+                        entry.value = Value::String(format!("{key}={value}"));
+                    }
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -284,9 +294,10 @@ mod tests {
             .and_then(|s| s.get("a"))
             .unwrap()
             .to_json();
-        assert_eq!(a["extends"], "b");
+        // Still there (not applied), in canonical form.
+        assert_eq!(a["extends"]["service"], "b");
         assert_eq!(
-            a["build"],
+            a["build"]["context"],
             dir.path().join("ctx").to_string_lossy().as_ref()
         );
     }
