@@ -58,7 +58,12 @@ impl Environment {
     }
 
     /// Set a variable only when it is not set yet.
-    pub fn set_default(&mut self, name: impl Into<String>, value: impl Into<String>, origin: Origin) {
+    pub fn set_default(
+        &mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+        origin: Origin,
+    ) {
         self.vars.entry(name.into()).or_insert(EnvVar {
             value: value.into(),
             origin,

@@ -390,7 +390,11 @@ mod tests {
 
     #[test]
     fn path_display_and_parse_round_trip() {
-        let p = NodePath::root().key("services").key("web").key("ports").index(1);
+        let p = NodePath::root()
+            .key("services")
+            .key("web")
+            .key("ports")
+            .index(1);
         assert_eq!(p.to_string(), "services.web.ports[1]");
         assert_eq!(NodePath::parse("services.web.ports[1]"), p);
         assert_eq!(NodePath::parse("/services/web/ports/1"), p);

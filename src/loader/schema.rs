@@ -86,7 +86,12 @@ pub fn violations(doc: &Node) -> Vec<Violation> {
     out.sort_by(|(ra, a), (rb, b)| {
         rb.cmp(ra)
             .then_with(|| position(a).cmp(&position(b)))
-            .then_with(|| a.location.path.to_string().cmp(&b.location.path.to_string()))
+            .then_with(|| {
+                a.location
+                    .path
+                    .to_string()
+                    .cmp(&b.location.path.to_string())
+            })
     });
     out.into_iter().map(|(_, v)| v).collect()
 }
@@ -196,9 +201,7 @@ fn simple_problem(kind: &ValidationErrorKind, err: &ValidationError<'_>) -> Prob
         },
         ValidationErrorKind::MinItems { limit } => Problem::TooFewItems { limit: *limit },
         ValidationErrorKind::MaxItems { limit } => Problem::TooManyItems { limit: *limit },
-        ValidationErrorKind::MinProperties { limit } => {
-            Problem::TooFewProperties { limit: *limit }
-        }
+        ValidationErrorKind::MinProperties { limit } => Problem::TooFewProperties { limit: *limit },
         ValidationErrorKind::UniqueItems => Problem::DuplicateItems,
         ValidationErrorKind::OneOfMultipleValid { .. } => Problem::Ambiguous,
         ValidationErrorKind::FalseSchema | ValidationErrorKind::Not { .. } => Problem::Forbidden,
@@ -382,4 +385,4 @@ fn json_text(value: &Json) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

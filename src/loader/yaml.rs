@@ -235,9 +235,7 @@ impl Builder {
                 Ok(())
             }
             Some(Frame::Seq {
-                items,
-                size: total,
-                ..
+                items, size: total, ..
             }) => {
                 *total = total.saturating_add(size);
                 items.push(node);
@@ -482,7 +480,13 @@ mod tests {
     #[test]
     fn spans_are_one_based() {
         let n = parse("services:\n  web:\n    image: nginx\n");
-        let image = n.get("services").unwrap().get("web").unwrap().get("image").unwrap();
+        let image = n
+            .get("services")
+            .unwrap()
+            .get("web")
+            .unwrap()
+            .get("image")
+            .unwrap();
         let span = image.span.clone().unwrap();
         assert_eq!((span.line, span.column), (3, 12));
         assert_eq!(image.as_str(), Some("nginx"));
@@ -569,8 +573,7 @@ mod tests {
 
     #[test]
     fn several_documents() {
-        let docs =
-            parse_documents("a: 1\n---\nb: 2\n", &Arc::from(Path::new("f.yaml"))).unwrap();
+        let docs = parse_documents("a: 1\n---\nb: 2\n", &Arc::from(Path::new("f.yaml"))).unwrap();
         assert_eq!(docs.len(), 2);
         assert!(parse_documents("", &Arc::from(Path::new("f.yaml")))
             .unwrap()

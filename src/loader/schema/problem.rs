@@ -26,20 +26,40 @@ pub enum Problem {
         found: &'static str,
     },
     /// The value is not one of a fixed set.
-    NotOneOf { allowed: Vec<String> },
+    NotOneOf {
+        allowed: Vec<String>,
+    },
     /// The value must be exactly this.
-    NotConstant { expected: String },
+    NotConstant {
+        expected: String,
+    },
     /// A string that does not match the schema's pattern.
-    Pattern { pattern: String },
+    Pattern {
+        pattern: String,
+    },
     /// A key that must be present is missing.
-    Required { property: String },
+    Required {
+        property: String,
+    },
     /// A number out of range.
-    TooSmall { limit: String, exclusive: bool },
-    TooLarge { limit: String, exclusive: bool },
+    TooSmall {
+        limit: String,
+        exclusive: bool,
+    },
+    TooLarge {
+        limit: String,
+        exclusive: bool,
+    },
     /// Lists and mappings with too few or too many entries.
-    TooFewItems { limit: u64 },
-    TooManyItems { limit: u64 },
-    TooFewProperties { limit: u64 },
+    TooFewItems {
+        limit: u64,
+    },
+    TooManyItems {
+        limit: u64,
+    },
+    TooFewProperties {
+        limit: u64,
+    },
     /// A list written with the same entry twice.
     DuplicateItems,
     /// The value fits more than one of the forms that must be exclusive.
@@ -92,11 +112,19 @@ impl fmt::Display for Problem {
                 write!(f, "the required property `{property}` is missing")
             }
             Problem::TooSmall { limit, exclusive } => {
-                let rel = if *exclusive { "greater than" } else { "greater than or equal to" };
+                let rel = if *exclusive {
+                    "greater than"
+                } else {
+                    "greater than or equal to"
+                };
                 write!(f, "must be {rel} {limit}")
             }
             Problem::TooLarge { limit, exclusive } => {
-                let rel = if *exclusive { "less than" } else { "less than or equal to" };
+                let rel = if *exclusive {
+                    "less than"
+                } else {
+                    "less than or equal to"
+                };
                 write!(f, "must be {rel} {limit}")
             }
             Problem::TooFewItems { limit } => write!(f, "must have at least {limit} item(s)"),
@@ -174,10 +202,7 @@ mod tests {
     #[test]
     fn closest_key_finds_typos_and_ignores_strangers() {
         let keys = ["environment", "entrypoint", "env_file", "image"];
-        assert_eq!(
-            closest("enviroment", keys).as_deref(),
-            Some("environment")
-        );
+        assert_eq!(closest("enviroment", keys).as_deref(), Some("environment"));
         assert_eq!(closest("imgae", keys).as_deref(), Some("image"));
         assert_eq!(closest("completely_else", keys), None);
     }

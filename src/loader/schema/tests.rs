@@ -41,7 +41,11 @@ pub(crate) fn corpus_files() -> Vec<(String, PathBuf)> {
         .filter(|(_, p)| p.is_file())
         .collect();
     out.sort();
-    assert!(out.len() > 40, "corpus looks incomplete: {} files", out.len());
+    assert!(
+        out.len() > 40,
+        "corpus looks incomplete: {} files",
+        out.len()
+    );
     out
 }
 
@@ -60,7 +64,8 @@ fn valid_file_passes() {
 
 #[test]
 fn environment_value_list_is_reported_at_the_variable() {
-    let msgs = messages("services:\n  foo:\n    image: alpine\n    environment:\n      FOO: [\"1\"]\n");
+    let msgs =
+        messages("services:\n  foo:\n    image: alpine\n    environment:\n      FOO: [\"1\"]\n");
     assert_eq!(
         msgs,
         ["compose.yaml:5:12: services.foo.environment.FOO: must be null, a boolean, a number or a string, found a list"]
@@ -78,7 +83,8 @@ fn environment_as_string_names_allowed_kinds() {
 
 #[test]
 fn port_of_wrong_kind() {
-    let msgs = messages("services:\n  web:\n    image: nginx\n    ports:\n      - 80\n      - true\n");
+    let msgs =
+        messages("services:\n  web:\n    image: nginx\n    ports:\n      - 80\n      - true\n");
     assert_eq!(
         msgs,
         ["compose.yaml:6:9: services.web.ports[1]: must be a number, a string or a mapping, found a boolean"]
@@ -122,10 +128,15 @@ fn depends_on_condition_lists_allowed_values() {
 
 #[test]
 fn most_specific_error_comes_first() {
-    let msgs = messages("services:\n  a:\n    image: x\n    ports: true\n    build:\n      args:\n        X: [1]\n");
+    let msgs = messages(
+        "services:\n  a:\n    image: x\n    ports: true\n    build:\n      args:\n        X: [1]\n",
+    );
     assert_eq!(msgs.len(), 2, "{msgs:?}");
     assert!(msgs[0].contains("services.a.build.args.X"), "{msgs:?}");
-    assert!(msgs[1].contains("services.a.ports: must be a list"), "{msgs:?}");
+    assert!(
+        msgs[1].contains("services.a.ports: must be a list"),
+        "{msgs:?}"
+    );
 }
 
 #[test]
@@ -179,7 +190,10 @@ fn explained_by_variable(doc: &Node, v: &Violation) -> bool {
 
 #[test]
 fn every_other_corpus_file_passes() {
-    const INVALID: [&str; 2] = ["cgo_environment_invalid_value", "cgo_environment_not_mapping"];
+    const INVALID: [&str; 2] = [
+        "cgo_environment_invalid_value",
+        "cgo_environment_not_mapping",
+    ];
     let mut failures = Vec::new();
     for (case, path) in corpus_files() {
         if INVALID.contains(&case.as_str()) {
