@@ -1,6 +1,7 @@
 //! The command line: global flags, one module per subcommand, exit codes.
 
 pub mod config;
+pub mod graph;
 pub mod version;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +47,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Parse, resolve and render the Compose file in canonical format
     Config(config::ConfigArgs),
+    /// Show the service dependency graph (start levels and conditions)
+    Graph(graph::GraphArgs),
     /// Show the version information
     Version(version::VersionArgs),
 }
@@ -55,6 +58,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Config(args) => config::run(&cli.global, args),
+        Command::Graph(args) => graph::run(&cli.global, args),
         Command::Version(args) => version::run(args),
     };
     match result {
