@@ -71,70 +71,19 @@ impl ServiceGraph {
     /// undefined service (unless `required: false`), on an unknown
     /// condition, and on a cycle.
     pub fn from_document(doc: &Node) -> Result<ServiceGraph, GraphError> {
-        let services_path = NodePath::root().key("services");
-        let services = match doc.get("services") {
-            None => return Ok(ServiceGraph::empty()),
-            Some(s) if s.is_null() => return Ok(ServiceGraph::empty()),
-            Some(s) => s.as_map().ok_or_else(|| GraphError::ServicesNotMapping {
-                location: Location::new(s.span.clone(), services_path.clone()),
-                found: s.kind_name(),
-            })?,
-        };
-        let mut names: Vec<&String> = services.keys().collect();
-        names.sort();
-        let mut graph = DiGraph::new();
-        let mut index = IndexMap::new();
-        for name in names {
-            index.insert(name.clone(), graph.add_node(name.clone()));
+        let built = Built::new(doc, SelfEdges::Keep)?;
+        if let Some(err) = built.reference_errors.into_iter().next() {
+            return Err(err);
         }
-        let mut written_at = IndexMap::new();
-        for (name, service) in services {
-            let path = services_path.key(name.clone());
-            let (refs, bad) = references(service, &path);
-            if let Some(b) = bad.into_iter().next() {
-                return Err(GraphError::BadCondition {
-                    location: Location::new(doc.span_at(&b.path), b.path),
-                    value: b.value,
-                });
-            }
-            for r in refs {
-                let Some(&to) = index.get(&r.target) else {
-                    if !r.dependency.required {
-                        continue;
-                    }
-                    return Err(GraphError::UndefinedService {
-                        location: Location::new(doc.span_at(&r.path), r.path),
-                        service: name.clone(),
-                        target: r.target,
-                        relation: r.dependency.relation,
-                    });
-                };
-                let from = index[name];
-                graph.add_edge(from, to, r.dependency);
-                written_at.insert((name.clone(), r.target), r.path);
-            }
+        if let Some(err) = cycle_error(doc, &built.graph, &built.index, &built.written_at) {
+            return Err(err);
         }
-        if let Some(cycle) = find_cycle(&graph, &index) {
-            let path = written_at[&(cycle[0].clone(), cycle[1].clone())].clone();
-            return Err(GraphError::Cycle {
-                location: Location::new(doc.span_at(&path), path),
-                cycle,
-            });
-        }
-        let levels = levels(&graph, &index);
+        let levels = levels(&built.graph, &built.index);
         Ok(ServiceGraph {
-            graph,
-            index,
+            graph: built.graph,
+            index: built.index,
             levels,
         })
-    }
-
-    fn empty() -> ServiceGraph {
-        ServiceGraph {
-            graph: DiGraph::new(),
-            index: IndexMap::new(),
-            levels: Vec::new(),
-        }
     }
 
     /// Every service, by name.
@@ -231,6 +180,114 @@ impl ServiceGraph {
             .cloned()
             .collect())
     }
+}
+
+/// Whether the services' references form a cycle through two services or
+/// more (compose-go `graph.CheckCycle`), ignoring references to undefined
+/// services and self-references: the validator reports those separately
+/// and still wants to know about a longer cycle.
+pub fn check_cycles(doc: &Node) -> Result<(), GraphError> {
+    let built = Built::new(doc, SelfEdges::Skip)?;
+    match cycle_error(doc, &built.graph, &built.index, &built.written_at) {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}
+
+/// Where each edge was written: the reference's path.
+type WrittenAt = IndexMap<(String, String), NodePath>;
+
+/// Whether a service's reference to itself becomes an edge (a cycle).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SelfEdges {
+    Keep,
+    Skip,
+}
+
+/// The graph of the defined references, and the errors of the others.
+struct Built {
+    graph: DiGraph<String, Dependency>,
+    index: IndexMap<String, NodeIndex>,
+    written_at: WrittenAt,
+    reference_errors: Vec<GraphError>,
+    self_edges: SelfEdges,
+}
+
+impl Built {
+    fn new(doc: &Node, self_edges: SelfEdges) -> Result<Built, GraphError> {
+        let services_path = NodePath::root().key("services");
+        let mut built = Built {
+            graph: DiGraph::new(),
+            index: IndexMap::new(),
+            written_at: IndexMap::new(),
+            reference_errors: Vec::new(),
+            self_edges,
+        };
+        let services = match doc.get("services") {
+            None => return Ok(built),
+            Some(s) if s.is_null() => return Ok(built),
+            Some(s) => s.as_map().ok_or_else(|| GraphError::ServicesNotMapping {
+                location: Location::new(s.span.clone(), services_path.clone()),
+                found: s.kind_name(),
+            })?,
+        };
+        let mut names: Vec<&String> = services.keys().collect();
+        names.sort();
+        for name in names {
+            let node = built.graph.add_node(name.clone());
+            built.index.insert(name.clone(), node);
+        }
+        for (name, service) in services {
+            built.add_references(doc, name, service, &services_path.key(name.clone()));
+        }
+        Ok(built)
+    }
+
+    fn add_references(&mut self, doc: &Node, name: &str, service: &Node, path: &NodePath) {
+        let (refs, bad) = references(service, path);
+        for b in bad {
+            self.reference_errors.push(GraphError::BadCondition {
+                location: Location::new(doc.span_at(&b.path), b.path),
+                value: b.value,
+            });
+        }
+        for r in refs {
+            if r.target == name && self.self_edges == SelfEdges::Skip {
+                continue;
+            }
+            let Some(&to) = self.index.get(&r.target) else {
+                if r.dependency.required {
+                    self.reference_errors.push(GraphError::UndefinedService {
+                        location: Location::new(doc.span_at(&r.path), r.path),
+                        service: name.to_string(),
+                        target: r.target,
+                        relation: r.dependency.relation,
+                    });
+                }
+                continue;
+            };
+            let from = self.index[name];
+            self.graph.add_edge(from, to, r.dependency);
+            self.written_at.insert((name.to_string(), r.target), r.path);
+        }
+    }
+}
+
+fn cycle_error(
+    doc: &Node,
+    graph: &DiGraph<String, Dependency>,
+    index: &IndexMap<String, NodeIndex>,
+    written_at: &WrittenAt,
+) -> Option<GraphError> {
+    let cycle = find_cycle(graph, index)?;
+    let path = written_at
+        .get(&(cycle[0].clone(), cycle[1].clone()))
+        .cloned()
+        .unwrap_or_else(|| NodePath::root().key("services").key(cycle[0].clone()));
+    Some(GraphError::Cycle {
+        location: Location::new(doc.span_at(&path), path),
+        cycle,
+    })
 }
 
 /// Kahn's algorithm by levels: a service's level is one more than its
