@@ -123,5 +123,34 @@ fn int_of(node: Option<&Node>) -> Option<i64> {
     }
 }
 
+/// Everything the checks of this part say about a file's text, stage by
+/// stage: YAML, schema, semantic checks and the dependency graph. The fuzz
+/// target (`fuzz/fuzz_targets/loader.rs`) and the mutation test run this
+/// same path; it must never panic, whatever the bytes.
+pub fn diagnose(text: &str, file: &std::sync::Arc<std::path::Path>) -> Vec<String> {
+    let docs = match super::yaml::parse_documents(text, file) {
+        Ok(docs) => docs,
+        Err(e) => return vec![e.to_string()],
+    };
+    let mut out = Vec::new();
+    for doc in docs {
+        if let Err(e) = super::schema::validate(&doc) {
+            out.push(e.to_string());
+        }
+        out.extend(issues(&doc).iter().map(ToString::to_string));
+        match crate::graph::ServiceGraph::from_document(&doc) {
+            Ok(graph) => {
+                let rendered = crate::graph::render::text(&graph);
+                let dot = crate::graph::render::dot(&graph);
+                out.push(rendered + &dot);
+            }
+            Err(e) => out.push(e.to_string()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod mutation_tests;
 #[cfg(test)]
 mod tests;
