@@ -45,7 +45,11 @@ pub(crate) fn corpus_files() -> Vec<(String, PathBuf)> {
         })
         .collect();
     out.sort();
-    assert!(out.len() > 40, "corpus looks incomplete: {} files", out.len());
+    assert!(
+        out.len() > 40,
+        "corpus looks incomplete: {} files",
+        out.len()
+    );
     out
 }
 
@@ -60,10 +64,7 @@ pub(crate) fn corpus_yaml_files() -> Vec<(String, PathBuf)> {
             let path = entry.path();
             if path.is_dir() {
                 walk(&path, case, out);
-            } else if path
-                .extension()
-                .is_some_and(|e| e == "yaml" || e == "yml")
-            {
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
                 out.push((case.to_string(), path));
             }
         }
@@ -232,8 +233,7 @@ fn every_other_corpus_file_passes() {
     const EXTENDS_ONLY: [&str; 1] = ["cgo_extends_port/testdata/extends/base.yaml"];
     for (case, path) in corpus_yaml_files() {
         let relative = path.strip_prefix(corpus_dir()).unwrap_or(&path);
-        if INVALID.contains(&case.as_str())
-            || EXTENDS_ONLY.iter().any(|e| relative == Path::new(e))
+        if INVALID.contains(&case.as_str()) || EXTENDS_ONLY.iter().any(|e| relative == Path::new(e))
         {
             continue;
         }
