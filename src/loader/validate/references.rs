@@ -91,6 +91,12 @@ fn undefined(
 fn networks(c: &mut Checker<'_>, name: &str, service: &Node, path: &NodePath) {
     let path = path.key("networks");
     for (network, at) in names(service.get("networks"), &path) {
+        // `default` exists without being declared: normalisation creates
+        // `<project>_default` for every service that names it (compose-go
+        // loader/normalize.go), and checkConsistency runs after that.
+        if network == "default" {
+            continue;
+        }
         undefined(c, name, Section::Networks, &network, false, at);
     }
 }

@@ -86,6 +86,13 @@ fn undefined_references_are_all_reported_in_file_order() {
 }
 
 #[test]
+fn default_network_needs_no_declaration() {
+    let msgs = messages("services:\n  a:\n    image: x\n    networks: [default, other]\n");
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert!(msgs[0].contains("undefined network `other`"), "{msgs:?}");
+}
+
+#[test]
 fn optional_dependency_on_missing_service_is_fine() {
     let msgs = messages(
         "services:\n  a:\n    image: x\n    depends_on:\n      b: {condition: service_started, required: false}\n",
@@ -185,6 +192,7 @@ fn service_consistency_rules() {
     develop:
       watch:
         - {path: ./src, action: sync}
+        - {path: \"\", action: rebuild}
     gpus:
       - {count: 1, device_ids: [\"0\"]}
     platform: linux/arm64
@@ -204,6 +212,7 @@ networks:
         "services.b.healthcheck.test[0]: a healthcheck test list must start with \"CMD\", \"CMD-SHELL\" or \"NONE\", found `curl`",
         "services.b.volumes[0]: `/data` is already mounted by services.b.tmpfs; each container path can be mounted once",
         "services.b.develop.watch[0]: a watch rule with `action: sync` needs a `target`; only rebuild and restart work without one",
+        "services.b.develop.watch[1].path: a watch `path` cannot be blank",
         "services.b.gpus[0]: `count` and `device_ids` are mutually exclusive; keep one",
         "services.c.build.platforms: `build.platforms` must include the service's `platform: linux/arm64`; add it to the list",
     ];
