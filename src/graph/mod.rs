@@ -44,8 +44,12 @@ pub enum GraphError {
         location: Location,
         found: &'static str,
     },
-    #[error("no such service: `{name}`")]
-    NoSuchService { name: String },
+    #[error("no such service: `{name}`{}", .suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
+    NoSuchService {
+        name: String,
+        /// The closest service name, when the name looks like a typo of it.
+        suggestion: Option<String>,
+    },
 }
 
 /// One edge: `from` depends on `to`.
@@ -157,7 +161,20 @@ impl ServiceGraph {
             .copied()
             .ok_or_else(|| GraphError::NoSuchService {
                 name: name.to_string(),
+                suggestion: self.closest(name),
             })
+    }
+
+    /// The service name closest to a misspelt one (at most a third of it
+    /// changed), for `no such service` errors.
+    fn closest(&self, name: &str) -> Option<String> {
+        let budget = (name.chars().count() / 3).max(1);
+        self.index
+            .keys()
+            .map(|k| (strsim::damerau_levenshtein(name, k), k))
+            .filter(|(d, _)| *d <= budget)
+            .min()
+            .map(|(_, k)| k.clone())
     }
 
     /// The services reachable from `name` along `direction`, in start order.

@@ -73,6 +73,10 @@ fn transitive_dependencies_and_dependents() {
         g.dependents("nope").unwrap_err().to_string(),
         "no such service: `nope`"
     );
+    assert_eq!(
+        g.dependencies("wbe").unwrap_err().to_string(),
+        "no such service: `wbe`; did you mean `web`?"
+    );
 }
 
 #[test]
