@@ -76,10 +76,10 @@ impl ServiceGraph {
     /// condition, and on a cycle.
     pub fn from_document(doc: &Node) -> Result<ServiceGraph, GraphError> {
         let built = Built::new(doc, SelfEdges::Keep)?;
-        if let Some(err) = built.reference_errors.into_iter().next() {
+        if let Some(err) = built.reference_errors.first().cloned() {
             return Err(err);
         }
-        if let Some(err) = cycle_error(doc, &built.graph, &built.index, &built.written_at) {
+        if let Some(err) = built.cycle_error(doc) {
             return Err(err);
         }
         let levels = levels(&built.graph, &built.index);
@@ -205,7 +205,7 @@ impl ServiceGraph {
 /// and still wants to know about a longer cycle.
 pub fn check_cycles(doc: &Node) -> Result<(), GraphError> {
     let built = Built::new(doc, SelfEdges::Skip)?;
-    match cycle_error(doc, &built.graph, &built.index, &built.written_at) {
+    match built.cycle_error(doc) {
         Some(err) => Err(err),
         None => Ok(()),
     }
@@ -260,6 +260,20 @@ impl Built {
         Ok(built)
     }
 
+    /// The first cycle, located at the reference its first edge came from.
+    fn cycle_error(&self, doc: &Node) -> Option<GraphError> {
+        let cycle = find_cycle(&self.graph, &self.index)?;
+        let path = self
+            .written_at
+            .get(&(cycle[0].clone(), cycle[1].clone()))
+            .cloned()
+            .unwrap_or_else(|| NodePath::root().key("services").key(cycle[0].clone()));
+        Some(GraphError::Cycle {
+            location: Location::new(doc.span_at(&path), path),
+            cycle,
+        })
+    }
+
     fn add_references(&mut self, doc: &Node, name: &str, service: &Node, path: &NodePath) {
         let (refs, bad) = references(service, path);
         for b in bad {
@@ -288,23 +302,6 @@ impl Built {
             self.written_at.insert((name.to_string(), r.target), r.path);
         }
     }
-}
-
-fn cycle_error(
-    doc: &Node,
-    graph: &DiGraph<String, Dependency>,
-    index: &IndexMap<String, NodeIndex>,
-    written_at: &WrittenAt,
-) -> Option<GraphError> {
-    let cycle = find_cycle(graph, index)?;
-    let path = written_at
-        .get(&(cycle[0].clone(), cycle[1].clone()))
-        .cloned()
-        .unwrap_or_else(|| NodePath::root().key("services").key(cycle[0].clone()));
-    Some(GraphError::Cycle {
-        location: Location::new(doc.span_at(&path), path),
-        cycle,
-    })
 }
 
 /// Kahn's algorithm by levels: a service's level is one more than its
