@@ -3,6 +3,7 @@
 pub mod config;
 pub mod env;
 pub mod image;
+pub mod graph;
 pub mod version;
 
 use clap::{Parser, Subcommand};
@@ -50,6 +51,8 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Show a service's final environment and where each value comes from
     Env(env::EnvArgs),
+    /// Show the service dependency graph (start levels and conditions)
+    Graph(graph::GraphArgs),
     /// Show the version information
     Version(version::VersionArgs),
     /// Manage images of the bundled runtime
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Config(args) => config::run(&cli.global, args),
         Command::Env(args) => env::run(&cli.global, args),
+        Command::Graph(args) => graph::run(&cli.global, args),
         Command::Version(args) => version::run(args),
         Command::Image(args) => image::run(args),
         Command::System(args) => image::run_system(args),
