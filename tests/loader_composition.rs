@@ -97,7 +97,7 @@ fn extended_file_paths_are_relative_to_that_file() {
     let dir = project(&[
         (
             "compose.yaml",
-            "services:\n  web:\n    extends: {file: lib/base.yaml, service: app}\n    environment: [B=2]\n",
+            "services:\n  web:\n    extends: {file: lib/base.yaml, service: app}\n    environment: [B=2]\nvolumes:\n  named: {}\n",
         ),
         (
             "lib/base.yaml",

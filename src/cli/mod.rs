@@ -2,8 +2,8 @@
 
 pub mod config;
 pub mod env;
-pub mod image;
 pub mod graph;
+pub mod image;
 pub mod version;
 
 use clap::{Parser, Subcommand};

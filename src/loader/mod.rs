@@ -134,6 +134,8 @@ pub enum LoadError {
     #[error(transparent)]
     Schema(#[from] schema::SchemaError),
     #[error(transparent)]
+    Validation(#[from] validate::ValidationError),
+    #[error(transparent)]
     Canonical(#[from] canonical::CanonicalError),
     #[error(transparent)]
     Normalize(#[from] normalize::NormalizeError),
@@ -191,6 +193,9 @@ pub fn load(opts: &Options) -> Result<Loaded, LoadError> {
     // dependencies; before profiles, as compose-go runs it in `load`.
     normalize::normalize(&mut document, &found.project_name, &found.environment)?;
     let selection = profiles::apply(&mut document, &found.profiles, &opts.selected_services)?;
+    // compose-go `checkConsistency`, on the active services: references to
+    // undefined resources, cycles, duplicate container names, port ranges.
+    validate::check(&document)?;
     // Service environments are resolved after profiles, so that a missing
     // env_file of an inactive service does not fail (docker compose
     // TestUnusedMissingEnvFile). `document` keeps the unresolved form, which

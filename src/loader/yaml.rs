@@ -18,6 +18,11 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 /// refused: a guard against "billion laughs" documents.
 const MAX_NODES: usize = 1_000_000;
 
+/// How deeply collections may nest. Real Compose files nest a dozen levels;
+/// the limit keeps the recursive walks over [`Node`] (clone, drop, merge)
+/// far from the stack's end.
+const MAX_DEPTH: usize = 256;
+
 #[derive(Debug, thiserror::Error)]
 pub enum YamlError {
     #[error("{span}: invalid YAML: {message}")]
@@ -34,6 +39,8 @@ pub enum YamlError {
     UnknownAlias { span: Span },
     #[error("{file}: document expands to more than {MAX_NODES} values through aliases", file = .file.display())]
     TooLarge { file: Arc<Path> },
+    #[error("{span}: lists and mappings nest more than {MAX_DEPTH} levels deep here")]
+    TooDeep { span: Span },
 }
 
 /// Parse every document of a YAML stream. An empty stream gives no documents.
@@ -42,17 +49,24 @@ pub fn parse_documents(text: &str, file: &Arc<Path>) -> Result<Vec<Node>, YamlEr
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut builder = Builder::new(file.clone());
     let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut builder, true) {
-        let m = e.marker();
-        return Err(YamlError::Syntax {
-            span: builder.span(m),
+    // Events are pulled one at a time rather than through `Parser::load`,
+    // which recurses once per nesting level and so overflows the stack on a
+    // deeply nested document (found by fuzzing); the builder's own stack is
+    // on the heap and bounded by MAX_DEPTH.
+    loop {
+        let (event, mark) = parser.next_token().map_err(|e| YamlError::Syntax {
+            span: builder.span(e.marker()),
             message: e.info().to_string(),
-        });
+        })?;
+        let end = event == Event::StreamEnd;
+        builder.on_event(event, mark);
+        if let Some(err) = builder.error.take() {
+            return Err(err);
+        }
+        if end {
+            return Ok(builder.docs);
+        }
     }
-    if let Some(err) = builder.error.take() {
-        return Err(err);
-    }
-    Ok(builder.docs)
 }
 
 /// Parse a YAML stream that must hold at most one document (the usual case
@@ -125,11 +139,12 @@ impl Builder {
     fn handle(&mut self, ev: Event, mark: Marker) -> Result<(), YamlError> {
         let span = self.span(&mark);
         match ev {
-            Event::Nothing
-            | Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart
-            | Event::DocumentEnd => Ok(()),
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
+            // Anchors do not reach across documents (YAML 1.2, 9.1).
+            Event::DocumentStart => {
+                self.anchors.clear();
+                Ok(())
+            }
             Event::Alias(id) => {
                 let (node, size) = self
                     .anchors
@@ -145,6 +160,7 @@ impl Builder {
                 self.push(node, anchor, 1)
             }
             Event::SequenceStart(anchor, tag) => {
+                self.check_depth(&span)?;
                 let tag = merge_tag(tag.as_ref());
                 self.stack.push(Frame::Seq {
                     items: Vec::new(),
@@ -156,6 +172,7 @@ impl Builder {
                 Ok(())
             }
             Event::MappingStart(anchor, tag) => {
+                self.check_depth(&span)?;
                 let tag = merge_tag(tag.as_ref());
                 self.stack.push(Frame::Map {
                     entries: Mapping::new(),
@@ -215,6 +232,13 @@ impl Builder {
                 }),
             },
         }
+    }
+
+    fn check_depth(&self, span: &Span) -> Result<(), YamlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlError::TooDeep { span: span.clone() });
+        }
+        Ok(())
     }
 
     fn count(&mut self, n: usize) -> Result<(), YamlError> {
@@ -436,10 +460,17 @@ fn parse_int(text: &str) -> Option<i64> {
         b'+' => (false, &text[1..]),
         _ => (false, text),
     };
+    // yaml.v3 reads plain integers with Go's `strconv.ParseInt(s, 0, 64)`:
+    // `0x` hex, `0o` or a bare leading `0` octal (file modes such as `0440`
+    // are written that way), `0b` binary.
     let (radix, digits) = if let Some(h) = digits.strip_prefix("0x") {
         (16, h)
     } else if let Some(o) = digits.strip_prefix("0o") {
         (8, o)
+    } else if let Some(b) = digits.strip_prefix("0b") {
+        (2, b)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
     } else {
         (10, digits)
     };
@@ -534,6 +565,13 @@ mod tests {
         assert_eq!(v("h"), Value::Int(16));
         assert_eq!(v("i"), Value::String("on".into()));
         assert_eq!(v("j"), Value::Float(1000.0));
+        let modes = parse("a: 0440\nb: 0o440\nc: '0440'\nd: 0b11\ne: 08\n");
+        let m = |k: &str| modes.get(k).unwrap().value.clone();
+        assert_eq!(m("a"), Value::Int(0o440));
+        assert_eq!(m("b"), Value::Int(0o440));
+        assert_eq!(m("c"), Value::String("0440".into()));
+        assert_eq!(m("d"), Value::Int(3));
+        assert_eq!(m("e"), Value::Float(8.0));
     }
 
     #[test]
@@ -595,6 +633,23 @@ mod tests {
         }
         let e = parse_err(&text);
         assert!(e.contains("more than"), "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        let text = format!("x-a:\n  {}x\n", "- ".repeat(50_000));
+        let e = parse_err(&text);
+        assert!(e.contains("nest more than 256 levels"), "{e}");
+        let flow = format!("a: {}{}\n", "[".repeat(300), "]".repeat(300));
+        assert!(parse_str(&flow, &Arc::from(Path::new("c.yaml"))).is_err());
+    }
+
+    #[test]
+    fn anchors_do_not_reach_into_the_next_document() {
+        let e = parse_documents("a: &x 1\n---\nb: *x\n", &Arc::from(Path::new("f.yaml")))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown alias"), "{e}");
     }
 
     #[test]

@@ -167,7 +167,6 @@ fn moderate_nesting_is_handled() {
 /// also protects the recursive `Node` functions); until then this stays
 /// ignored rather than abort the test run.
 #[test]
-#[ignore = "loader::yaml overflows the stack on deep block nesting; fix in yaml.rs"]
 fn regression_deep_block_sequence_does_not_overflow() {
     let file: Arc<Path> = Arc::from(Path::new("compose.yaml"));
     let text = format!("x-a:\n  {}x\n", "- ".repeat(50_000));
