@@ -102,6 +102,10 @@ pub fn run(global: &GlobalArgs, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
             .collect();
         return print_list(args, &lines);
     }
+    if args.quiet {
+        // Loading (and so validating) was the whole job.
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.no_interpolate {
         // docker compose prints the raw model here, not the typed project.
         let tree = crate::model::emit::node_to_emit(&loaded.document);

@@ -69,6 +69,11 @@ pub fn validate(doc: &Node) -> Result<(), SchemaError> {
 /// Every schema violation of `doc`, most specific first, then in file order.
 pub fn violations(doc: &Node) -> Vec<Violation> {
     let instance = doc.to_json();
+    // The usual case, a valid document, takes the validator's short-circuit
+    // path; errors are only collected (and explained) when there are some.
+    if validator().is_valid(&instance) {
+        return Vec::new();
+    }
     let mut found = Vec::new();
     for err in validator().iter_errors(&instance) {
         explain(&err, doc, &mut found);

@@ -110,6 +110,9 @@ pub fn name_from_files<'a>(
 ) -> Result<Option<String>, DiscoverError> {
     let mut found = None;
     for (path, content) in files {
+        if !may_define_name(content) {
+            continue;
+        }
         let Ok(docs) = yaml::parse_documents(content, path) else {
             continue;
         };
@@ -132,9 +135,33 @@ pub fn name_from_files<'a>(
     Ok(Some(name))
 }
 
+/// Whether a file can have a top-level `name:` at all, so that the usual
+/// file without one is not parsed twice: a top-level key starts a line at
+/// column 0; a flow mapping (`{...}`) or a merge key (`<<`) could also bring
+/// one, and are parsed to be sure.
+fn may_define_name(content: &str) -> bool {
+    content.trim_start().starts_with('{')
+        || content.lines().any(|line| {
+            line.starts_with("name")
+                || line.starts_with("\"name\"")
+                || line.starts_with("'name'")
+                || line.starts_with("<<")
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_files_that_may_name_the_project_are_parsed() {
+        assert!(may_define_name("services: {}\nname: x\n"));
+        assert!(may_define_name("{name: x}"));
+        assert!(may_define_name("x-a: &a {name: b}\n<<: *a\n"));
+        assert!(!may_define_name(
+            "services:\n  web:\n    container_name: x\n"
+        ));
+    }
 
     #[test]
     fn normalisation_lowercases_filters_and_trims_leading_separators() {

@@ -11,7 +11,7 @@ pub mod cast;
 pub mod template;
 
 use super::environment::Environment;
-use super::node::{Location, Node, NodePath, Value};
+use super::node::{Location, Node, NodePath, Segment, Value};
 use super::Warning;
 use cast::Casted;
 use template::{Resolver, TemplateError};
@@ -61,7 +61,7 @@ pub fn interpolate(
     warnings: &mut Vec<Warning>,
 ) -> Result<(), InterpolationError> {
     let lookup = |name: &str| env.get(name).map(str::to_string);
-    walk(doc, &NodePath::root(), &lookup, warnings)
+    walk(doc, &mut NodePath::root(), &lookup, warnings)
 }
 
 /// Substitute one string with the environment, reporting unset variables as
@@ -77,26 +77,39 @@ pub fn substitute_str(
     substitute_at(text, location, &lookup, warnings)
 }
 
+/// The path is one stack pushed and popped on the way down (not a copy per
+/// node), and a `Location` is only built for strings that need one: this
+/// walk visits every value of every file.
 fn walk(
     node: &mut Node,
-    path: &NodePath,
+    path: &mut NodePath,
     lookup: &dyn Fn(&str) -> Option<String>,
     warnings: &mut Vec<Warning>,
 ) -> Result<(), InterpolationError> {
     match &mut node.value {
         Value::String(text) => {
+            let cast = cast::cast_for(path);
+            if cast.is_none() && !text.contains('$') {
+                return Ok(());
+            }
             let location = Location::new(node.span.clone(), path.clone());
             let value = substitute_at(text, &location, lookup, warnings)?;
-            node.value = typed(value, path, &location, warnings)?;
+            node.value = typed(value, cast, &location, warnings)?;
         }
         Value::Map(map) => {
             for (key, child) in map.iter_mut() {
-                walk(child, &path.key(key.as_str()), lookup, warnings)?;
+                path.0.push(Segment::Key(key.clone()));
+                let result = walk(child, path, lookup, warnings);
+                path.0.pop();
+                result?;
             }
         }
         Value::Seq(items) => {
             for (i, child) in items.iter_mut().enumerate() {
-                walk(child, &path.index(i), lookup, warnings)?;
+                path.0.push(Segment::Index(i));
+                let result = walk(child, path, lookup, warnings);
+                path.0.pop();
+                result?;
             }
         }
         Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
@@ -148,11 +161,11 @@ fn substitute(
 /// The value a string becomes at `path`: cast when compose-go casts there.
 fn typed(
     text: String,
-    path: &NodePath,
+    cast: Option<cast::Cast>,
     location: &Location,
     warnings: &mut Vec<Warning>,
 ) -> Result<Value, InterpolationError> {
-    let Some(kind) = cast::cast_for(path) else {
+    let Some(kind) = cast else {
         return Ok(Value::String(text));
     };
     match cast::cast(kind, &text) {
