@@ -38,3 +38,25 @@ fn prod_environment_layers_its_file_and_env() {
     assert!(!out.contains("\"8080\""), "{out}");
     assert!(out.contains("      replicas: 4\n"), "{out}");
 }
+
+#[test]
+fn ansi_flag_controls_colours() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  web:\n    image: ${TAG:?set TAG}\n",
+    )
+    .unwrap();
+    let run = |ansi: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_compose"))
+            .args(["--ansi", ansi, "config"])
+            .current_dir(dir.path())
+            .env_remove("TAG")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    assert!(run("always").contains("\u{1b}["));
+    assert!(!run("never").contains('\u{1b}'));
+}

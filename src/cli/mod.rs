@@ -41,8 +41,35 @@ pub struct GlobalArgs {
     #[arg(long = "environment", global = true, env = "COMPOSE_ENVIRONMENT")]
     pub environment: Option<String>,
     /// Control when to print ANSI control characters ("never"|"always"|"auto")
-    #[arg(long = "ansi", global = true, default_value = "auto")]
-    pub ansi: String,
+    #[arg(long = "ansi", global = true, value_enum, default_value_t = Ansi::Auto)]
+    pub ansi: Ansi,
+}
+
+/// `--ansi`: whether to print colours and other escape sequences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Ansi {
+    /// Only when writing to a terminal (and NO_COLOR is unset)
+    Auto,
+    Always,
+    Never,
+}
+
+impl Ansi {
+    /// Apply the choice to every styled output of the process.
+    fn apply(self) {
+        match self {
+            // console already looks at the terminal and NO_COLOR/CLICOLOR.
+            Ansi::Auto => {}
+            Ansi::Always => {
+                console::set_colors_enabled(true);
+                console::set_colors_enabled_stderr(true);
+            }
+            Ansi::Never => {
+                console::set_colors_enabled(false);
+                console::set_colors_enabled_stderr(false);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,6 +91,7 @@ pub enum Command {
 /// Parse the command line, run it, and turn the outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    cli.global.ansi.apply();
     let result = match &cli.command {
         Command::Config(args) => config::run(&cli.global, args),
         Command::Env(args) => env::run(&cli.global, args),
