@@ -11,6 +11,21 @@ use sha2::{Digest, Sha256};
 
 /// The hex config hash of a service.
 pub fn service_hash(service: &ServiceConfig) -> Result<String, ModelError> {
+    let json = hashed_json(service)?;
+    let digest = Sha256::digest(json.as_bytes());
+    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The configuration the hash is taken of, as a JSON value: what the
+/// runtime stores beside each container so that a later `up` can say which
+/// fields changed ("config changed: environment.DB_HOST"), not only that
+/// the hash differs.
+pub fn hashed_config(service: &ServiceConfig) -> Result<serde_json::Value, ModelError> {
+    let json = hashed_json(service)?;
+    Ok(serde_json::from_str(&json).expect("our own JSON printer emits valid JSON"))
+}
+
+fn hashed_json(service: &ServiceConfig) -> Result<String, ModelError> {
     let mut s = service.clone();
     s.build = None;
     s.pull_policy.clear();
@@ -20,7 +35,5 @@ pub fn service_hash(service: &ServiceConfig) -> Result<String, ModelError> {
     }
     s.depends_on.clear();
     s.profiles.clear();
-    let json = emit::to_json_compact(&emit::to_emit(&s, Format::Json)?);
-    let digest = Sha256::digest(json.as_bytes());
-    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(emit::to_json_compact(&emit::to_emit(&s, Format::Json)?))
 }
