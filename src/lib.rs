@@ -8,4 +8,7 @@ pub mod cli;
 pub mod graph;
 pub mod loader;
 pub mod model;
+pub mod plan;
+#[doc(hidden)]
+pub mod testing;
 pub mod ui;

@@ -4,4 +4,5 @@
 
 pub mod cgroups;
 pub mod container;
+pub mod image;
 pub mod sys;

@@ -1,6 +1,9 @@
 //! The command line: global flags, one module per subcommand, exit codes.
 
 pub mod config;
+pub mod env;
+pub mod graph;
+pub mod image;
 pub mod init;
 pub mod version;
 
@@ -39,40 +42,82 @@ pub struct GlobalArgs {
     #[arg(long = "environment", global = true, env = "COMPOSE_ENVIRONMENT")]
     pub environment: Option<String>,
     /// Control when to print ANSI control characters ("never"|"always"|"auto")
-    #[arg(long = "ansi", global = true, default_value = "auto")]
-    pub ansi: String,
+    #[arg(long = "ansi", global = true, value_enum, default_value_t = Ansi::Auto)]
+    pub ansi: Ansi,
+}
+
+/// `--ansi`: whether to print colours and other escape sequences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Ansi {
+    /// Only when writing to a terminal (and NO_COLOR is unset)
+    Auto,
+    Always,
+    Never,
+}
+
+impl Ansi {
+    /// Apply the choice to every styled output of the process.
+    fn apply(self) {
+        match self {
+            // console already looks at the terminal and NO_COLOR/CLICOLOR.
+            Ansi::Auto => {}
+            Ansi::Always => {
+                console::set_colors_enabled(true);
+                console::set_colors_enabled_stderr(true);
+            }
+            Ansi::Never => {
+                console::set_colors_enabled(false);
+                console::set_colors_enabled_stderr(false);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Parse, resolve and render the Compose file in canonical format
     Config(config::ConfigArgs),
+    /// Show a service's final environment and where each value comes from
+    Env(env::EnvArgs),
+    /// Show the service dependency graph (start levels and conditions)
+    Graph(graph::GraphArgs),
     /// Show the version information
     Version(version::VersionArgs),
     /// A container's PID 1 (internal)
     #[command(hide = true)]
     Init(init::InitArgs),
+    /// Manage images of the bundled runtime
+    Image(image::ImageArgs),
+    /// Manage the bundled runtime (disk usage)
+    System(image::SystemArgs),
 }
 
 /// Parse the command line, run it, and turn the outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    cli.global.ansi.apply();
     let result = match &cli.command {
         Command::Config(args) => config::run(&cli.global, args),
+        Command::Env(args) => env::run(&cli.global, args),
+        Command::Graph(args) => graph::run(&cli.global, args),
         Command::Version(args) => version::run(args),
         Command::Init(args) => init::run(args),
+        Command::Image(args) => image::run(args),
+        Command::System(args) => image::run_system(args),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{} {e:#}", console::style("error:").red().bold());
+            report_error(&e);
             ExitCode::from(1)
         }
     }
 }
 
 impl GlobalArgs {
-    /// The loader's options for these flags, with the process environment.
+    /// The loader's options for these flags, with the process environment
+    /// (discovery reads `COMPOSE_FILE`, `COMPOSE_PROFILES`, ... from it and
+    /// from `.env`) and standard input's text when a file is `-`.
     pub fn loader_options(&self) -> anyhow::Result<crate::loader::Options> {
         let cwd = std::env::current_dir()?;
         let mut opts = crate::loader::Options::for_dir(cwd);
@@ -81,8 +126,30 @@ impl GlobalArgs {
         opts.project_directory = self.project_directory.clone();
         opts.env_files = self.env_file.clone();
         opts.profiles = self.profile.clone();
-        opts.environment = self.environment.clone();
-        opts.os_env = std::env::vars().collect();
+        opts.environment = self.environment.clone().filter(|e| !e.is_empty());
+        // Non-UTF-8 variables cannot be interpolated into a Compose file;
+        // they are skipped rather than aborting.
+        opts.os_env = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        if self.file.iter().any(|f| f.as_os_str() == "-") {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+            opts.stdin = Some(text);
+        }
         Ok(opts)
+    }
+}
+
+/// Print an error as one line, then the source line it points at (when the
+/// message starts with a file position and the file can be read).
+fn report_error(e: &anyhow::Error) {
+    let message = format!("{e:#}");
+    eprintln!("{} {message}", console::style("error:").red().bold());
+    if let Some(snippet) = crate::ui::snippet::leading_span(&message)
+        .as_ref()
+        .and_then(crate::ui::snippet::render)
+    {
+        eprintln!("{}", console::style(snippet).dim());
     }
 }

@@ -16,9 +16,12 @@ pub mod include;
 pub mod interpolate;
 pub mod merge;
 pub mod node;
+pub mod normalize;
 pub mod paths;
+pub mod pipeline;
 pub mod profiles;
 pub mod schema;
+pub mod service_env;
 pub mod validate;
 pub mod yaml;
 
@@ -54,6 +57,11 @@ pub struct Options {
     pub os_env: IndexMap<String, String>,
     /// The text of standard input when a file is `-`.
     pub stdin: Option<String>,
+    /// Resolve each service's `env_file` and bare `environment` keys into
+    /// its environment (off with `config --no-env-resolution`).
+    pub resolve_environment: bool,
+    /// Drop `env_file` once resolved, as `compose config` prints it.
+    pub discard_env_files: bool,
 }
 
 impl Options {
@@ -62,6 +70,7 @@ impl Options {
         Options {
             working_dir: dir.into(),
             interpolate: true,
+            resolve_environment: true,
             ..Options::default()
         }
     }
@@ -94,6 +103,11 @@ pub struct Loaded {
     pub environment: Environment,
     pub project_dir: PathBuf,
     pub config_files: Vec<PathBuf>,
+    /// Profiles in force: requested ones plus those of services named on
+    /// the command line.
+    pub profiles: Vec<String>,
+    /// Services not active (profiles, or not selected), as loaded.
+    pub disabled_services: node::Mapping,
 }
 
 /// Every way loading can fail; each variant's source names the place.
@@ -108,9 +122,23 @@ pub enum LoadError {
     #[error(transparent)]
     Merge(#[from] merge::MergeError),
     #[error(transparent)]
+    Include(#[from] Box<include::IncludeError>),
+    #[error(transparent)]
+    Extends(#[from] Box<extends::ExtendsError>),
+    #[error(transparent)]
+    Paths(#[from] paths::PathsError),
+    #[error(transparent)]
+    Profiles(#[from] Box<profiles::ProfileError>),
+    #[error(transparent)]
+    ServiceEnv(#[from] service_env::ServiceEnvError),
+    #[error(transparent)]
     Schema(#[from] schema::SchemaError),
     #[error(transparent)]
+    Validation(#[from] validate::ValidationError),
+    #[error(transparent)]
     Canonical(#[from] canonical::CanonicalError),
+    #[error(transparent)]
+    Normalize(#[from] normalize::NormalizeError),
     #[error(transparent)]
     Model(#[from] ModelError),
     #[error("{file}: top-level object must be a mapping, found {found}")]
@@ -119,54 +147,73 @@ pub enum LoadError {
     Empty { files: Vec<PathBuf> },
 }
 
+// The errors of include, extends and profiles carry several names and paths;
+// they are boxed so that every `Result` of the loader stays small.
+impl From<include::IncludeError> for LoadError {
+    fn from(e: include::IncludeError) -> Self {
+        LoadError::Include(Box::new(e))
+    }
+}
+
+impl From<extends::ExtendsError> for LoadError {
+    fn from(e: extends::ExtendsError) -> Self {
+        LoadError::Extends(Box::new(e))
+    }
+}
+
+impl From<profiles::ProfileError> for LoadError {
+    fn from(e: profiles::ProfileError) -> Self {
+        LoadError::Profiles(Box::new(e))
+    }
+}
+
 /// Load a project as docker compose would.
+///
+/// The stages, after compose-go's `load` and `ModelToProject`: discover the
+/// files, load them into one document ([`pipeline::load_model`]: per
+/// document interpolate, include, extends, merge, unicity, schema,
+/// canonical; then relative paths), name the project, apply profiles and
+/// the services named on the command line, and type the result.
 pub fn load(opts: &Options) -> Result<Loaded, LoadError> {
     let mut warnings = Vec::new();
     let found = discover::discover(opts, &mut warnings)?;
-    let mut document = Node::map(Default::default());
-    for file in &found.files {
-        for mut doc in yaml::parse_documents(&file.content, &file.path)? {
-            if doc.is_null() {
-                continue;
-            }
-            if doc.as_map().is_none() {
-                return Err(LoadError::NotAMapping {
-                    file: Location::new(doc.span.clone(), node::NodePath::root()),
-                    found: doc.kind_name(),
-                });
-            }
-            if opts.interpolate {
-                interpolate::interpolate(&mut doc, &found.environment, &mut warnings)?;
-            }
-            document = merge::merge(document, doc)?;
-            schema::validate(&document)?;
-            canonical::canonical(&mut document, &mut warnings)?;
-        }
-    }
-    if document.as_map().is_none_or(|m| m.is_empty()) {
-        return Err(LoadError::Empty {
-            files: found.files.iter().map(|f| f.path.to_path_buf()).collect(),
-        });
-    }
-    let name = found.explicit_name.clone().unwrap_or_else(|| {
-        document
-            .get("name")
-            .and_then(Node::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| {
-                discover::normalize_project_name(
-                    &found
-                        .project_dir
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                )
-            })
-    });
+    let ctx = pipeline::Context {
+        opts,
+        environment: found.environment.clone(),
+        working_dir: found.project_dir.clone(),
+        stages: pipeline::Stages::ALL,
+        include_chain: Vec::new(),
+    };
+    let mut document = pipeline::load_model(&ctx, &found.files, &mut warnings)?;
+    check_not_empty(&document, &found)?;
     if let Some(m) = document.as_map_mut() {
-        m.insert("name".into(), Node::string(name));
+        m.insert("name".into(), Node::string(found.project_name.clone()));
     }
-    let project = Project::from_node(&document)?;
+    // compose-go `Normalize`: default network, resource names, implied
+    // dependencies; before profiles, as compose-go runs it in `load`.
+    normalize::normalize(&mut document, &found.project_name, &found.environment)?;
+    let selection = profiles::apply(&mut document, &found.profiles, &opts.selected_services)?;
+    // compose-go `checkConsistency`, on the active services: references to
+    // undefined resources, cycles, duplicate container names, port ranges.
+    validate::check(&document)?;
+    // Service environments are resolved after profiles, so that a missing
+    // env_file of an inactive service does not fail (docker compose
+    // TestUnusedMissingEnvFile). `document` keeps the unresolved form, which
+    // `compose env` needs to tell where each value came from.
+    let mut resolved = document.clone();
+    if opts.resolve_environment {
+        service_env::apply_resolved_env(
+            &mut resolved,
+            &found.environment,
+            &found.project_dir,
+            opts.discard_env_files,
+        )?;
+    }
+    let mut project = Project::from_node(&resolved)?;
+    project.working_dir = found.project_dir.clone();
+    project.compose_files = found.files.iter().map(|f| f.path.to_path_buf()).collect();
+    project.profiles = selection.profiles.clone();
+    project.disabled_services = Project::type_services(&selection.disabled)?;
     Ok(Loaded {
         project,
         document,
@@ -174,5 +221,17 @@ pub fn load(opts: &Options) -> Result<Loaded, LoadError> {
         environment: found.environment,
         project_dir: found.project_dir,
         config_files: found.files.iter().map(|f| f.path.to_path_buf()).collect(),
+        profiles: selection.profiles,
+        disabled_services: selection.disabled,
     })
+}
+
+/// compose-go: "empty compose file" when the files define nothing.
+fn check_not_empty(document: &Node, found: &discover::Discovered) -> Result<(), LoadError> {
+    if document.as_map().is_none_or(|m| m.is_empty()) {
+        return Err(LoadError::Empty {
+            files: found.files.iter().map(|f| f.path.to_path_buf()).collect(),
+        });
+    }
+    Ok(())
 }

@@ -18,6 +18,11 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 /// refused: a guard against "billion laughs" documents.
 const MAX_NODES: usize = 1_000_000;
 
+/// How deeply collections may nest. Real Compose files nest a dozen levels;
+/// the limit keeps the recursive walks over [`Node`] (clone, drop, merge)
+/// far from the stack's end.
+const MAX_DEPTH: usize = 256;
+
 #[derive(Debug, thiserror::Error)]
 pub enum YamlError {
     #[error("{span}: invalid YAML: {message}")]
@@ -34,6 +39,8 @@ pub enum YamlError {
     UnknownAlias { span: Span },
     #[error("{file}: document expands to more than {MAX_NODES} values through aliases", file = .file.display())]
     TooLarge { file: Arc<Path> },
+    #[error("{span}: lists and mappings nest more than {MAX_DEPTH} levels deep here")]
+    TooDeep { span: Span },
 }
 
 /// Parse every document of a YAML stream. An empty stream gives no documents.
@@ -42,17 +49,24 @@ pub fn parse_documents(text: &str, file: &Arc<Path>) -> Result<Vec<Node>, YamlEr
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut builder = Builder::new(file.clone());
     let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut builder, true) {
-        let m = e.marker();
-        return Err(YamlError::Syntax {
-            span: builder.span(m),
+    // Events are pulled one at a time rather than through `Parser::load`,
+    // which recurses once per nesting level and so overflows the stack on a
+    // deeply nested document (found by fuzzing); the builder's own stack is
+    // on the heap and bounded by MAX_DEPTH.
+    loop {
+        let (event, mark) = parser.next_token().map_err(|e| YamlError::Syntax {
+            span: builder.span(e.marker()),
             message: e.info().to_string(),
-        });
+        })?;
+        let end = event == Event::StreamEnd;
+        builder.on_event(event, mark);
+        if let Some(err) = builder.error.take() {
+            return Err(err);
+        }
+        if end {
+            return Ok(builder.docs);
+        }
     }
-    if let Some(err) = builder.error.take() {
-        return Err(err);
-    }
-    Ok(builder.docs)
 }
 
 /// Parse a YAML stream that must hold at most one document (the usual case
@@ -66,6 +80,9 @@ pub fn parse_str(text: &str, file: &Arc<Path>) -> Result<Node, YamlError> {
     })
 }
 
+// The frames live on a stack as deep as the document's nesting, so the
+// size difference between variants costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 enum Frame {
     Seq {
         items: Vec<Node>,
@@ -122,11 +139,12 @@ impl Builder {
     fn handle(&mut self, ev: Event, mark: Marker) -> Result<(), YamlError> {
         let span = self.span(&mark);
         match ev {
-            Event::Nothing
-            | Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart
-            | Event::DocumentEnd => Ok(()),
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
+            // Anchors do not reach across documents (YAML 1.2, 9.1).
+            Event::DocumentStart => {
+                self.anchors.clear();
+                Ok(())
+            }
             Event::Alias(id) => {
                 let (node, size) = self
                     .anchors
@@ -142,6 +160,7 @@ impl Builder {
                 self.push(node, anchor, 1)
             }
             Event::SequenceStart(anchor, tag) => {
+                self.check_depth(&span)?;
                 let tag = merge_tag(tag.as_ref());
                 self.stack.push(Frame::Seq {
                     items: Vec::new(),
@@ -153,6 +172,7 @@ impl Builder {
                 Ok(())
             }
             Event::MappingStart(anchor, tag) => {
+                self.check_depth(&span)?;
                 let tag = merge_tag(tag.as_ref());
                 self.stack.push(Frame::Map {
                     entries: Mapping::new(),
@@ -214,6 +234,13 @@ impl Builder {
         }
     }
 
+    fn check_depth(&self, span: &Span) -> Result<(), YamlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlError::TooDeep { span: span.clone() });
+        }
+        Ok(())
+    }
+
     fn count(&mut self, n: usize) -> Result<(), YamlError> {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > MAX_NODES {
@@ -247,6 +274,7 @@ impl Builder {
                 key_lines,
                 merges,
                 pending_key,
+                span: map_span,
                 ..
             }) => {
                 *total = total.saturating_add(size);
@@ -256,6 +284,14 @@ impl Builder {
                         line: 0,
                         column: 0,
                     });
+                    // yaml-rust2 marks a block mapping at its first key's `:`;
+                    // users expect the key itself, so move the span back to it.
+                    if entries.is_empty()
+                        && merges.is_empty()
+                        && (span.line, span.column) < (map_span.line, map_span.column)
+                    {
+                        *map_span = span.clone();
+                    }
                     *pending_key = Some((node, span));
                     return Ok(());
                 };
@@ -424,10 +460,17 @@ fn parse_int(text: &str) -> Option<i64> {
         b'+' => (false, &text[1..]),
         _ => (false, text),
     };
+    // yaml.v3 reads plain integers with Go's `strconv.ParseInt(s, 0, 64)`:
+    // `0x` hex, `0o` or a bare leading `0` octal (file modes such as `0440`
+    // are written that way), `0b` binary.
     let (radix, digits) = if let Some(h) = digits.strip_prefix("0x") {
         (16, h)
     } else if let Some(o) = digits.strip_prefix("0o") {
         (8, o)
+    } else if let Some(b) = digits.strip_prefix("0b") {
+        (2, b)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
     } else {
         (10, digits)
     };
@@ -493,6 +536,20 @@ mod tests {
     }
 
     #[test]
+    fn block_mappings_start_at_their_first_key() {
+        let n = parse("services:\n  web:\n    image: nginx\n  db: {image: x}\n");
+        let s = n.get("services").unwrap();
+        let at = |n: &Node| {
+            let sp = n.span.clone().unwrap();
+            (sp.line, sp.column)
+        };
+        assert_eq!(at(&n), (1, 1));
+        assert_eq!(at(s), (2, 3));
+        assert_eq!(at(s.get("web").unwrap()), (3, 5));
+        assert_eq!(at(s.get("db").unwrap()), (4, 7));
+    }
+
+    #[test]
     fn scalars_resolve_as_yaml_1_2_core() {
         let n = parse(
             "a: yes\nb: true\nc: 8080\nd: '8080'\ne: 1.5\nf: ~\ng: 80:80\nh: 0x10\ni: on\nj: 1e3\n",
@@ -508,6 +565,13 @@ mod tests {
         assert_eq!(v("h"), Value::Int(16));
         assert_eq!(v("i"), Value::String("on".into()));
         assert_eq!(v("j"), Value::Float(1000.0));
+        let modes = parse("a: 0440\nb: 0o440\nc: '0440'\nd: 0b11\ne: 08\n");
+        let m = |k: &str| modes.get(k).unwrap().value.clone();
+        assert_eq!(m("a"), Value::Int(0o440));
+        assert_eq!(m("b"), Value::Int(0o440));
+        assert_eq!(m("c"), Value::String("0440".into()));
+        assert_eq!(m("d"), Value::Int(3));
+        assert_eq!(m("e"), Value::Float(8.0));
     }
 
     #[test]
@@ -569,6 +633,23 @@ mod tests {
         }
         let e = parse_err(&text);
         assert!(e.contains("more than"), "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        let text = format!("x-a:\n  {}x\n", "- ".repeat(50_000));
+        let e = parse_err(&text);
+        assert!(e.contains("nest more than 256 levels"), "{e}");
+        let flow = format!("a: {}{}\n", "[".repeat(300), "]".repeat(300));
+        assert!(parse_str(&flow, &Arc::from(Path::new("c.yaml"))).is_err());
+    }
+
+    #[test]
+    fn anchors_do_not_reach_into_the_next_document() {
+        let e = parse_documents("a: &x 1\n---\nb: *x\n", &Arc::from(Path::new("f.yaml")))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown alias"), "{e}");
     }
 
     #[test]

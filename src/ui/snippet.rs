@@ -11,6 +11,24 @@ pub fn render(span: &Span) -> Option<String> {
     render_in(&text, span.line, span.column)
 }
 
+/// The `file:line:column` an error message starts with, as every located
+/// loader error does (its `Location` is displayed first).
+pub fn leading_span(message: &str) -> Option<Span> {
+    let head = message.split(": ").next()?;
+    let mut parts = head.rsplitn(3, ':');
+    let column = parts.next()?.parse().ok()?;
+    let line = parts.next()?.parse().ok()?;
+    let file = parts.next()?;
+    if file.is_empty() {
+        return None;
+    }
+    Some(Span {
+        file: std::sync::Arc::from(std::path::Path::new(file)),
+        line,
+        column,
+    })
+}
+
 /// Like [`render`], for text already in memory.
 pub fn render_in(text: &str, line: usize, column: usize) -> Option<String> {
     let source = text.lines().nth(line.checked_sub(1)?)?;
@@ -36,6 +54,15 @@ mod tests {
         let text = "services:\n  web:\n    image: [a\n";
         let out = render_in(text, 3, 12).unwrap();
         assert_eq!(out, "  |\n3 |     image: [a\n  |            ^");
+    }
+
+    #[test]
+    fn leading_span_reads_the_location_prefix() {
+        let s = leading_span("/p/compose.yaml:12:9: services.web.ports[1]: bad").unwrap();
+        assert_eq!(s.file.to_str(), Some("/p/compose.yaml"));
+        assert_eq!((s.line, s.column), (12, 9));
+        assert!(leading_span("no such service: web").is_none());
+        assert!(leading_span("services.web: x").is_none());
     }
 
     #[test]
