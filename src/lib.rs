@@ -9,6 +9,7 @@ pub mod graph;
 pub mod loader;
 pub mod model;
 pub mod plan;
+pub mod run_spec;
 #[doc(hidden)]
 pub mod testing;
 pub mod ui;
