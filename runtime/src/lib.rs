@@ -5,4 +5,5 @@
 pub mod cgroups;
 pub mod container;
 pub mod image;
+pub mod project;
 pub mod sys;

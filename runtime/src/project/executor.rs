@@ -1,0 +1,219 @@
+//! Performing a plan: steps run as soon as the steps they wait for are
+//! done, independent ones in parallel (one thread each). The executor
+//! decides nothing (docker compose's executor): on the first failure it
+//! starts no further step, lets running ones finish, removes a container
+//! this run created whose start failed, and reports the failed step and
+//! the steps left undone.
+
+use super::ops::{self, CreateRequest};
+use super::{ProjectDir, ProjectError};
+use crate::container::InitProgram;
+use std::fmt;
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// One operation on the project.
+#[derive(Debug, Clone)]
+pub enum Op {
+    CreateContainer(Box<CreateRequest>),
+    StartContainer {
+        name: String,
+    },
+    StopContainer {
+        name: String,
+        timeout: Option<Duration>,
+    },
+    /// `volumes`: also remove the container's anonymous volumes.
+    RemoveContainer {
+        name: String,
+        volumes: bool,
+    },
+    CreateVolume {
+        name: String,
+    },
+    RemoveVolume {
+        name: String,
+    },
+    CreateNetwork {
+        name: String,
+    },
+    RemoveNetwork {
+        name: String,
+    },
+}
+
+impl Op {
+    /// What the op acts on, as progress lines name it: ("Container", name).
+    pub fn subject(&self) -> (&'static str, &str) {
+        match self {
+            Op::CreateContainer(req) => ("Container", &req.record.name),
+            Op::StartContainer { name }
+            | Op::StopContainer { name, .. }
+            | Op::RemoveContainer { name, .. } => ("Container", name),
+            Op::CreateVolume { name } | Op::RemoveVolume { name } => ("Volume", name),
+            Op::CreateNetwork { name } | Op::RemoveNetwork { name } => ("Network", name),
+        }
+    }
+
+    /// The progress verbs, docker compose's: ("Creating", "Created").
+    pub fn verbs(&self) -> (&'static str, &'static str) {
+        match self {
+            Op::CreateContainer(_) | Op::CreateVolume { .. } | Op::CreateNetwork { .. } => {
+                ("Creating", "Created")
+            }
+            Op::StartContainer { .. } => ("Starting", "Started"),
+            Op::StopContainer { .. } => ("Stopping", "Stopped"),
+            Op::RemoveContainer { .. } | Op::RemoveVolume { .. } | Op::RemoveNetwork { .. } => {
+                ("Removing", "Removed")
+            }
+        }
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (kind, name) = self.subject();
+        let verb = match self {
+            Op::CreateContainer(_) | Op::CreateVolume { .. } | Op::CreateNetwork { .. } => "create",
+            Op::StartContainer { .. } => "start",
+            Op::StopContainer { .. } => "stop",
+            _ => "remove",
+        };
+        write!(f, "{verb} {} {name}", kind.to_ascii_lowercase())
+    }
+}
+
+/// An op and the steps (indices) it waits for.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub op: Op,
+    pub after: Vec<usize>,
+}
+
+/// What the executor reports as it goes.
+#[derive(Debug)]
+pub enum Progress<'a> {
+    Begin,
+    Done,
+    Failed(&'a ProjectError),
+}
+
+/// The failed step, and the steps that were not done because of it.
+#[derive(Debug, thiserror::Error)]
+#[error("{op}: {source}{}", undone(skipped))]
+pub struct ExecuteError {
+    pub step: usize,
+    pub op: String,
+    #[source]
+    pub source: Box<ProjectError>,
+    pub skipped: Vec<String>,
+}
+
+fn undone(skipped: &[String]) -> String {
+    if skipped.is_empty() {
+        String::new()
+    } else {
+        format!(" (not done: {})", skipped.join(", "))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Pending,
+    Running,
+    Done,
+    Failed,
+}
+
+/// Perform `steps` on `project`; `progress` is called from worker threads.
+pub fn execute(
+    project: &ProjectDir,
+    steps: &[Step],
+    init: &InitProgram,
+    progress: &(dyn Fn(&Op, Progress<'_>) + Sync),
+) -> Result<(), ExecuteError> {
+    let mut state = vec![State::Pending; steps.len()];
+    let mut first_error: Option<(usize, ProjectError)> = None;
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<(usize, Result<(), ProjectError>)>();
+        let mut running = 0;
+        loop {
+            if first_error.is_none() {
+                for i in 0..steps.len() {
+                    let ready = state[i] == State::Pending
+                        && steps[i].after.iter().all(|&a| state[a] == State::Done);
+                    if !ready {
+                        continue;
+                    }
+                    state[i] = State::Running;
+                    running += 1;
+                    let tx = tx.clone();
+                    let op = &steps[i].op;
+                    scope.spawn(move || {
+                        progress(op, Progress::Begin);
+                        let result = perform(project, op, init);
+                        match &result {
+                            Ok(()) => progress(op, Progress::Done),
+                            Err(e) => progress(op, Progress::Failed(e)),
+                        }
+                        let _ = tx.send((i, result));
+                    });
+                }
+            }
+            if running == 0 {
+                break;
+            }
+            let Ok((i, result)) = rx.recv() else { break };
+            running -= 1;
+            match result {
+                Ok(()) => state[i] = State::Done,
+                Err(e) => {
+                    state[i] = State::Failed;
+                    undo_failed_start(project, steps, &state, i);
+                    first_error.get_or_insert((i, e));
+                }
+            }
+        }
+    });
+    match first_error {
+        None => Ok(()),
+        Some((step, source)) => Err(ExecuteError {
+            step,
+            op: steps[step].op.to_string(),
+            source: Box::new(source),
+            skipped: steps
+                .iter()
+                .zip(&state)
+                .filter(|(_, s)| **s == State::Pending)
+                .map(|(s, _)| s.op.to_string())
+                .collect(),
+        }),
+    }
+}
+
+fn perform(project: &ProjectDir, op: &Op, init: &InitProgram) -> Result<(), ProjectError> {
+    match op {
+        Op::CreateContainer(req) => ops::create(project, req),
+        Op::StartContainer { name } => ops::start(project, name, init),
+        Op::StopContainer { name, timeout } => ops::stop(project, name, *timeout),
+        Op::RemoveContainer { name, volumes } => ops::remove(project, name, *volumes),
+        Op::CreateVolume { name } => super::volume::create(&project.volumes_dir(), name).map(drop),
+        Op::RemoveVolume { name } => super::volume::remove(&project.volumes_dir(), name),
+        Op::CreateNetwork { name } => ops::create_network(project, name),
+        Op::RemoveNetwork { name } => ops::remove_network(project, name),
+    }
+}
+
+/// A container this run created and could not start is removed again, so
+/// a failed `up` leaves no half-made container (its error is reported).
+fn undo_failed_start(project: &ProjectDir, steps: &[Step], state: &[State], failed: usize) {
+    let Op::StartContainer { name } = &steps[failed].op else {
+        return;
+    };
+    let created_now = steps.iter().zip(state).any(|(s, st)| {
+        *st == State::Done && matches!(&s.op, Op::CreateContainer(r) if &r.record.name == name)
+    });
+    if created_now {
+        let _ = ops::remove(project, name, false);
+    }
+}

@@ -1,0 +1,81 @@
+//! A snapshot of a project as it is on disk: each container's record and
+//! lifecycle state, the recorded networks and the existing volumes. Taken
+//! once per command, before planning.
+
+use super::record::ContainerRecord;
+use super::{ProjectDir, ProjectError};
+use crate::container::{Container, State, Status};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+/// One container of the project.
+#[derive(Debug, Clone)]
+pub struct ObservedContainer {
+    pub record: ContainerRecord,
+    /// `None`: created but never started (no runtime state yet).
+    pub state: Option<State>,
+    pub dir: PathBuf,
+}
+
+impl ObservedContainer {
+    /// The lifecycle status; a never-started container is `Created`.
+    pub fn status(&self) -> Status {
+        self.state.as_ref().map_or(Status::Created, |s| s.status)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Sorted by service, then replica number.
+    pub containers: Vec<ObservedContainer>,
+    pub networks: BTreeSet<String>,
+    /// Every volume under `$COMPOSE_ROOT/volumes` (names carry their
+    /// project's prefix).
+    pub volumes: BTreeSet<String>,
+}
+
+/// Read the project's state. A container directory without a record is a
+/// leftover of an interrupted create and is skipped.
+pub fn observe(project: &ProjectDir) -> Result<Snapshot, ProjectError> {
+    let mut snap = Snapshot {
+        networks: names_in(&project.networks_dir())?,
+        volumes: names_in(&project.volumes_dir())?
+            .into_iter()
+            .filter(|n| !n.starts_with('.'))
+            .collect(),
+        ..Default::default()
+    };
+    for name in names_in(&project.containers_dir())? {
+        let dir = project.container_dir(&name);
+        let Ok(record) = ContainerRecord::read(&dir) else {
+            continue;
+        };
+        let state = if dir.join(crate::container::state::STATE_FILE).exists() {
+            Some(Container::load(&dir)?.state()?)
+        } else {
+            None
+        };
+        snap.containers
+            .push(ObservedContainer { record, state, dir });
+    }
+    snap.containers.sort_by(|a, b| {
+        (&a.record.service, a.record.number).cmp(&(&b.record.service, b.record.number))
+    });
+    Ok(snap)
+}
+
+fn names_in(dir: &std::path::Path) -> Result<BTreeSet<String>, ProjectError> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => Ok(entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| !n.ends_with(".tmp") && !n.starts_with(".tmp"))
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeSet::new()),
+        Err(source) => Err(ProjectError::Io {
+            action: "list",
+            path: dir.to_path_buf(),
+            source,
+        }),
+    }
+}

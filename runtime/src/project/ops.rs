@@ -1,0 +1,148 @@
+//! What the executor does to one container or volume; each operation
+//! leaves nothing half-made behind when it fails.
+
+use super::record::ContainerRecord;
+use super::{command, parse_signal, volume, ProjectDir, ProjectError};
+use crate::container::state::STATE_FILE;
+use crate::container::{Container, InitProgram};
+use nix::sys::signal::Signal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything needed to create one container.
+#[derive(Debug, Clone)]
+pub struct CreateRequest {
+    pub record: ContainerRecord,
+    /// Volumes to create, with the image path to seed each from.
+    pub volumes: Vec<VolumeSeed>,
+    /// Bind sources to create when missing.
+    pub host_dirs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeSeed {
+    pub name: String,
+    pub seed_from: Option<String>,
+}
+
+/// Create the container's record (and its volumes and bind sources); it
+/// is started by [`start`].
+pub fn create(project: &ProjectDir, req: &CreateRequest) -> Result<(), ProjectError> {
+    for dir in &req.host_dirs {
+        std::fs::create_dir_all(dir).map_err(ProjectError::io("create the bind source", dir))?;
+    }
+    let volumes_dir = project.volumes_dir();
+    for v in &req.volumes {
+        volume::create(&volumes_dir, &v.name)?;
+        if let Some(target) = &v.seed_from {
+            let data = volume::data_dir(&volumes_dir, &v.name);
+            volume::seed(&data, &req.record.spec.rootfs.lower_dirs, target)?;
+        }
+    }
+    let dir = project.container_dir(&req.record.name);
+    if dir.exists() && ContainerRecord::read(&dir).is_err() {
+        // A leftover of an interrupted create: nothing runs from it.
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    std::fs::create_dir_all(&dir).map_err(ProjectError::io("create", &dir))?;
+    if let Err(e) = req.record.write(&dir) {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Start a created or stopped container.
+pub fn start(project: &ProjectDir, name: &str, init: &InitProgram) -> Result<(), ProjectError> {
+    let dir = existing(project, name)?;
+    let record = ContainerRecord::read(&dir)?;
+    command::check(&record.spec)?;
+    Container::create(&record.spec, &dir, init)?;
+    Ok(())
+}
+
+/// Stop a container with its stop signal, SIGKILL after `timeout` (else
+/// its grace period), and release its cgroup and mounts.
+pub fn stop(
+    project: &ProjectDir,
+    name: &str,
+    timeout: Option<Duration>,
+) -> Result<(), ProjectError> {
+    let dir = existing(project, name)?;
+    if !dir.join(STATE_FILE).exists() {
+        return Ok(());
+    }
+    let record = ContainerRecord::read(&dir)?;
+    let signal = parse_signal(&record.stop_signal).ok_or_else(|| ProjectError::BadSignal {
+        name: name.to_string(),
+        signal: record.stop_signal.clone(),
+    })?;
+    let container = Container::load(&dir)?;
+    container.stop_with(
+        signal,
+        timeout.unwrap_or_else(|| record.stop_grace_period()),
+    )?;
+    container.cleanup()?;
+    Ok(())
+}
+
+/// Send `signal` to a running container's workload (through its init).
+pub fn kill(project: &ProjectDir, name: &str, signal: Signal) -> Result<(), ProjectError> {
+    let dir = existing(project, name)?;
+    Container::load(&dir)?.kill(signal)?;
+    Ok(())
+}
+
+/// Remove a container (stopping it first if it runs), and with `volumes`
+/// its anonymous volumes.
+pub fn remove(project: &ProjectDir, name: &str, volumes: bool) -> Result<(), ProjectError> {
+    let dir = existing(project, name)?;
+    let record = ContainerRecord::read(&dir).ok();
+    if dir.join(STATE_FILE).exists() {
+        Container::load(&dir)?.remove()?;
+    } else {
+        std::fs::remove_dir_all(&dir).map_err(ProjectError::io("remove", &dir))?;
+    }
+    if volumes {
+        for v in record
+            .iter()
+            .flat_map(|r| &r.volumes)
+            .filter(|v| v.anonymous)
+        {
+            volume::remove(&project.volumes_dir(), &v.name)?;
+        }
+    }
+    Ok(())
+}
+
+fn existing(project: &ProjectDir, name: &str) -> Result<PathBuf, ProjectError> {
+    let dir = project.container_dir(name);
+    if dir.is_dir() {
+        Ok(dir)
+    } else {
+        Err(ProjectError::NoSuchContainer {
+            name: name.to_string(),
+        })
+    }
+}
+
+/// Record a network as created. There is no bridge yet: containers get
+/// loopback only, and the record keeps `up` from planning it again.
+pub fn create_network(project: &ProjectDir, name: &str) -> Result<(), ProjectError> {
+    let dir = project.networks_dir();
+    std::fs::create_dir_all(&dir).map_err(ProjectError::io("create", &dir))?;
+    let path = dir.join(name);
+    std::fs::write(&path, b"{}\n").map_err(ProjectError::io("write", &path))
+}
+
+pub fn remove_network(project: &ProjectDir, name: &str) -> Result<(), ProjectError> {
+    let path = project.networks_dir().join(name);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(ProjectError::Io {
+            action: "remove",
+            path,
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
