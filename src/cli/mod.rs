@@ -1,10 +1,23 @@
 //! The command line: global flags, one module per subcommand, exit codes.
 
 pub mod config;
+pub mod down;
 pub mod env;
+pub mod exec;
 pub mod graph;
 pub mod image;
 pub mod init;
+pub mod kill;
+mod lifecycle;
+pub mod logs;
+pub mod ps;
+pub mod restart;
+pub mod rm;
+pub mod session;
+pub mod start;
+pub mod steps;
+pub mod stop;
+pub mod up;
 pub mod version;
 
 use clap::{Parser, Subcommand};
@@ -90,11 +103,31 @@ pub enum Command {
     Image(image::ImageArgs),
     /// Manage the bundled runtime (disk usage)
     System(image::SystemArgs),
+    /// Create and start containers
+    Up(up::UpArgs),
+    /// Stop and remove containers, networks
+    Down(down::DownArgs),
+    /// List containers
+    Ps(ps::PsArgs),
+    /// View output from containers
+    Logs(logs::LogsArgs),
+    /// Execute a command in a running container
+    Exec(exec::ExecArgs),
+    /// Stop services
+    Stop(stop::StopArgs),
+    /// Start services
+    Start(start::StartArgs),
+    /// Restart service containers
+    Restart(restart::RestartArgs),
+    /// Force stop service containers
+    Kill(kill::KillArgs),
+    /// Removes stopped service containers
+    Rm(rm::RmArgs),
 }
 
 /// Parse the command line, run it, and turn the outcome into an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(logs::rewrite_follow(std::env::args_os().collect()));
     cli.global.ansi.apply();
     let result = match &cli.command {
         Command::Config(args) => config::run(&cli.global, args),
@@ -104,6 +137,16 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init::run(args),
         Command::Image(args) => image::run(args),
         Command::System(args) => image::run_system(args),
+        Command::Up(args) => up::run(&cli.global, args),
+        Command::Down(args) => down::run(&cli.global, args),
+        Command::Ps(args) => ps::run(&cli.global, args),
+        Command::Logs(args) => logs::run(&cli.global, args),
+        Command::Exec(args) => exec::run(&cli.global, args),
+        Command::Stop(args) => stop::run(&cli.global, args),
+        Command::Start(args) => start::run(&cli.global, args),
+        Command::Restart(args) => restart::run(&cli.global, args),
+        Command::Kill(args) => kill::run(&cli.global, args),
+        Command::Rm(args) => rm::run(&cli.global, args),
     };
     match result {
         Ok(code) => code,

@@ -17,6 +17,8 @@
 
 pub mod command;
 pub mod executor;
+pub mod interrupt;
+pub mod logs;
 pub mod observe;
 pub mod ops;
 pub mod record;

@@ -1,0 +1,33 @@
+//! Ctrl-C for attached commands (`up` without `-d`, `logs -f`): SIGINT and
+//! SIGTERM are blocked and read from a signalfd, so the command notices
+//! them between polls and stops the project cleanly, with no handler code
+//! running at arbitrary points.
+//!
+//! Take it only after the last container start of the command: the signal
+//! mask is inherited by spawned processes, and a container's init hands
+//! the mask it was started with on to the workload.
+
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+pub struct Interrupts {
+    fd: SignalFd,
+}
+
+impl Interrupts {
+    /// Block SIGINT and SIGTERM in this thread (threads started later
+    /// inherit it) and read them from a non-blocking signalfd.
+    pub fn catch() -> std::io::Result<Interrupts> {
+        let mut set = SigSet::empty();
+        set.add(Signal::SIGINT);
+        set.add(Signal::SIGTERM);
+        set.thread_block()?;
+        let fd = SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
+        Ok(Interrupts { fd })
+    }
+
+    /// Whether SIGINT or SIGTERM arrived since the last call.
+    pub fn pending(&mut self) -> bool {
+        matches!(self.fd.read_signal(), Ok(Some(_)))
+    }
+}

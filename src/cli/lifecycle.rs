@@ -1,0 +1,68 @@
+//! What `stop`, `start`, `restart`, `kill` and `rm` share: pick the
+//! selected services' containers from a snapshot and run one op on each,
+//! in parallel, through the executor.
+
+use super::session::{print_progress, Session};
+use compose_runtime::container::{InitProgram, Status};
+use compose_runtime::project::{execute, ObservedContainer, Op, Snapshot, Step};
+
+/// Load the project and check the service names.
+pub fn session(global: &super::GlobalArgs, services: &[String]) -> anyhow::Result<Session> {
+    let session = Session::load(global, &[])?;
+    for s in services {
+        if !session.project.services.contains_key(s) {
+            anyhow::bail!("no such service: {s}");
+        }
+    }
+    Ok(session)
+}
+
+pub fn is_up(c: &ObservedContainer) -> bool {
+    matches!(c.status(), Status::Running | Status::Paused)
+}
+
+/// Run `op` on every selected container `filter` accepts.
+pub fn each(
+    session: &Session,
+    snap: &Snapshot,
+    services: &[String],
+    filter: impl Fn(&ObservedContainer) -> bool,
+    op: impl Fn(&ObservedContainer) -> Op,
+) -> anyhow::Result<()> {
+    let steps: Vec<Step> = session
+        .containers(snap, services)
+        .into_iter()
+        .filter(|c| filter(c))
+        .map(|c| Step {
+            op: op(c),
+            after: vec![],
+        })
+        .collect();
+    execute(
+        &session.dir,
+        &steps,
+        &InitProgram::current_exe(),
+        &print_progress,
+    )?;
+    Ok(())
+}
+
+/// Start the selected stopped containers, dependencies first.
+pub fn start(session: &Session, services: &[String]) -> anyhow::Result<()> {
+    let snap = session.snapshot()?;
+    for service in session.project.services_in_dependency_order() {
+        if !services.is_empty() && !services.contains(&service) {
+            continue;
+        }
+        each(
+            session,
+            &snap,
+            std::slice::from_ref(&service),
+            |c| !is_up(c),
+            |c| Op::StartContainer {
+                name: c.record.name.clone(),
+            },
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! `compose logs [-f] [--tail N] [-t] [--no-color] [SERVICE...]`: the
+//! containers' output from their `log.jsonl`, each line prefixed with the
+//! container's short name in its colour (`web-1  | `), as docker compose.
+//! The same printer follows the logs of an attached `up`.
+
+use super::session::{short_name, Session};
+use super::GlobalArgs;
+use compose_runtime::container::log::LogEntry;
+use compose_runtime::project::interrupt::Interrupts;
+use compose_runtime::project::logs::LogCursor;
+use compose_runtime::project::ObservedContainer;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, clap::Args)]
+pub struct LogsArgs {
+    /// Follow log output (`-f` after `logs` means this, as in docker compose)
+    #[arg(long)]
+    pub follow: bool,
+    /// Number of lines to show from the end of the logs for each container ("all" for all)
+    #[arg(short = 'n', long, default_value = "all")]
+    pub tail: String,
+    /// Show timestamps
+    #[arg(short, long)]
+    pub timestamps: bool,
+    /// Produce monochrome output
+    #[arg(long)]
+    pub no_color: bool,
+    /// Don't print prefix in logs
+    #[arg(long)]
+    pub no_log_prefix: bool,
+    pub services: Vec<String>,
+}
+
+/// docker compose reads `logs -f` as follow (its `-f/--file` goes before
+/// the subcommand); ours is global, so a `-f` after `logs` is rewritten to
+/// `--follow` before parsing.
+pub fn rewrite_follow(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let Some(at) = args.iter().position(|a| a == "logs") else {
+        return args;
+    };
+    args.into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if i > at && a == "-f" {
+                "--follow".into()
+            } else {
+                a
+            }
+        })
+        .collect()
+}
+
+/// How often followed logs are polled.
+pub const POLL: Duration = Duration::from_millis(50);
+
+/// docker compose's rainbow of prefix colours.
+const COLOURS: [console::Color; 6] = [
+    console::Color::Cyan,
+    console::Color::Yellow,
+    console::Color::Green,
+    console::Color::Magenta,
+    console::Color::Blue,
+    console::Color::Red,
+];
+
+/// Prints the logs of several containers with prefixes.
+pub struct LogPrinter {
+    sources: Vec<(String, LogCursor)>,
+    timestamps: bool,
+}
+
+impl LogPrinter {
+    pub fn new(
+        containers: &[&ObservedContainer],
+        colour: bool,
+        prefix: bool,
+        timestamps: bool,
+    ) -> LogPrinter {
+        let width = containers
+            .iter()
+            .map(|c| short_name(c).len())
+            .max()
+            .unwrap_or(0);
+        let sources = containers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let text = format!("{:<width$} | ", short_name(c));
+                let style = console::Style::new()
+                    .fg(COLOURS[i % COLOURS.len()])
+                    .force_styling(colour);
+                let label = if !prefix {
+                    String::new()
+                } else if colour {
+                    style.apply_to(text).to_string()
+                } else {
+                    text
+                };
+                (label, LogCursor::new(c.dir.join("log.jsonl")))
+            })
+            .collect();
+        LogPrinter {
+            sources,
+            timestamps,
+        }
+    }
+
+    /// Print everything appended since the last call (or the last `tail`
+    /// entries of each container on the first call).
+    pub fn print_new(&mut self, tail: Option<usize>) {
+        let mut out = std::io::stdout().lock();
+        for (label, cursor) in &mut self.sources {
+            let entries = match tail {
+                Some(n) => cursor.tail(n),
+                None => cursor.read_new(),
+            };
+            for e in entries {
+                let _ = write_entry(&mut out, label, &e, self.timestamps);
+            }
+        }
+        let _ = out.flush();
+    }
+}
+
+fn write_entry(
+    out: &mut impl Write,
+    label: &str,
+    e: &LogEntry,
+    timestamps: bool,
+) -> std::io::Result<()> {
+    let text = e.log.strip_suffix('\n').unwrap_or(&e.log);
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    if timestamps {
+        writeln!(out, "{label}{} {text}", e.time)
+    } else {
+        writeln!(out, "{label}{text}")
+    }
+}
+
+pub fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCode> {
+    let session = Session::load(global, &[])?;
+    for s in &args.services {
+        if !session.project.services.contains_key(s) {
+            anyhow::bail!("no such service: {s}");
+        }
+    }
+    let snap = session.snapshot()?;
+    let containers = session.containers(&snap, &args.services);
+    let colour = !args.no_color && console::colors_enabled();
+    let mut printer = LogPrinter::new(&containers, colour, !args.no_log_prefix, args.timestamps);
+    let tail = match args.tail.as_str() {
+        "all" | "-1" => usize::MAX,
+        n => n
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--tail {n:?}: expected a number or \"all\""))?,
+    };
+    printer.print_new(Some(tail));
+    if !args.follow {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut interrupts = Interrupts::catch()?;
+    loop {
+        std::thread::sleep(POLL);
+        printer.print_new(None);
+        if interrupts.pending() {
+            return Ok(ExitCode::from(130));
+        }
+        let snap = session.snapshot()?;
+        let running = session
+            .containers(&snap, &args.services)
+            .iter()
+            .any(|c| c.status() == compose_runtime::container::Status::Running);
+        if !running {
+            printer.print_new(None);
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! `compose ps`: the project's containers, running ones by default, as a
+//! table, JSON lines, IDs (`-q`) or service names (`--services`).
+
+use super::session::Session;
+use super::GlobalArgs;
+use compose_runtime::container::Status;
+use compose_runtime::project::ObservedContainer;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+#[derive(Debug, clap::Args)]
+pub struct PsArgs {
+    /// Show all stopped containers
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only display IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Display services
+    #[arg(long)]
+    pub services: bool,
+    /// Format the output: table or json
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    pub service_names: Vec<String>,
+}
+
+pub fn run(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<ExitCode> {
+    let session = Session::load(global, &[])?;
+    let snap = session.snapshot()?;
+    let shown: Vec<&ObservedContainer> = session
+        .containers(&snap, &args.service_names)
+        .into_iter()
+        .filter(|c| args.all || matches!(c.status(), Status::Running | Status::Paused))
+        .collect();
+    if args.quiet {
+        shown.iter().for_each(|c| println!("{}", c.record.id));
+    } else if args.services {
+        let mut names: Vec<&str> = shown.iter().map(|c| c.record.service.as_str()).collect();
+        names.dedup();
+        names.iter().for_each(|n| println!("{n}"));
+    } else if args.format == "json" {
+        for c in &shown {
+            println!("{}", json(c));
+        }
+    } else if args.format == "table" {
+        print!("{}", table(&shown, SystemTime::now()));
+    } else {
+        anyhow::bail!("--format {:?}: use table or json", args.format);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn command(c: &ObservedContainer) -> String {
+    let full = c.record.spec.process.args.join(" ");
+    let short: String = full.chars().take(20).collect();
+    if short.len() < full.len() {
+        format!("\"{short}…\"")
+    } else {
+        format!("\"{full}\"")
+    }
+}
+
+fn since(t: Option<&String>) -> Option<Duration> {
+    let t = humantime::parse_rfc3339_weak(t?).ok()?;
+    SystemTime::now().duration_since(t).ok()
+}
+
+/// Docker's STATUS column: `Up 3 minutes`, `Exited (0) 2 seconds ago`.
+fn status(c: &ObservedContainer) -> String {
+    let state = c.state.as_ref();
+    match c.status() {
+        Status::Created => "Created".to_string(),
+        Status::Running => format!(
+            "Up {}",
+            human(since(state.and_then(|s| s.started_at.as_ref())).unwrap_or_default())
+        ),
+        Status::Paused => format!(
+            "Up {} (Paused)",
+            human(since(state.and_then(|s| s.started_at.as_ref())).unwrap_or_default())
+        ),
+        Status::Stopped => format!(
+            "Exited ({}) {} ago",
+            state.and_then(|s| s.exit).map_or(0, |e| e.code),
+            human(since(state.and_then(|s| s.finished_at.as_ref())).unwrap_or_default())
+        ),
+    }
+}
+
+fn state_word(c: &ObservedContainer) -> &'static str {
+    match c.status() {
+        Status::Created => "created",
+        Status::Running => "running",
+        Status::Paused => "paused",
+        Status::Stopped => "exited",
+    }
+}
+
+/// Docker's `units.HumanDuration`.
+pub fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 => "Less than a second".into(),
+        1 => "1 second".into(),
+        2..60 => format!("{s} seconds"),
+        60..120 => "About a minute".into(),
+        120..3600 => format!("{} minutes", s / 60),
+        3600..7200 => "About an hour".into(),
+        7200..172800 => format!("{} hours", s / 3600),
+        172800..1209600 => format!("{} days", s / 86400),
+        1209600..5184000 => format!("{} weeks", s / 604800),
+        5184000..63072000 => format!("{} months", s / 2592000),
+        _ => format!("{} years", s / 31536000),
+    }
+}
+
+fn table(shown: &[&ObservedContainer], _now: SystemTime) -> String {
+    let header = [
+        "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS",
+    ];
+    let rows: Vec<[String; 7]> = shown
+        .iter()
+        .map(|c| {
+            [
+                c.record.name.clone(),
+                c.record.image.clone(),
+                command(c),
+                c.record.service.clone(),
+                format!(
+                    "{} ago",
+                    human(since(Some(&c.record.created_at)).unwrap_or_default())
+                ),
+                status(c),
+                String::new(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut l = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == cells.len() {
+                l.push_str(cell);
+            } else {
+                l.push_str(&format!("{cell:<w$}   "));
+            }
+        }
+        format!("{}\n", l.trim_end())
+    };
+    let mut out = line(header.to_vec());
+    for row in &rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+fn json(c: &ObservedContainer) -> serde_json::Value {
+    serde_json::json!({
+        "Command": command(c),
+        "CreatedAt": c.record.created_at,
+        "ExitCode": c.state.as_ref().and_then(|s| s.exit).map_or(0, |e| e.code),
+        "Health": "",
+        "ID": c.record.id,
+        "Image": c.record.image,
+        "Name": c.record.name,
+        "Project": c.record.project,
+        "Publishers": [],
+        "RunningFor": format!("{} ago", human(since(Some(&c.record.created_at)).unwrap_or_default())),
+        "Service": c.record.service,
+        "State": state_word(c),
+        "Status": status(c),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_read_like_dockers() {
+        assert_eq!(human(Duration::from_millis(300)), "Less than a second");
+        assert_eq!(human(Duration::from_secs(45)), "45 seconds");
+        assert_eq!(human(Duration::from_secs(90)), "About a minute");
+        assert_eq!(human(Duration::from_secs(3 * 3600)), "3 hours");
+    }
+}

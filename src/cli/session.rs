@@ -1,0 +1,122 @@
+//! What the container commands share: load the project (environment
+//! resolved, env files folded in, as containers are created from), find
+//! its state under `$COMPOSE_ROOT`, snapshot it for the planner, and print
+//! progress lines the way docker compose does (` ✔ Container web-1  Started`).
+
+use super::GlobalArgs;
+use crate::model::Project;
+use crate::plan;
+use compose_runtime::container::Status as RtStatus;
+use compose_runtime::project::{ObservedContainer, Op, Progress, ProjectDir, Snapshot};
+use std::path::PathBuf;
+
+pub struct Session {
+    pub project: Project,
+    pub dir: ProjectDir,
+    pub root: PathBuf,
+}
+
+impl Session {
+    /// Load the project; with `services`, keep those and their
+    /// dependencies, and set the others aside as disabled so that their
+    /// containers are not taken for orphans.
+    pub fn load(global: &GlobalArgs, services: &[String]) -> anyhow::Result<Session> {
+        let mut opts = global.loader_options()?;
+        opts.resolve_environment = true;
+        opts.discard_env_files = true;
+        let loaded = crate::loader::load(&opts)?;
+        for w in &loaded.warnings {
+            crate::ui::warn(&w.to_string());
+        }
+        let full = loaded.project;
+        let mut project = full.with_selected_services(services)?;
+        for (name, service) in &full.services {
+            if !project.services.contains_key(name) {
+                project
+                    .disabled_services
+                    .insert(name.clone(), service.clone());
+            }
+        }
+        let root = compose_runtime::image::compose_root();
+        let dir = ProjectDir::new(&root, &project.name);
+        Ok(Session { project, dir, root })
+    }
+
+    pub fn snapshot(&self) -> anyhow::Result<Snapshot> {
+        Ok(compose_runtime::project::observe(&self.dir)?)
+    }
+
+    /// The containers of the selected services (all when none selected).
+    pub fn containers<'a>(
+        &self,
+        snap: &'a Snapshot,
+        services: &[String],
+    ) -> Vec<&'a ObservedContainer> {
+        snap.containers
+            .iter()
+            .filter(|c| services.is_empty() || services.contains(&c.record.service))
+            .collect()
+    }
+}
+
+/// The snapshot as the planner reads it.
+pub fn to_observed(snap: &Snapshot) -> plan::Observed {
+    plan::Observed {
+        containers: snap
+            .containers
+            .iter()
+            .map(|c| plan::ObservedContainer {
+                name: c.record.name.clone(),
+                service: c.record.service.clone(),
+                number: c.record.number,
+                config_hash: c.record.config_hash.clone(),
+                config: Some(c.record.config.clone()),
+                status: status(c),
+            })
+            .collect(),
+        networks: snap.networks.clone(),
+        volumes: snap.volumes.clone(),
+    }
+}
+
+pub fn status(c: &ObservedContainer) -> plan::Status {
+    match c.status() {
+        RtStatus::Created => plan::Status::Created,
+        RtStatus::Running => plan::Status::Running,
+        RtStatus::Paused => plan::Status::Paused,
+        RtStatus::Stopped => plan::Status::Exited {
+            code: c.state.as_ref().and_then(|s| s.exit).map_or(0, |e| e.code),
+        },
+    }
+}
+
+/// docker compose's short name of a container in log prefixes: `web-1`
+/// for `<project>-web-1`, else the container name.
+pub fn short_name(c: &ObservedContainer) -> String {
+    let prefix = format!("{}-", c.record.project);
+    c.record
+        .name
+        .strip_prefix(&prefix)
+        .unwrap_or(&c.record.name)
+        .to_string()
+}
+
+/// One progress line per finished step, on stderr.
+pub fn print_progress(op: &Op, progress: Progress<'_>) {
+    let (kind, name) = op.subject();
+    let (_, done) = op.verbs();
+    match progress {
+        Progress::Begin => {}
+        Progress::Done => eprintln!(" {} {kind} {name}  {done}", console::style("✔").green()),
+        Progress::Failed(e) => eprintln!(
+            " {} {kind} {name}  {}",
+            console::style("✘").red(),
+            console::style(format!("Error: {e}")).red()
+        ),
+    }
+}
+
+/// `-t/--timeout` in seconds as a duration.
+pub fn timeout(secs: Option<u64>) -> Option<std::time::Duration> {
+    secs.map(std::time::Duration::from_secs)
+}

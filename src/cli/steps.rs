@@ -1,0 +1,197 @@
+//! The thin adapter from a `plan::Plan` to the runtime's executor steps:
+//! each plan action becomes one `Op`, creations carrying the container spec
+//! built by `run_spec` from the service and its image. Images are resolved
+//! here first (pulled when missing, Compose's default `pull_policy`).
+
+use super::session::Session;
+use crate::model::{hash, ServiceConfig};
+use crate::plan::{Action, Plan};
+use crate::run_spec::{self, Note};
+use compose_runtime::container::Mount;
+use compose_runtime::image::registry::{self, NoProgress, PullOptions};
+use compose_runtime::image::{Image, ImageStore, Reference};
+use compose_runtime::project::ops::{CreateRequest, VolumeSeed};
+use compose_runtime::project::record::{new_container_id, VolumeRef};
+use compose_runtime::project::{ContainerRecord, Op, Snapshot, Step};
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+/// Why a plan could not become steps.
+#[derive(Debug, thiserror::Error)]
+pub enum StepsError {
+    #[error("service {service}: invalid image reference {image:?}: {source}")]
+    Reference {
+        service: String,
+        image: String,
+        source: compose_runtime::image::reference::ReferenceError,
+    },
+    #[error("service {service}: image {image} is not available: {source}")]
+    Image {
+        service: String,
+        image: String,
+        source: compose_runtime::image::registry::PullError,
+    },
+    #[error(transparent)]
+    Store(#[from] compose_runtime::image::StoreError),
+    #[error(transparent)]
+    Spec(#[from] run_spec::RunSpecError),
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
+}
+
+/// The image of every service of the project, pulled when missing.
+pub fn resolve_images(
+    session: &Session,
+    services: &[&ServiceConfig],
+) -> Result<HashMap<String, Image>, StepsError> {
+    let store = ImageStore::open(&session.root)?;
+    let mut images = HashMap::new();
+    for service in services {
+        let image = service.image_or_default(&session.project.name);
+        let reference = Reference::parse(&image).map_err(|source| StepsError::Reference {
+            service: service.name.clone(),
+            image: image.clone(),
+            source,
+        })?;
+        let found = registry::ensure(&store, &reference, &PullOptions::default(), &NoProgress)
+            .map_err(|source| StepsError::Image {
+                service: service.name.clone(),
+                image: image.clone(),
+                source,
+            })?;
+        images.insert(service.name.clone(), found);
+    }
+    Ok(images)
+}
+
+/// Options of the ops that are not in the plan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepOptions {
+    /// `-t`: seconds before SIGKILL, over each container's grace period.
+    pub timeout: Option<Duration>,
+    /// `down -v`: remove anonymous volumes with their containers.
+    pub volumes: bool,
+}
+
+/// The executor's steps for `plan`, and the notes of settings not applied.
+pub fn steps(
+    session: &Session,
+    plan: &Plan,
+    images: &HashMap<String, Image>,
+    snap: &Snapshot,
+    opts: StepOptions,
+) -> Result<(Vec<Step>, Vec<Note>), StepsError> {
+    let mut from = volumes_from_sources(snap);
+    let mut notes = Vec::new();
+    let mut steps = Vec::new();
+    for step in &plan.steps {
+        let op = match &step.action {
+            Action::CreateContainer {
+                service,
+                number,
+                name,
+            } => {
+                let config = &session.project.services[service];
+                let image = &images[service];
+                let (req, run_notes) = create(session, config, *number, name, image, &from)?;
+                from.entry(service.clone())
+                    .or_insert_with(|| req.record.spec.mounts.clone());
+                from.insert(format!("container:{name}"), req.record.spec.mounts.clone());
+                notes.extend(run_notes);
+                Op::CreateContainer(Box::new(req))
+            }
+            Action::StartContainer { name } => Op::StartContainer { name: name.clone() },
+            Action::StopContainer { name } => Op::StopContainer {
+                name: name.clone(),
+                timeout: opts.timeout,
+            },
+            Action::RemoveContainer { name } => Op::RemoveContainer {
+                name: name.clone(),
+                volumes: opts.volumes,
+            },
+            Action::CreateNetwork { name } => Op::CreateNetwork { name: name.clone() },
+            Action::RemoveNetwork { name } => Op::RemoveNetwork { name: name.clone() },
+            Action::CreateVolume { name } => Op::CreateVolume { name: name.clone() },
+            Action::RemoveVolume { name } => Op::RemoveVolume { name: name.clone() },
+        };
+        steps.push(Step {
+            op,
+            after: step.after.clone(),
+        });
+    }
+    notes.sort();
+    notes.dedup();
+    Ok((steps, notes))
+}
+
+/// Mounts of existing containers, for `volumes_from`: by service (its
+/// first replica) and by `container:<name>`.
+fn volumes_from_sources(snap: &Snapshot) -> BTreeMap<String, Vec<Mount>> {
+    let mut from = BTreeMap::new();
+    for c in &snap.containers {
+        let mounts = c.record.spec.mounts.clone();
+        from.entry(c.record.service.clone())
+            .or_insert_with(|| mounts.clone());
+        from.insert(format!("container:{}", c.record.name), mounts);
+    }
+    from
+}
+
+fn create(
+    session: &Session,
+    service: &ServiceConfig,
+    number: u32,
+    name: &str,
+    image: &Image,
+    from: &BTreeMap<String, Vec<Mount>>,
+) -> Result<(CreateRequest, Vec<Note>), StepsError> {
+    let id = new_container_id();
+    let volume_root = session.dir.volumes_dir();
+    let ctx = run_spec::Context {
+        project: &session.project.name,
+        container_name: name,
+        container_id: &id,
+        image: &image.config,
+        lower_dirs: image.layer_dirs.iter().rev().cloned().collect(),
+        volume_root: &volume_root,
+        volumes: &session.project.volumes,
+        volumes_from: from,
+    };
+    let run = run_spec::build(service, &ctx)?;
+    let record = ContainerRecord {
+        name: name.to_string(),
+        project: session.project.name.clone(),
+        service: service.name.clone(),
+        number,
+        id,
+        image: service.image_or_default(&session.project.name),
+        image_id: image.id.to_string(),
+        config_hash: hash::service_hash(service)?,
+        config: hash::hashed_config(service)?,
+        created_at: compose_runtime::container::state::now_rfc3339(),
+        stop_signal: run.stop_signal,
+        stop_grace_period_ms: run.stop_grace_period.as_millis() as u64,
+        volumes: run
+            .volumes
+            .iter()
+            .map(|v| VolumeRef {
+                name: v.name.clone(),
+                anonymous: v.anonymous,
+            })
+            .collect(),
+        spec: run.spec,
+    };
+    let req = CreateRequest {
+        record,
+        volumes: run
+            .volumes
+            .into_iter()
+            .map(|v| VolumeSeed {
+                name: v.name,
+                seed_from: v.seed_from,
+            })
+            .collect(),
+        host_dirs: run.host_dirs,
+    };
+    Ok((req, run.notes))
+}
