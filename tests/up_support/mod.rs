@@ -1,0 +1,213 @@
+//! Shared fixture of the `up` tests: a fresh COMPOSE_ROOT, a busybox image
+//! imported from Debian's busybox-static through `compose image import`, a
+//! project directory with a compose.yaml, and `compose` run as a
+//! subprocess. Dropping the fixture runs `down` so a failed test leaves
+//! no container behind.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const APPLETS: [&str; 12] = [
+    "sh", "sleep", "echo", "cat", "env", "id", "ls", "true", "false", "test", "printf", "kill",
+];
+
+pub struct Project {
+    pub root: tempfile::TempDir,
+    pub dir: PathBuf,
+    pub name: String,
+}
+
+/// Privileged tests fail (never skip) without root.
+pub fn require_root() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "the up tests need root (namespaces, mounts, cgroups); run them as root"
+    );
+}
+
+impl Project {
+    /// A project named `t<pid>-<name>` with `compose_yaml` (where
+    /// `IMAGE` stands for the test's busybox image).
+    pub fn new(name: &str, compose_yaml: &str) -> Project {
+        require_root();
+        let root = tempfile::Builder::new()
+            .prefix("compose-up-")
+            .tempdir()
+            .unwrap();
+        let project = Project {
+            dir: root.path().join("project"),
+            name: format!("t{}-{name}", std::process::id()),
+            root,
+        };
+        std::fs::create_dir_all(&project.dir).unwrap();
+        project.import_busybox();
+        project.write(compose_yaml);
+        project
+    }
+
+    pub fn write(&self, compose_yaml: &str) {
+        std::fs::write(
+            self.dir.join("compose.yaml"),
+            compose_yaml.replace("IMAGE", "busybox:test"),
+        )
+        .unwrap();
+    }
+
+    fn import_busybox(&self) {
+        let busybox = Path::new("/bin/busybox");
+        assert!(
+            busybox.exists(),
+            "/bin/busybox is missing: apt-get install busybox-static"
+        );
+        let rootfs = self.root.path().join("rootfs");
+        for dir in ["bin", "etc", "dev", "proc", "sys", "tmp", "data"] {
+            std::fs::create_dir_all(rootfs.join(dir)).unwrap();
+        }
+        std::fs::copy(busybox, rootfs.join("bin/busybox")).unwrap();
+        for applet in APPLETS {
+            std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
+        }
+        std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+        std::fs::write(rootfs.join("etc/group"), "root:x:0:\n").unwrap();
+        std::fs::write(rootfs.join("data/seed.txt"), "from the image\n").unwrap();
+        let tar = self.root.path().join("busybox.tar");
+        let status = Command::new("tar")
+            .arg("-C")
+            .arg(&rootfs)
+            .arg("-cf")
+            .arg(&tar)
+            .arg(".")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let out = self.compose(&["image", "import", tar.to_str().unwrap(), "busybox:test"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+
+    /// Run `compose -p <name> ARGS` in the project directory.
+    pub fn compose(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_compose"))
+            .args(["-p", &self.name])
+            .args(args)
+            .current_dir(&self.dir)
+            .env("COMPOSE_ROOT", self.root.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    }
+
+    /// Run and assert success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.compose(args);
+        assert!(
+            out.status.success(),
+            "compose {args:?} failed: {}",
+            stderr(&out)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn container(&self, service: &str, n: u32) -> String {
+        format!("{}-{service}-{n}", self.name)
+    }
+
+    pub fn containers_dir(&self) -> PathBuf {
+        self.root
+            .path()
+            .join("projects")
+            .join(&self.name)
+            .join("containers")
+    }
+
+    /// Names of the container directories that exist.
+    pub fn container_dirs(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.containers_dir())
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// PID 1 of each running container, from its state.json.
+    pub fn init_pids(&self) -> Vec<i32> {
+        self.container_dirs()
+            .iter()
+            .filter_map(|n| {
+                let text =
+                    std::fs::read_to_string(self.containers_dir().join(n).join("state.json"))
+                        .ok()?;
+                let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+                v["pid"].as_i64().map(|p| p as i32)
+            })
+            .collect()
+    }
+
+    /// `logs` output once it contains `needle` (the workload may not have
+    /// written yet).
+    pub fn logs_containing(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let out = self.ok(&["logs"]);
+            if out.contains(needle) || Instant::now() > deadline {
+                return out;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Nothing of the project is left: no mount under the root, no
+    /// cgroup, none of `pids` alive.
+    pub fn assert_nothing_left(&self, names: &[String], pids: &[i32]) {
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let root = self.root.path().to_string_lossy();
+        let left: Vec<&str> = mountinfo.lines().filter(|l| l.contains(&*root)).collect();
+        assert!(left.is_empty(), "mounts left: {left:#?}");
+        for name in names {
+            for base in [
+                "/sys/fs/cgroup/compose",
+                "/sys/fs/cgroup/memory/compose",
+                "/sys/fs/cgroup/pids/compose",
+            ] {
+                let dir = Path::new(base).join(name);
+                assert!(!dir.exists(), "cgroup {} left", dir.display());
+            }
+        }
+        for pid in pids {
+            assert!(!alive(*pid), "process {pid} still runs");
+        }
+        assert!(
+            self.container_dirs().is_empty(),
+            "{:?}",
+            self.container_dirs()
+        );
+    }
+}
+
+/// Whether `pid` runs. A container's init is reparented to the host's
+/// init when `compose` exits, which reaps it a moment after it dies: a
+/// zombie counts as gone.
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat.rsplit_once(") ").map(|(_, rest)| &rest[..1]);
+            state != Some("Z")
+        }
+        Err(_) => false,
+    }
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        let _ = self.compose(&["down", "-t", "0", "--remove-orphans"]);
+    }
+}
