@@ -6,4 +6,5 @@ pub mod cgroups;
 pub mod container;
 pub mod image;
 pub mod project;
+pub mod supervisor;
 pub mod sys;

@@ -2,12 +2,10 @@
 //! first, independent ones in parallel), its networks and, with `-v`, its
 //! volumes.
 
-use super::session::{print_progress, timeout, to_observed, Session};
+use super::session::{timeout, to_observed, Session};
 use super::steps::{self, StepOptions};
 use super::GlobalArgs;
 use crate::plan::{plan_down, DownOptions};
-use compose_runtime::container::InitProgram;
-use compose_runtime::project::execute;
 use std::collections::HashMap;
 use std::process::ExitCode;
 
@@ -48,12 +46,7 @@ pub fn run(global: &GlobalArgs, args: &DownArgs) -> anyhow::Result<ExitCode> {
         volumes: args.volumes,
     };
     let (steps, _) = steps::steps(&session, &plan, &HashMap::new(), &snap, step_opts)?;
-    execute(
-        &session.dir,
-        &steps,
-        &InitProgram::current_exe(),
-        &print_progress,
-    )?;
+    session.apply(&steps)?;
     drop(lock);
     session.dir.remove_if_empty();
     Ok(ExitCode::SUCCESS)

@@ -2,9 +2,9 @@
 //! selected services' containers from a snapshot and run one op on each,
 //! in parallel, through the executor.
 
-use super::session::{print_progress, Session};
-use compose_runtime::container::{InitProgram, Status};
-use compose_runtime::project::{execute, ObservedContainer, Op, Snapshot, Step};
+use super::session::Session;
+use compose_runtime::container::Status;
+use compose_runtime::project::{ObservedContainer, Op, Snapshot, Step};
 
 /// Load the project and check the service names.
 pub fn session(global: &super::GlobalArgs, services: &[String]) -> anyhow::Result<Session> {
@@ -38,12 +38,7 @@ pub fn each(
             after: vec![],
         })
         .collect();
-    execute(
-        &session.dir,
-        &steps,
-        &InitProgram::current_exe(),
-        &print_progress,
-    )?;
+    session.apply(&steps)?;
     Ok(())
 }
 

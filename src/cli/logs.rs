@@ -33,22 +33,44 @@ pub struct LogsArgs {
     pub services: Vec<String>,
 }
 
-/// docker compose reads `logs -f` as follow (its `-f/--file` goes before
-/// the subcommand); ours is global, so a `-f` after `logs` is rewritten to
-/// `--follow` before parsing.
+/// docker compose reads `-f` after `logs` as `--follow` and after `rm` as
+/// `--force` (its `-f/--file` goes before the subcommand); ours is global,
+/// so such a `-f` is rewritten to the long flag before parsing.
 pub fn rewrite_follow(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    let Some(at) = args.iter().position(|a| a == "logs") else {
-        return args;
+    // Global options that take a value, whose value is not the subcommand.
+    const VALUED: [&str; 9] = [
+        "-f",
+        "--file",
+        "-p",
+        "--project-name",
+        "--project-directory",
+        "--env-file",
+        "--profile",
+        "--environment",
+        "--ansi",
+    ];
+    let mut i = 1;
+    let (at, long) = loop {
+        let Some(arg) = args.get(i).and_then(|a| a.to_str()) else {
+            return args;
+        };
+        if VALUED.contains(&arg) {
+            i += 2;
+            continue;
+        }
+        if arg.starts_with('-') {
+            i += 1;
+            continue;
+        }
+        match arg {
+            "logs" => break (i, "--follow"),
+            "rm" => break (i, "--force"),
+            _ => return args,
+        }
     };
     args.into_iter()
         .enumerate()
-        .map(|(i, a)| {
-            if i > at && a == "-f" {
-                "--follow".into()
-            } else {
-                a
-            }
-        })
+        .map(|(j, a)| if j > at && a == "-f" { long.into() } else { a })
         .collect()
 }
 
@@ -176,5 +198,33 @@ pub fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCode> {
             printer.print_new(None);
             return Ok(ExitCode::SUCCESS);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rewrite_follow;
+
+    fn rewrite(line: &str) -> String {
+        let args = line.split(' ').map(Into::into).collect();
+        rewrite_follow(args)
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn a_short_f_after_logs_or_rm_is_theirs_not_the_file_flag() {
+        assert_eq!(
+            rewrite("compose -f a.yaml logs -f web"),
+            "compose -f a.yaml logs --follow web"
+        );
+        assert_eq!(rewrite("compose -p rm rm -f"), "compose -p rm rm --force");
+        assert_eq!(
+            rewrite("compose exec web rm -f /x"),
+            "compose exec web rm -f /x"
+        );
+        assert_eq!(rewrite("compose config -f x"), "compose config -f x");
     }
 }

@@ -17,6 +17,7 @@ pub mod session;
 pub mod start;
 pub mod steps;
 pub mod stop;
+pub mod supervise;
 pub mod up;
 pub mod version;
 
@@ -123,6 +124,9 @@ pub enum Command {
     Kill(kill::KillArgs),
     /// Removes stopped service containers
     Rm(rm::RmArgs),
+    /// A project's supervisor (internal)
+    #[command(hide = true)]
+    Supervise(supervise::SuperviseArgs),
 }
 
 /// Parse the command line, run it, and turn the outcome into an exit code.
@@ -147,6 +151,7 @@ pub fn main() -> ExitCode {
         Command::Restart(args) => restart::run(&cli.global, args),
         Command::Kill(args) => kill::run(&cli.global, args),
         Command::Rm(args) => rm::run(&cli.global, args),
+        Command::Supervise(args) => supervise::run(args),
     };
     match result {
         Ok(code) => code,

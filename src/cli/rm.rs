@@ -9,8 +9,8 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct RmArgs {
-    /// Don't ask to confirm removal
-    #[arg(short, long)]
+    /// Don't ask to confirm removal (`-f` after `rm` means this)
+    #[arg(long)]
     pub force: bool,
     /// Stop the containers, if required, before removing
     #[arg(short, long)]

@@ -7,7 +7,9 @@ use super::GlobalArgs;
 use crate::model::Project;
 use crate::plan;
 use compose_runtime::container::Status as RtStatus;
-use compose_runtime::project::{ObservedContainer, Op, Progress, ProjectDir, Snapshot};
+use compose_runtime::project::{ObservedContainer, ProjectDir, Snapshot, Step};
+use compose_runtime::supervisor::protocol::ProgressLine;
+use compose_runtime::supervisor::Client;
 use std::path::PathBuf;
 
 pub struct Session {
@@ -42,8 +44,28 @@ impl Session {
         Ok(Session { project, dir, root })
     }
 
+    /// The project's supervisor (started on first use).
+    pub fn client(&self) -> anyhow::Result<Client> {
+        Ok(Client::new(self.dir.clone(), std::env::current_exe()?))
+    }
+
+    /// The project's state. When it has containers, through its supervisor,
+    /// which is started again if it is not running (and re-adopts them).
     pub fn snapshot(&self) -> anyhow::Result<Snapshot> {
-        Ok(compose_runtime::project::observe(&self.dir)?)
+        let has_containers = std::fs::read_dir(self.dir.containers_dir())
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false);
+        if has_containers {
+            Ok(self.client()?.observe()?)
+        } else {
+            Ok(compose_runtime::project::observe(&self.dir)?)
+        }
+    }
+
+    /// Perform `steps` through the supervisor, printing progress.
+    pub fn apply(&self, steps: &[Step]) -> anyhow::Result<()> {
+        self.client()?.apply(steps, &mut print_progress)?;
+        Ok(())
     }
 
     /// The containers of the selected services (all when none selected).
@@ -102,13 +124,13 @@ pub fn short_name(c: &ObservedContainer) -> String {
 }
 
 /// One progress line per finished step, on stderr.
-pub fn print_progress(op: &Op, progress: Progress<'_>) {
-    let (kind, name) = op.subject();
-    let (_, done) = op.verbs();
-    match progress {
-        Progress::Begin => {}
-        Progress::Done => eprintln!(" {} {kind} {name}  {done}", console::style("✔").green()),
-        Progress::Failed(e) => eprintln!(
+pub fn print_progress(line: &ProgressLine) {
+    let ProgressLine {
+        kind, name, done, ..
+    } = line;
+    match &line.error {
+        None => eprintln!(" {} {kind} {name}  {done}", console::style("✔").green()),
+        Some(e) => eprintln!(
             " {} {kind} {name}  {}",
             console::style("✘").red(),
             console::style(format!("Error: {e}")).red()

@@ -98,7 +98,9 @@ pub fn steps(
                     .or_insert_with(|| req.record.spec.mounts.clone());
                 from.insert(format!("container:{name}"), req.record.spec.mounts.clone());
                 notes.extend(run_notes);
-                Op::CreateContainer(Box::new(req))
+                Op::CreateContainer {
+                    request: Box::new(req),
+                }
             }
             Action::StartContainer { name } => Op::StartContainer { name: name.clone() },
             Action::StopContainer { name } => Op::StopContainer {

@@ -3,13 +3,13 @@
 //! every container has exited or Ctrl-C stops the project.
 
 use super::logs::{LogPrinter, POLL};
-use super::session::{print_progress, short_name, timeout, to_observed, Session};
+use super::session::{short_name, timeout, to_observed, Session};
 use super::steps::{self, StepOptions};
 use super::GlobalArgs;
 use crate::plan::{plan_up, UpOptions};
-use compose_runtime::container::{InitProgram, Status};
+use compose_runtime::container::Status;
 use compose_runtime::project::interrupt::Interrupts;
-use compose_runtime::project::{execute, Op, Step};
+use compose_runtime::project::{Op, Step};
 use indexmap::IndexMap;
 use std::collections::HashSet;
 use std::process::ExitCode;
@@ -72,8 +72,7 @@ pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
     for note in &notes {
         crate::ui::warn(&note.to_string());
     }
-    let init = InitProgram::current_exe();
-    execute(&session.dir, &steps, &init, &print_progress)?;
+    session.apply(&steps)?;
     drop(lock);
     if args.detach || args.no_start {
         return Ok(ExitCode::SUCCESS);
@@ -128,12 +127,7 @@ fn attach(session: &Session, args: &UpArgs) -> anyhow::Result<ExitCode> {
                     after: vec![],
                 })
                 .collect();
-            execute(
-                &session.dir,
-                &steps,
-                &InitProgram::current_exe(),
-                &print_progress,
-            )?;
+            session.apply(&steps)?;
             return Ok(ExitCode::from(130));
         }
         let snap = session.snapshot()?;

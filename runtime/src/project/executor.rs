@@ -13,9 +13,12 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 /// One operation on the project.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
-    CreateContainer(Box<CreateRequest>),
+    CreateContainer {
+        request: Box<CreateRequest>,
+    },
     StartContainer {
         name: String,
     },
@@ -46,7 +49,7 @@ impl Op {
     /// What the op acts on, as progress lines name it: ("Container", name).
     pub fn subject(&self) -> (&'static str, &str) {
         match self {
-            Op::CreateContainer(req) => ("Container", &req.record.name),
+            Op::CreateContainer { request } => ("Container", &request.record.name),
             Op::StartContainer { name }
             | Op::StopContainer { name, .. }
             | Op::RemoveContainer { name, .. } => ("Container", name),
@@ -58,7 +61,7 @@ impl Op {
     /// The progress verbs, docker compose's: ("Creating", "Created").
     pub fn verbs(&self) -> (&'static str, &'static str) {
         match self {
-            Op::CreateContainer(_) | Op::CreateVolume { .. } | Op::CreateNetwork { .. } => {
+            Op::CreateContainer { .. } | Op::CreateVolume { .. } | Op::CreateNetwork { .. } => {
                 ("Creating", "Created")
             }
             Op::StartContainer { .. } => ("Starting", "Started"),
@@ -74,7 +77,9 @@ impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (kind, name) = self.subject();
         let verb = match self {
-            Op::CreateContainer(_) | Op::CreateVolume { .. } | Op::CreateNetwork { .. } => "create",
+            Op::CreateContainer { .. } | Op::CreateVolume { .. } | Op::CreateNetwork { .. } => {
+                "create"
+            }
             Op::StartContainer { .. } => "start",
             Op::StopContainer { .. } => "stop",
             _ => "remove",
@@ -84,7 +89,7 @@ impl fmt::Display for Op {
 }
 
 /// An op and the steps (indices) it waits for.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Step {
     pub op: Op,
     pub after: Vec<usize>,
@@ -193,7 +198,7 @@ pub fn execute(
 
 fn perform(project: &ProjectDir, op: &Op, init: &InitProgram) -> Result<(), ProjectError> {
     match op {
-        Op::CreateContainer(req) => ops::create(project, req),
+        Op::CreateContainer { request } => ops::create(project, request),
         Op::StartContainer { name } => ops::start(project, name, init),
         Op::StopContainer { name, timeout } => ops::stop(project, name, *timeout),
         Op::RemoveContainer { name, volumes } => ops::remove(project, name, *volumes),
@@ -211,7 +216,8 @@ fn undo_failed_start(project: &ProjectDir, steps: &[Step], state: &[State], fail
         return;
     };
     let created_now = steps.iter().zip(state).any(|(s, st)| {
-        *st == State::Done && matches!(&s.op, Op::CreateContainer(r) if &r.record.name == name)
+        *st == State::Done
+            && matches!(&s.op, Op::CreateContainer { request } if &request.record.name == name)
     });
     if created_now {
         let _ = ops::remove(project, name, false);

@@ -52,6 +52,11 @@ impl ProjectDir {
         &self.name
     }
 
+    /// `$COMPOSE_ROOT`.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     pub fn dir(&self) -> PathBuf {
         self.root.join("projects").join(&self.name)
     }

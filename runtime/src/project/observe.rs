@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 /// One container of the project.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ObservedContainer {
     pub record: ContainerRecord,
     /// `None`: created but never started (no runtime state yet).
@@ -24,7 +24,7 @@ impl ObservedContainer {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Snapshot {
     /// Sorted by service, then replica number.
     pub containers: Vec<ObservedContainer>,

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Everything needed to create one container.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CreateRequest {
     pub record: ContainerRecord,
     /// Volumes to create, with the image path to seed each from.
@@ -19,7 +19,7 @@ pub struct CreateRequest {
     pub host_dirs: Vec<PathBuf>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VolumeSeed {
     pub name: String,
     pub seed_from: Option<String>,

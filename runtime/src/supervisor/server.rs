@@ -1,0 +1,211 @@
+//! The supervisor process: accept requests on the project's socket, one
+//! thread per connection; every tick, fold exited containers into their
+//! state (reaping the inits it is the subreaper of) and exit once the
+//! project has no container and no command holds the project lock.
+
+use super::protocol::{ProgressLine, Reply, Request};
+use super::{pid_path, socket_path};
+use crate::container::{become_subreaper, InitProgram};
+use crate::project::{execute, observe, Op, Progress, ProjectDir};
+use nix::fcntl::{Flock, FlockArg};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How often the supervisor looks at its containers when idle.
+const TICK: Duration = Duration::from_millis(500);
+/// How often the accept loop wakes up.
+const ACCEPT_POLL: Duration = Duration::from_millis(20);
+
+/// Why the supervisor could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("supervisor: cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn io(action: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> ServeError {
+    let path = path.to_path_buf();
+    move |source| ServeError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+struct Shared {
+    project: ProjectDir,
+    init: InitProgram,
+    active: AtomicUsize,
+    shutdown: AtomicBool,
+}
+
+/// Run the supervisor of `project` until it has nothing left. Returns at
+/// once when another supervisor of the project runs.
+pub fn serve(project: ProjectDir, init: InitProgram) -> Result<(), ServeError> {
+    // Detach from the terminal of the command that started us, and take
+    // signals as they come whatever mask that command had.
+    let _ = nix::unistd::setsid();
+    let _ = nix::sys::signal::SigSet::all().thread_unblock();
+    let _ = become_subreaper();
+    let dir = project.dir();
+    std::fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+    let lock_path = dir.join("supervisor.lock");
+    let lock_file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io("open", &lock_path))?;
+    let Ok(_running) = Flock::lock(lock_file, FlockArg::LockExclusiveNonblock) else {
+        return Ok(());
+    };
+    let sock = socket_path(&project);
+    let _ = std::fs::remove_file(&sock);
+    let listener = UnixListener::bind(&sock).map_err(io("listen on", &sock))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(io("listen on", &sock))?;
+    let pid = pid_path(&project);
+    std::fs::write(&pid, format!("{}\n", std::process::id())).map_err(io("write", &pid))?;
+    let shared = Arc::new(Shared {
+        project,
+        init,
+        active: AtomicUsize::new(0),
+        shutdown: AtomicBool::new(false),
+    });
+    accept_loop(&listener, &shared);
+    let _ = std::fs::remove_file(&sock);
+    let _ = std::fs::remove_file(&pid);
+    let _ = std::fs::remove_file(&lock_path);
+    // An empty log says nothing: drop it, and the project directory with
+    // it when `down` left nothing else.
+    let log = dir.join(super::LOG_FILE);
+    if std::fs::metadata(&log).is_ok_and(|m| m.len() == 0) {
+        let _ = std::fs::remove_file(&log);
+    }
+    shared.project.remove_if_empty();
+    Ok(())
+}
+
+fn accept_loop(listener: &UnixListener, shared: &Arc<Shared>) {
+    let mut last_tick = Instant::now();
+    while !shared.shutdown.load(Ordering::SeqCst) {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                shared.active.fetch_add(1, Ordering::SeqCst);
+                let shared = Arc::clone(shared);
+                std::thread::spawn(move || {
+                    let _ = stream.set_nonblocking(false);
+                    handle(stream, &shared);
+                    shared.active.fetch_sub(1, Ordering::SeqCst);
+                });
+                continue;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => {}
+        }
+        std::thread::sleep(ACCEPT_POLL);
+        if last_tick.elapsed() >= TICK {
+            last_tick = Instant::now();
+            if idle_and_empty(shared) {
+                return;
+            }
+        }
+    }
+}
+
+/// Fold exits (reaping our children), then: nothing left, no request
+/// being served, and no command holding the project lock (a command about
+/// to ask us to create containers holds it).
+fn idle_and_empty(shared: &Shared) -> bool {
+    let snapshot = observe(&shared.project);
+    let empty = matches!(&snapshot, Ok(s) if s.containers.is_empty());
+    if !empty || shared.active.load(Ordering::SeqCst) > 0 {
+        return false;
+    }
+    let lock_path = shared.project.dir().join("project.lock");
+    let Ok(file) = std::fs::OpenOptions::new().write(true).open(&lock_path) else {
+        // No lock file: `down` removed the project directory.
+        return true;
+    };
+    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(_held) => matches!(observe(&shared.project), Ok(s) if s.containers.is_empty()),
+        Err(_) => false,
+    }
+}
+
+fn handle(stream: UnixStream, shared: &Shared) {
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
+    let writer = Mutex::new(stream);
+    let send = |reply: &Reply| {
+        if let Ok(mut line) = serde_json::to_vec(reply) {
+            line.push(b'\n');
+            if let Ok(mut w) = writer.lock() {
+                let _ = w.write_all(&line);
+            }
+        }
+    };
+    let mut line = String::new();
+    if BufReader::new(read_half).read_line(&mut line).is_err() {
+        return;
+    }
+    let request: Request = match serde_json::from_str(&line) {
+        Ok(r) => r,
+        Err(e) => {
+            send(&Reply::Error {
+                message: format!("cannot read the request: {e}"),
+            });
+            return;
+        }
+    };
+    match request {
+        Request::Ping => send(&Reply::Pong {
+            pid: std::process::id(),
+        }),
+        Request::Observe => match observe(&shared.project) {
+            Ok(snapshot) => send(&Reply::Snapshot { snapshot }),
+            Err(e) => send(&Reply::Error {
+                message: e.to_string(),
+            }),
+        },
+        Request::Apply { steps } => {
+            let progress = |op: &Op, p: Progress<'_>| {
+                let error = match p {
+                    Progress::Begin => return,
+                    Progress::Done => None,
+                    Progress::Failed(e) => Some(e.to_string()),
+                };
+                let (kind, name) = op.subject();
+                send(&Reply::Progress {
+                    line: ProgressLine {
+                        kind: kind.to_string(),
+                        name: name.to_string(),
+                        done: op.verbs().1.to_string(),
+                        error,
+                    },
+                });
+            };
+            match execute(&shared.project, &steps, &shared.init, &progress) {
+                Ok(()) => send(&Reply::Applied),
+                Err(e) => send(&Reply::Failed {
+                    op: e.op,
+                    error: e.source.to_string(),
+                    skipped: e.skipped,
+                }),
+            }
+        }
+        Request::Shutdown => {
+            shared.shutdown.store(true, Ordering::SeqCst);
+            send(&Reply::ShuttingDown);
+        }
+    }
+}

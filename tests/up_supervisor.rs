@@ -1,0 +1,76 @@
+//! The project supervisor: started by the first command, parent (as
+//! subreaper) of the containers' inits, killed with SIGKILL without taking
+//! the containers along, restarted by the next command, which sees them
+//! still running; gone after `down`. Needs root.
+
+mod up_support;
+
+use std::time::{Duration, Instant};
+use up_support::{alive, Project};
+
+fn supervisor_pid(p: &Project) -> Option<i32> {
+    let path = p
+        .root
+        .path()
+        .join("projects")
+        .join(&p.name)
+        .join("supervisor.pid");
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+fn parent_of(pid: i32) -> i32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let (_, rest) = stat.rsplit_once(") ").unwrap();
+    rest.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn containers_survive_a_killed_supervisor_and_are_re_adopted() {
+    let p = Project::new(
+        "sup",
+        "services:\n  a:\n    image: IMAGE\n    command: sleep 3600\n  b:\n    image: IMAGE\n    command: sleep 3600\n",
+    );
+    p.ok(&["up", "-d"]);
+    let first = supervisor_pid(&p).expect("a supervisor runs after up");
+    let inits = p.init_pids();
+    assert_eq!(inits.len(), 2);
+    for pid in &inits {
+        assert_eq!(parent_of(*pid), first, "the supervisor reaps the inits");
+    }
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(first),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(first) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!alive(first), "the supervisor survived SIGKILL");
+    for pid in &inits {
+        assert!(alive(*pid), "container init {pid} died with the supervisor");
+    }
+
+    let ps = p.ok(&["ps"]);
+    assert_eq!(ps.lines().filter(|l| l.contains(" Up ")).count(), 2, "{ps}");
+    let second = supervisor_pid(&p).expect("ps started a new supervisor");
+    assert_ne!(first, second);
+    assert!(alive(second));
+
+    let names = p.container_dirs();
+    p.ok(&["down"]);
+    p.assert_nothing_left(&names, &inits);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(second) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !alive(second),
+        "the supervisor exits when the project is empty"
+    );
+    assert!(
+        !p.root.path().join("projects").join(&p.name).exists(),
+        "down leaves no project directory"
+    );
+}
