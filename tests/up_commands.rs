@@ -96,3 +96,18 @@ fn stop_start_restart_kill_and_rm() {
     p.ok(&["rm", "-f", "-s", "a"]);
     assert!(p.container_dirs().is_empty());
 }
+
+#[test]
+fn ps_and_down_with_only_a_project_name_find_the_containers_on_disk() {
+    let p = Project::new(
+        "nofile",
+        "services:\n  a:\n    image: IMAGE\n    command: sleep 3600\n",
+    );
+    p.ok(&["up", "-d"]);
+    let names = p.container_dirs();
+    let pids = p.init_pids();
+    std::fs::remove_file(p.dir.join("compose.yaml")).unwrap();
+    assert_eq!(p.ok(&["ps", "--services"]), "a\n");
+    p.ok(&["down"]);
+    p.assert_nothing_left(&names, &pids);
+}

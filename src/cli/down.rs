@@ -26,7 +26,7 @@ pub struct DownArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: &DownArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::load(global, &[])?;
+    let session = Session::load_existing(global, &[])?;
     let lock = session.dir.lock()?;
     let snap = session.snapshot()?;
     let opts = DownOptions {

@@ -35,7 +35,7 @@ pub struct ExecArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: &ExecArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::load(global, &[])?;
+    let session = Session::load_existing(global, &[])?;
     if !session.project.services.contains_key(&args.service) {
         anyhow::bail!("no such service: {}", args.service);
     }

@@ -8,7 +8,7 @@ use compose_runtime::project::{ObservedContainer, Op, Snapshot, Step};
 
 /// Load the project and check the service names.
 pub fn session(global: &super::GlobalArgs, services: &[String]) -> anyhow::Result<Session> {
-    let session = Session::load(global, &[])?;
+    let session = Session::load_existing(global, &[])?;
     for s in services {
         if !session.project.services.contains_key(s) {
             anyhow::bail!("no such service: {s}");

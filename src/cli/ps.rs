@@ -26,7 +26,7 @@ pub struct PsArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::load(global, &[])?;
+    let session = Session::load_existing(global, &[])?;
     let snap = session.snapshot()?;
     let shown: Vec<&ObservedContainer> = session
         .containers(&snap, &args.service_names)
@@ -44,7 +44,7 @@ pub fn run(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<ExitCode> {
             println!("{}", json(c));
         }
     } else if args.format == "table" {
-        print!("{}", table(&shown, SystemTime::now()));
+        print!("{}", table(&shown));
     } else {
         anyhow::bail!("--format {:?}: use table or json", args.format);
     }
@@ -114,7 +114,7 @@ pub fn human(d: Duration) -> String {
     }
 }
 
-fn table(shown: &[&ObservedContainer], _now: SystemTime) -> String {
+fn table(shown: &[&ObservedContainer]) -> String {
     let header = [
         "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS",
     ];

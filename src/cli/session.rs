@@ -44,6 +44,23 @@ impl Session {
         Ok(Session { project, dir, root })
     }
 
+    /// As [`Session::load`], for commands on existing containers: with
+    /// `-p NAME` and no Compose file, the project is what is on disk (its
+    /// containers' services and its networks), as docker compose finds a
+    /// project by its containers' labels.
+    pub fn load_existing(global: &GlobalArgs, services: &[String]) -> anyhow::Result<Session> {
+        match Session::load(global, services) {
+            Err(e) if global.project_name.is_some() && no_compose_file(&e) => {
+                let name = global.project_name.clone().unwrap_or_default();
+                let root = compose_runtime::image::compose_root();
+                let dir = ProjectDir::new(&root, &name);
+                let project = project_on_disk(&name, &compose_runtime::project::observe(&dir)?);
+                Ok(Session { project, dir, root })
+            }
+            other => other,
+        }
+    }
+
     /// The project's supervisor (started on first use).
     pub fn client(&self) -> anyhow::Result<Client> {
         Ok(Client::new(self.dir.clone(), std::env::current_exe()?))
@@ -79,6 +96,44 @@ impl Session {
             .filter(|c| services.is_empty() || services.contains(&c.record.service))
             .collect()
     }
+}
+
+fn no_compose_file(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<crate::loader::LoadError>(),
+        Some(crate::loader::LoadError::Discover(
+            crate::loader::discover::DiscoverError::NotFound { .. }
+        ))
+    )
+}
+
+/// A project made of what exists: one service per service name of its
+/// containers, and its recorded networks.
+fn project_on_disk(name: &str, snap: &Snapshot) -> Project {
+    let mut project = Project {
+        name: name.to_string(),
+        ..Default::default()
+    };
+    for c in &snap.containers {
+        let service = &c.record.service;
+        project
+            .services
+            .entry(service.clone())
+            .or_insert_with(|| crate::model::ServiceConfig {
+                name: service.clone(),
+                ..Default::default()
+            });
+    }
+    for net in &snap.networks {
+        project.networks.insert(
+            net.clone(),
+            crate::model::NetworkConfig {
+                name: net.clone(),
+                ..Default::default()
+            },
+        );
+    }
+    project
 }
 
 /// The snapshot as the planner reads it.

@@ -92,9 +92,14 @@ impl ProjectDir {
         for sub in [self.containers_dir(), self.networks_dir()] {
             let _ = std::fs::remove_dir(sub);
         }
-        let _ = std::fs::remove_file(self.dir().join("project.lock"));
-        if std::fs::remove_dir(self.dir()).is_err() {
-            // Something is still there: keep the lock file's directory.
+        // The supervisor's files keep the directory until it exits, and
+        // it calls this again then.
+        let entries: Vec<_> = std::fs::read_dir(self.dir())
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        if entries.iter().all(|n| n == "project.lock") {
+            let _ = std::fs::remove_file(self.dir().join("project.lock"));
+            let _ = std::fs::remove_dir(self.dir());
         }
     }
 }
