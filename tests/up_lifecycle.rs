@@ -133,3 +133,38 @@ fn named_volumes_are_seeded_from_the_image_and_kept_until_down_v() {
     p.ok(&["down", "-v"]);
     assert!(!data.exists(), "down -v removes them");
 }
+
+#[test]
+fn a_new_image_under_the_same_tag_recreates_the_container() {
+    let p = Project::new(
+        "newimage",
+        "services:\n  a:\n    image: IMAGE\n    command: sleep 3600\n",
+    );
+    p.ok(&["up", "-d"]);
+    // Another image under the same tag: the test's tarball plus one file.
+    let rootfs = p.root.path().join("rootfs");
+    std::fs::write(rootfs.join("etc/version"), "2\n").unwrap();
+    let tar = p.root.path().join("busybox2.tar");
+    let ok = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&rootfs)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    p.ok(&["image", "import", tar.to_str().unwrap(), "busybox:test"]);
+    let plan = p.ok(&["up", "-d", "--dry-run"]);
+    assert!(
+        plan.starts_with(&format!(
+            "1. stop container {} (config changed: image)",
+            p.container("a", 1)
+        )),
+        "{plan}"
+    );
+    p.ok(&["up", "-d"]);
+    assert_eq!(p.ok(&["up", "-d", "--dry-run"]), "");
+    p.ok(&["down"]);
+}

@@ -156,6 +156,34 @@ pub fn to_observed(snap: &Snapshot) -> plan::Observed {
     }
 }
 
+/// The snapshot for `up`: a container made from another image than the
+/// one its service's reference names now (a newer pull of the same tag)
+/// is observed with that image in its configuration, so the plan recreates
+/// it with the cause "config changed: image", as docker compose recreates
+/// on an image digest change.
+pub fn to_observed_with_images(
+    snap: &Snapshot,
+    images: &std::collections::HashMap<String, compose_runtime::image::Image>,
+) -> plan::Observed {
+    let mut observed = to_observed(snap);
+    for (o, c) in observed.containers.iter_mut().zip(&snap.containers) {
+        let Some(image) = images.get(&c.record.service) else {
+            continue;
+        };
+        if image.id.to_string() == c.record.image_id {
+            continue;
+        }
+        o.config_hash = format!("{}+{}", o.config_hash, c.record.image_id);
+        if let Some(config) = o.config.as_mut().and_then(|v| v.as_object_mut()) {
+            config.insert(
+                "image".into(),
+                format!("{} ({})", c.record.image, c.record.image_id).into(),
+            );
+        }
+    }
+    observed
+}
+
 pub fn status(c: &ObservedContainer) -> plan::Status {
     match c.status() {
         RtStatus::Created => plan::Status::Created,

@@ -3,7 +3,7 @@
 //! every container has exited or Ctrl-C stops the project.
 
 use super::logs::{LogPrinter, POLL};
-use super::session::{short_name, timeout, to_observed, Session};
+use super::session::{short_name, timeout, to_observed_with_images, Session};
 use super::steps::{self, StepOptions};
 use super::GlobalArgs;
 use crate::plan::{plan_up, UpOptions};
@@ -56,7 +56,8 @@ pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
     let images = steps::resolve_images(&session, &services)?;
     let lock = session.dir.lock()?;
     let snap = session.snapshot()?;
-    let plan = plan_up(&session.project, &to_observed(&snap), &opts)?;
+    let observed = to_observed_with_images(&snap, &images);
+    let plan = plan_up(&session.project, &observed, &opts)?;
     if args.dry_run {
         print!("{plan}");
         return Ok(ExitCode::SUCCESS);
