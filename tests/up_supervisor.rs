@@ -74,3 +74,43 @@ fn containers_survive_a_killed_supervisor_and_are_re_adopted() {
         "down leaves no project directory"
     );
 }
+
+#[test]
+fn events_stream_container_lifecycle_from_the_supervisor() {
+    use std::io::BufRead;
+    let p = Project::new(
+        "events",
+        "services:\n  a:\n    image: IMAGE\n    command: sh -c 'sleep 0.3; exit 4'\n",
+    );
+    p.ok(&["up", "-d", "--no-start"]);
+    let mut watcher = std::process::Command::new(env!("CARGO_BIN_EXE_compose"))
+        .args(["-p", &p.name, "events", "--json"])
+        .current_dir(&p.dir)
+        .env("COMPOSE_ROOT", p.root.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    p.ok(&["start"]);
+    // Never hang the test run: the watcher is killed after 10 s.
+    let pid = nix::unistd::Pid::from_raw(watcher.id() as i32);
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(10));
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+    });
+    let mut lines = std::io::BufReader::new(watcher.stdout.take().unwrap()).lines();
+    let mut actions = Vec::new();
+    while actions.len() < 2 {
+        let line = lines.next().expect("an event").unwrap();
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(event["id"], p.container("a", 1), "{line}");
+        actions.push(event["action"].as_str().unwrap().to_string());
+        if event["action"] == "die" {
+            assert_eq!(event["attributes"]["exitCode"], "4", "{line}");
+        }
+    }
+    assert_eq!(actions, ["start", "die"]);
+    watcher.kill().unwrap();
+    watcher.wait().unwrap();
+    p.ok(&["down"]);
+}

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod down;
 pub mod env;
+pub mod events;
 pub mod exec;
 pub mod graph;
 pub mod image;
@@ -124,6 +125,8 @@ pub enum Command {
     Kill(kill::KillArgs),
     /// Removes stopped service containers
     Rm(rm::RmArgs),
+    /// Receive real time events from containers
+    Events(events::EventsArgs),
     /// A project's supervisor (internal)
     #[command(hide = true)]
     Supervise(supervise::SuperviseArgs),
@@ -151,6 +154,7 @@ pub fn main() -> ExitCode {
         Command::Restart(args) => restart::run(&cli.global, args),
         Command::Kill(args) => kill::run(&cli.global, args),
         Command::Rm(args) => rm::run(&cli.global, args),
+        Command::Events(args) => events::run(&cli.global, args),
         Command::Supervise(args) => supervise::run(args),
     };
     match result {

@@ -141,6 +141,40 @@ impl Client {
         }
     }
 
+    /// Call `each` with every event from now on; returns when the
+    /// supervisor exits (the project is gone) or `each` returns false.
+    pub fn events(
+        &self,
+        each: &mut dyn FnMut(&super::events::Event) -> bool,
+    ) -> Result<(), ClientError> {
+        self.ensure_running()?;
+        let path = socket_path(&self.project);
+        let io = |action| {
+            let path = path.clone();
+            move |source| ClientError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        let mut stream = UnixStream::connect(&path).map_err(io("connect to"))?;
+        let mut line = serde_json::to_vec(&Request::Events).expect("requests serialise");
+        line.push(b'\n');
+        stream.write_all(&line).map_err(io("write to"))?;
+        let mut reader = BufReader::new(stream);
+        loop {
+            let mut text = String::new();
+            if reader.read_line(&mut text).map_err(io("read from"))? == 0 {
+                return Ok(());
+            }
+            if let Ok(Reply::Event { event }) = serde_json::from_str(&text) {
+                if !each(&event) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
     /// Ask the supervisor to exit (containers keep running).
     pub fn shutdown(&self) -> Result<(), ClientError> {
         match self.once(&Request::Shutdown, &mut |_| {}) {

@@ -12,6 +12,7 @@
 //! lines (progress lines, then one final reply).
 
 pub mod client;
+pub mod events;
 pub mod protocol;
 pub mod server;
 

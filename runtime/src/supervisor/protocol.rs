@@ -14,6 +14,8 @@ pub enum Request {
     Apply { steps: Vec<Step> },
     /// Exit now (containers keep running).
     Shutdown,
+    /// Stream `Event` replies from now on, until the client goes away.
+    Events,
 }
 
 /// One finished step, as progress lines show it.
@@ -52,4 +54,7 @@ pub enum Reply {
         message: String,
     },
     ShuttingDown,
+    Event {
+        event: super::events::Event,
+    },
 }

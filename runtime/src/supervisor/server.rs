@@ -4,7 +4,7 @@
 //! project has no container and no command holds the project lock.
 
 use super::protocol::{ProgressLine, Reply, Request};
-use super::{pid_path, socket_path};
+use super::{events, pid_path, socket_path};
 use crate::container::{become_subreaper, InitProgram};
 use crate::project::{execute, observe, Op, Progress, ProjectDir};
 use nix::fcntl::{Flock, FlockArg};
@@ -41,6 +41,8 @@ fn io(action: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Erro
 
 struct Shared {
     project: ProjectDir,
+    /// Containers seen running at the last tick, for `die` events.
+    running: Mutex<std::collections::HashSet<String>>,
     init: InitProgram,
     active: AtomicUsize,
     shutdown: AtomicBool,
@@ -76,6 +78,7 @@ pub fn serve(project: ProjectDir, init: InitProgram) -> Result<(), ServeError> {
     std::fs::write(&pid, format!("{}\n", std::process::id())).map_err(io("write", &pid))?;
     let shared = Arc::new(Shared {
         project,
+        running: Mutex::new(std::collections::HashSet::new()),
         init,
         active: AtomicUsize::new(0),
         shutdown: AtomicBool::new(false),
@@ -84,6 +87,10 @@ pub fn serve(project: ProjectDir, init: InitProgram) -> Result<(), ServeError> {
     let _ = std::fs::remove_file(&sock);
     let _ = std::fs::remove_file(&pid);
     let _ = std::fs::remove_file(&lock_path);
+    if matches!(observe(&shared.project), Ok(s) if s.containers.is_empty()) {
+        // The stream is live only: with the project gone, so is its history.
+        let _ = std::fs::remove_file(events::path(&shared.project));
+    }
     // An empty log says nothing: drop it, and the project directory with
     // it when `down` left nothing else.
     let log = dir.join(super::LOG_FILE);
@@ -126,6 +133,9 @@ fn accept_loop(listener: &UnixListener, shared: &Arc<Shared>) {
 /// to ask us to create containers holds it).
 fn idle_and_empty(shared: &Shared) -> bool {
     let snapshot = observe(&shared.project);
+    if let Ok(snap) = &snapshot {
+        record_deaths(shared, snap);
+    }
     let empty = matches!(&snapshot, Ok(s) if s.containers.is_empty());
     if !empty || shared.active.load(Ordering::SeqCst) > 0 {
         return false;
@@ -139,6 +149,32 @@ fn idle_and_empty(shared: &Shared) -> bool {
         Ok(_held) => matches!(observe(&shared.project), Ok(s) if s.containers.is_empty()),
         Err(_) => false,
     }
+}
+
+/// A `die` event for each container that ran at the last tick and has
+/// stopped since.
+fn record_deaths(shared: &Shared, snap: &crate::project::Snapshot) {
+    let Ok(mut running) = shared.running.lock() else {
+        return;
+    };
+    let mut now = std::collections::HashSet::new();
+    for c in &snap.containers {
+        let name = &c.record.name;
+        match c.status() {
+            crate::container::Status::Running | crate::container::Status::Paused => {
+                now.insert(name.clone());
+            }
+            crate::container::Status::Stopped if running.contains(name) => {
+                let code = c.state.as_ref().and_then(|s| s.exit).map_or(0, |e| e.code);
+                events::append(
+                    &shared.project,
+                    &events::died(name, &c.record.service, code),
+                );
+            }
+            _ => {}
+        }
+    }
+    *running = now;
 }
 
 fn handle(stream: UnixStream, shared: &Shared) {
@@ -181,7 +217,17 @@ fn handle(stream: UnixStream, shared: &Shared) {
             let progress = |op: &Op, p: Progress<'_>| {
                 let error = match p {
                     Progress::Begin => return,
-                    Progress::Done => None,
+                    Progress::Done => {
+                        events::append(&shared.project, &events::of_op(op));
+                        if let (Op::StartContainer { name }, Ok(mut running)) =
+                            (op, shared.running.lock())
+                        {
+                            // A short-lived container may exit before the
+                            // next tick sees it running: its `die` is due too.
+                            running.insert(name.clone());
+                        }
+                        None
+                    }
                     Progress::Failed(e) => Some(e.to_string()),
                 };
                 let (kind, name) = op.subject();
@@ -207,5 +253,65 @@ fn handle(stream: UnixStream, shared: &Shared) {
             shared.shutdown.store(true, Ordering::SeqCst);
             send(&Reply::ShuttingDown);
         }
+        Request::Events => stream_events(&writer, shared),
+    }
+}
+
+/// Send the events appended from now on until the client disconnects or
+/// the supervisor exits.
+fn stream_events(writer: &Mutex<UnixStream>, shared: &Shared) {
+    let path = events::path(&shared.project);
+    let start = std::fs::metadata(&path).map_or(0, |m| m.len());
+    let mut cursor = EventCursor {
+        path,
+        offset: start,
+    };
+    // A watcher keeps the supervisor alive (it counts as active), so its
+    // going away must be noticed without an event to write: a read that
+    // returns 0 bytes is the end of the connection.
+    let Ok(probe) = writer.lock().map(|w| w.try_clone()) else {
+        return;
+    };
+    let Ok(mut probe) = probe else { return };
+    let _ = probe.set_read_timeout(Some(Duration::from_millis(1)));
+    while !shared.shutdown.load(Ordering::SeqCst) {
+        if matches!(std::io::Read::read(&mut probe, &mut [0u8; 1]), Ok(0)) {
+            return;
+        }
+        for event in cursor.read_new() {
+            let Ok(mut line) = serde_json::to_vec(&Reply::Event { event }) else {
+                continue;
+            };
+            line.push(b'\n');
+            let Ok(mut w) = writer.lock() else { return };
+            if w.write_all(&line).is_err() {
+                return;
+            }
+        }
+        std::thread::sleep(ACCEPT_POLL * 2);
+    }
+}
+
+struct EventCursor {
+    path: std::path::PathBuf,
+    offset: u64,
+}
+
+impl EventCursor {
+    fn read_new(&mut self) -> Vec<events::Event> {
+        use std::io::{Read, Seek, SeekFrom};
+        let Ok(mut f) = std::fs::File::open(&self.path) else {
+            return Vec::new();
+        };
+        let mut bytes = Vec::new();
+        if f.seek(SeekFrom::Start(self.offset)).is_err() || f.read_to_end(&mut bytes).is_err() {
+            return Vec::new();
+        }
+        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        self.offset += complete as u64;
+        String::from_utf8_lossy(&bytes[..complete])
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
     }
 }
