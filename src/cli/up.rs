@@ -114,7 +114,7 @@ fn attach(session: &Session, args: &UpArgs) -> anyhow::Result<ExitCode> {
         std::thread::sleep(POLL);
         printer.print_new(None);
         if interrupts.pending() {
-            eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
+            eprintln!("Gracefully stopping...");
             let snap = session.snapshot()?;
             let steps: Vec<Step> = session
                 .containers(&snap, &selected)

@@ -223,3 +223,58 @@ fn undo_failed_start(project: &ProjectDir, steps: &[Step], state: &[State], fail
         let _ = ops::remove(project, name, false);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    fn volume(name: &str, after: Vec<usize>) -> Step {
+        Step {
+            op: Op::CreateVolume { name: name.into() },
+            after,
+        }
+    }
+
+    #[test]
+    fn steps_run_after_what_they_wait_for_and_a_failure_stops_the_rest() {
+        let root = tempfile::tempdir().unwrap();
+        let project = ProjectDir::new(root.path(), "p");
+        let steps = vec![
+            volume("p_a", vec![]),
+            volume("p_b", vec![0]),
+            Step {
+                op: Op::RemoveContainer {
+                    name: "p-gone-1".into(),
+                    volumes: false,
+                },
+                after: vec![1],
+            },
+            volume("p_c", vec![2]),
+        ];
+        let done = Mutex::new(Vec::new());
+        let progress = |op: &Op, p: Progress<'_>| {
+            if let Progress::Done = p {
+                done.lock().unwrap().push(op.to_string());
+            }
+        };
+        let err = execute(
+            &project,
+            &steps,
+            &InitProgram::at("/nonexistent"),
+            &progress,
+        )
+        .unwrap_err();
+        assert_eq!(
+            *done.lock().unwrap(),
+            ["create volume p_a", "create volume p_b"]
+        );
+        assert_eq!(err.step, 2);
+        assert_eq!(
+            err.to_string(),
+            "remove container p-gone-1: no such container: p-gone-1 (not done: create volume p_c)"
+        );
+        assert!(root.path().join("volumes/p_b/_data").is_dir());
+        assert!(!root.path().join("volumes/p_c").exists());
+    }
+}
