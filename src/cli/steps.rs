@@ -4,6 +4,7 @@
 //! here first (pulled when missing, Compose's default `pull_policy`).
 
 use super::session::Session;
+use crate::model::service::PullPolicy;
 use crate::model::{hash, ServiceConfig};
 use crate::plan::{Action, Plan};
 use crate::run_spec::{self, Note};
@@ -31,6 +32,15 @@ pub enum StepsError {
         image: String,
         source: compose_runtime::image::registry::PullError,
     },
+    #[error("service {service}: image {image} is not in the image store and `pull_policy: never` forbids pulling it (`compose image pull {image}` or `compose image load` it first)")]
+    NeverPull { service: String, image: String },
+    #[error("service {service}: image {image} is not in the image store and the service has a `build` section: building images is not supported by the bundled runtime yet; build it elsewhere and `compose image load` it")]
+    NeedsBuild { service: String, image: String },
+    #[error("services.{service}.pull_policy: {source}")]
+    PullPolicy {
+        service: String,
+        source: crate::model::duration::DurationError,
+    },
     #[error(transparent)]
     Store(#[from] compose_runtime::image::StoreError),
     #[error(transparent)]
@@ -39,7 +49,8 @@ pub enum StepsError {
     Model(#[from] crate::model::ModelError),
 }
 
-/// The image of every service of the project, pulled when missing.
+/// The image of every service of the project, following its
+/// `pull_policy`: pulled when missing (the default), always, or never.
 pub fn resolve_images(
     session: &Session,
     services: &[&ServiceConfig],
@@ -47,21 +58,55 @@ pub fn resolve_images(
     let store = ImageStore::open(&session.root)?;
     let mut images = HashMap::new();
     for service in services {
-        let image = service.image_or_default(&session.project.name);
-        let reference = Reference::parse(&image).map_err(|source| StepsError::Reference {
-            service: service.name.clone(),
-            image: image.clone(),
-            source,
-        })?;
-        let found = registry::ensure(&store, &reference, &PullOptions::default(), &NoProgress)
-            .map_err(|source| StepsError::Image {
-                service: service.name.clone(),
-                image: image.clone(),
-                source,
-            })?;
-        images.insert(service.name.clone(), found);
+        images.insert(service.name.clone(), resolve(session, &store, service)?);
     }
     Ok(images)
+}
+
+fn resolve(
+    session: &Session,
+    store: &ImageStore,
+    service: &ServiceConfig,
+) -> Result<Image, StepsError> {
+    let image = service.image_or_default(&session.project.name);
+    let reference = Reference::parse(&image).map_err(|source| StepsError::Reference {
+        service: service.name.clone(),
+        image: image.clone(),
+        source,
+    })?;
+    let policy = service
+        .pull_policy()
+        .map_err(|source| StepsError::PullPolicy {
+            service: service.name.clone(),
+            source,
+        })?;
+    let unavailable = |source| StepsError::Image {
+        service: service.name.clone(),
+        image: image.clone(),
+        source,
+    };
+    let local = store.get(&reference)?;
+    match (policy, local) {
+        (PullPolicy::Always, _) => {
+            registry::pull(store, &reference, &PullOptions::default(), &NoProgress)
+                .map_err(unavailable)?;
+        }
+        (_, Some(found)) => return Ok(found),
+        (PullPolicy::Never, None) => {
+            return Err(StepsError::NeverPull {
+                service: service.name.clone(),
+                image,
+            })
+        }
+        (_, None) if service.build.is_some() => {
+            return Err(StepsError::NeedsBuild {
+                service: service.name.clone(),
+                image,
+            })
+        }
+        (_, None) => {}
+    }
+    registry::ensure(store, &reference, &PullOptions::default(), &NoProgress).map_err(unavailable)
 }
 
 /// Options of the ops that are not in the plan.
