@@ -69,10 +69,7 @@ impl Session {
     /// The project's state. When it has containers, through its supervisor,
     /// which is started again if it is not running (and re-adopts them).
     pub fn snapshot(&self) -> anyhow::Result<Snapshot> {
-        let has_containers = std::fs::read_dir(self.dir.containers_dir())
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(false);
-        if has_containers {
+        if self.dir.has_containers() {
             Ok(self.client()?.observe()?)
         } else {
             Ok(compose_runtime::project::observe(&self.dir)?)

@@ -88,8 +88,10 @@ fn resolve(
     let local = store.get(&reference)?;
     match (policy, local) {
         (PullPolicy::Always, _) => {
+            eprintln!(" {} Pulling", service.name);
             registry::pull(store, &reference, &PullOptions::default(), &NoProgress)
                 .map_err(unavailable)?;
+            eprintln!(" {} {} Pulled", console::style("✔").green(), service.name);
         }
         (_, Some(found)) => return Ok(found),
         (PullPolicy::Never, None) => {
@@ -104,9 +106,12 @@ fn resolve(
                 image,
             })
         }
-        (_, None) => {}
+        (_, None) => eprintln!(" {} Pulling", service.name),
     }
-    registry::ensure(store, &reference, &PullOptions::default(), &NoProgress).map_err(unavailable)
+    let found = registry::ensure(store, &reference, &PullOptions::default(), &NoProgress)
+        .map_err(unavailable)?;
+    eprintln!(" {} {} Pulled", console::style("✔").green(), service.name);
+    Ok(found)
 }
 
 /// Options of the ops that are not in the plan.

@@ -79,6 +79,13 @@ impl ProjectDir {
         self.root.join("volumes")
     }
 
+    /// Whether any container directory exists (cheaper than a snapshot).
+    pub fn has_containers(&self) -> bool {
+        std::fs::read_dir(self.containers_dir())
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false)
+    }
+
     /// Take the project lock: two commands changing one project serialise.
     pub fn lock(&self) -> Result<LockGuard, ProjectError> {
         let dir = self.dir();
