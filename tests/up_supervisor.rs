@@ -114,3 +114,28 @@ fn events_stream_container_lifecycle_from_the_supervisor() {
     watcher.wait().unwrap();
     p.ok(&["down"]);
 }
+
+#[test]
+fn restart_policies_are_applied_by_the_supervisor() {
+    let p = Project::new(
+        "restart",
+        "services:\n  flaky:\n    image: IMAGE\n    command: sh -c 'echo run; exit 1'\n    restart: on-failure:2\n  once:\n    image: IMAGE\n    command: sh -c 'exit 0'\n    restart: on-failure\n",
+    );
+    p.ok(&["up", "-d"]);
+    // One run plus two restarts, then it stays down.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let runs = |p: &Project| p.ok(&["logs", "flaky"]).matches("run").count();
+    while runs(&p) < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(runs(&p), 3, "{}", p.ok(&["logs", "flaky"]));
+    let ps = p.ok(&["ps", "-a"]);
+    assert!(
+        ps.contains("Exited (1)") && ps.contains("Exited (0)"),
+        "{ps}"
+    );
+    // `start` runs an exited container again.
+    p.ok(&["start", "once"]);
+    p.ok(&["down"]);
+}

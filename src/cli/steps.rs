@@ -14,6 +14,7 @@ use compose_runtime::image::{Image, ImageStore, Reference};
 use compose_runtime::project::ops::{CreateRequest, VolumeSeed};
 use compose_runtime::project::record::{new_container_id, VolumeRef};
 use compose_runtime::project::{ContainerRecord, Op, Snapshot, Step};
+use compose_runtime::supervisor::restart::RestartPolicy;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -189,6 +190,30 @@ fn volumes_from_sources(snap: &Snapshot) -> BTreeMap<String, Vec<Mount>> {
     from
 }
 
+/// `restart:`, else `deploy.restart_policy` (`any` is `always`,
+/// `on-failure` with `max_attempts`), as docker compose maps them.
+fn restart_policy(service: &ServiceConfig) -> RestartPolicy {
+    if let Some(policy) =
+        RestartPolicy::parse(&service.restart).filter(|_| !service.restart.is_empty())
+    {
+        return policy;
+    }
+    let Some(p) = service
+        .deploy
+        .as_ref()
+        .and_then(|d| d.restart_policy.as_ref())
+    else {
+        return RestartPolicy::No;
+    };
+    match p.condition.as_str() {
+        "any" | "" => RestartPolicy::Always,
+        "on-failure" => RestartPolicy::OnFailure {
+            max_retries: p.max_attempts.map(|n| n.min(u32::MAX as u64) as u32),
+        },
+        _ => RestartPolicy::No,
+    }
+}
+
 fn create(
     session: &Session,
     service: &ServiceConfig,
@@ -231,6 +256,7 @@ fn create(
                 anonymous: v.anonymous,
             })
             .collect(),
+        restart: restart_policy(service),
         spec: run.spec,
     };
     let req = CreateRequest {

@@ -57,6 +57,14 @@ pub fn start(project: &ProjectDir, name: &str, init: &InitProgram) -> Result<(),
     let dir = existing(project, name)?;
     let record = ContainerRecord::read(&dir)?;
     command::check(&record.spec)?;
+    if dir.join(STATE_FILE).exists() {
+        // A run that ended by itself still has its cgroup: release it
+        // before the new run makes its own (a no-op after `stop`).
+        let previous = Container::load(&dir)?;
+        if previous.state()?.status.can_cleanup() {
+            previous.cleanup()?;
+        }
+    }
     Container::create(&record.spec, &dir, init)?;
     Ok(())
 }

@@ -30,6 +30,9 @@ pub struct ContainerRecord {
     /// `down -v` / `rm -v`).
     #[serde(default)]
     pub volumes: Vec<VolumeRef>,
+    /// What the supervisor does when the workload exits.
+    #[serde(default)]
+    pub restart: crate::supervisor::restart::RestartPolicy,
     pub spec: ContainerSpec,
 }
 

@@ -14,6 +14,7 @@
 pub mod client;
 pub mod events;
 pub mod protocol;
+pub mod restart;
 pub mod server;
 
 pub use client::{Client, ClientError};

@@ -43,6 +43,10 @@ struct Shared {
     project: ProjectDir,
     /// Containers seen running at the last tick, for `die` events.
     running: Mutex<std::collections::HashSet<String>>,
+    /// Containers a command is stopping or stopped: never restarted.
+    stopped_by_command: Mutex<std::collections::HashSet<String>>,
+    /// Restarts done per container, for `on-failure:N`.
+    restarts: Mutex<std::collections::HashMap<String, u32>>,
     init: InitProgram,
     active: AtomicUsize,
     shutdown: AtomicBool,
@@ -79,6 +83,8 @@ pub fn serve(project: ProjectDir, init: InitProgram) -> Result<(), ServeError> {
     let shared = Arc::new(Shared {
         project,
         running: Mutex::new(std::collections::HashSet::new()),
+        stopped_by_command: Mutex::new(std::collections::HashSet::new()),
+        restarts: Mutex::new(std::collections::HashMap::new()),
         init,
         active: AtomicUsize::new(0),
         shutdown: AtomicBool::new(false),
@@ -151,8 +157,28 @@ fn idle_and_empty(shared: &Shared) -> bool {
     }
 }
 
+/// A command stopping or starting a container decides over its restart
+/// policy: one it stops stays stopped (Docker's "manually stopped").
+fn note_command(shared: &Shared, op: &Op) {
+    let Ok(mut stopped) = shared.stopped_by_command.lock() else {
+        return;
+    };
+    match op {
+        Op::StopContainer { name, .. } | Op::RemoveContainer { name, .. } => {
+            stopped.insert(name.clone());
+        }
+        Op::StartContainer { name } => {
+            stopped.remove(name);
+            if let Ok(mut restarts) = shared.restarts.lock() {
+                restarts.remove(name);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// A `die` event for each container that ran at the last tick and has
-/// stopped since.
+/// stopped since, and a restart when its policy says so.
 fn record_deaths(shared: &Shared, snap: &crate::project::Snapshot) {
     let Ok(mut running) = shared.running.lock() else {
         return;
@@ -170,11 +196,44 @@ fn record_deaths(shared: &Shared, snap: &crate::project::Snapshot) {
                     &shared.project,
                     &events::died(name, &c.record.service, code),
                 );
+                if restart(shared, c, code) {
+                    now.insert(name.clone());
+                }
             }
             _ => {}
         }
     }
     *running = now;
+}
+
+/// Start `c` again if its policy wants it; whether it was started.
+fn restart(shared: &Shared, c: &crate::project::ObservedContainer, code: i32) -> bool {
+    let name = &c.record.name;
+    let by_command = shared
+        .stopped_by_command
+        .lock()
+        .map(|s| s.contains(name))
+        .unwrap_or(true);
+    let Ok(mut restarts) = shared.restarts.lock() else {
+        return false;
+    };
+    let count = restarts.get(name).copied().unwrap_or(0);
+    if by_command || !c.record.restart.should_restart(code, count) {
+        return false;
+    }
+    match crate::project::ops::start(&shared.project, name, &shared.init) {
+        Ok(()) => {
+            restarts.insert(name.clone(), count + 1);
+            let mut event = events::died(name, &c.record.service, code);
+            event.action = "restart".into();
+            events::append(&shared.project, &event);
+            true
+        }
+        Err(e) => {
+            eprintln!("restarting {name}: {e}");
+            false
+        }
+    }
 }
 
 fn handle(stream: UnixStream, shared: &Shared) {
@@ -216,7 +275,10 @@ fn handle(stream: UnixStream, shared: &Shared) {
         Request::Apply { steps } => {
             let progress = |op: &Op, p: Progress<'_>| {
                 let error = match p {
-                    Progress::Begin => return,
+                    Progress::Begin => {
+                        note_command(shared, op);
+                        return;
+                    }
                     Progress::Done => {
                         events::append(&shared.project, &events::of_op(op));
                         if let (Op::StartContainer { name }, Ok(mut running)) =
