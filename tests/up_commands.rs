@@ -83,6 +83,10 @@ fn stop_start_restart_kill_and_rm() {
     let after = p.init_pids();
     assert_eq!(before[0], after[0], "a was not restarted");
     assert_ne!(before[1], after[1], "b was restarted");
+    p.ok(&["pause", "a"]);
+    assert!(p.ok(&["ps"]).contains("(Paused)"), "{}", p.ok(&["ps"]));
+    p.ok(&["unpause", "a"]);
+    assert!(!p.ok(&["ps"]).contains("(Paused)"));
     p.ok(&["kill", "-s", "SIGKILL", "b"]);
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while running(&p) != "a\n" && std::time::Instant::now() < deadline {

@@ -11,6 +11,7 @@ pub mod init;
 pub mod kill;
 mod lifecycle;
 pub mod logs;
+pub mod pause;
 pub mod ps;
 pub mod restart;
 pub mod rm;
@@ -127,6 +128,10 @@ pub enum Command {
     Rm(rm::RmArgs),
     /// Receive real time events from containers
     Events(events::EventsArgs),
+    /// Pause services
+    Pause(pause::PauseArgs),
+    /// Unpause services
+    Unpause(pause::PauseArgs),
     /// A project's supervisor (internal)
     #[command(hide = true)]
     Supervise(supervise::SuperviseArgs),
@@ -155,6 +160,8 @@ pub fn main() -> ExitCode {
         Command::Kill(args) => kill::run(&cli.global, args),
         Command::Rm(args) => rm::run(&cli.global, args),
         Command::Events(args) => events::run(&cli.global, args),
+        Command::Pause(args) => pause::run(&cli.global, args, true),
+        Command::Unpause(args) => pause::run(&cli.global, args, false),
         Command::Supervise(args) => supervise::run(args),
     };
     match result {
