@@ -273,3 +273,43 @@ fn create(
     };
     Ok((req, run.notes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::deploy::RestartPolicy as DeployRestart;
+    use crate::model::DeployConfig;
+
+    #[test]
+    fn restart_comes_from_restart_else_deploy_restart_policy() {
+        let mut s = ServiceConfig {
+            restart: "unless-stopped".into(),
+            ..Default::default()
+        };
+        assert_eq!(restart_policy(&s), RestartPolicy::UnlessStopped);
+        s.restart.clear();
+        assert_eq!(restart_policy(&s), RestartPolicy::No);
+        s.deploy = Some(DeployConfig {
+            restart_policy: Some(DeployRestart {
+                condition: "on-failure".into(),
+                max_attempts: Some(3),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(
+            restart_policy(&s),
+            RestartPolicy::OnFailure {
+                max_retries: Some(3)
+            }
+        );
+        s.deploy
+            .as_mut()
+            .unwrap()
+            .restart_policy
+            .as_mut()
+            .unwrap()
+            .condition = "any".into();
+        assert_eq!(restart_policy(&s), RestartPolicy::Always);
+    }
+}
