@@ -30,7 +30,8 @@ fn append(b: &mut tar::Builder<Vec<u8>>, kind: tar::EntryType, path: &str, mode:
 
 fn link(b: &mut tar::Builder<Vec<u8>>, kind: tar::EntryType, path: &str, target: &str) {
     let mut h = header(kind, 0o777, 0);
-    b.append_link(&mut h, path, target).expect("append link to tar");
+    b.append_link(&mut h, path, target)
+        .expect("append link to tar");
 }
 
 /// A rootfs tarball with Debian's static busybox as /bin/busybox and

@@ -9,6 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Mints a bearer token granting pull and push on a repository.
+pub type MintToken = Arc<dyn Fn(&str) -> String + Send + Sync>;
+
 /// A running registry; killed (exactly its PID) and its storage removed on drop.
 pub struct LocalRegistry {
     child: Child,
@@ -16,7 +19,7 @@ pub struct LocalRegistry {
     /// `127.0.0.1:<port>`, the registry part of references to it.
     pub host: String,
     basic: Option<String>,
-    push_token: Option<Arc<dyn Fn(&str) -> String + Send + Sync>>,
+    push_token: Option<MintToken>,
 }
 
 /// The registry side of `auth: token` (distribution `docs/spec/auth/token.md`).
@@ -27,7 +30,7 @@ pub struct TokenAuth {
     /// The certificate whose key signs the tokens (`rootcertbundle`).
     pub cert_pem: String,
     /// Mints a token granting pull and push on a repository, for pushing.
-    pub push_token: Arc<dyn Fn(&str) -> String + Send + Sync>,
+    pub push_token: MintToken,
 }
 
 /// How the registry authenticates clients.
