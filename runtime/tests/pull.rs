@@ -414,3 +414,36 @@ fn ensure_uses_the_local_image_and_pulls_only_when_missing() {
         b"fresh"
     );
 }
+
+#[test]
+fn a_layer_whose_content_is_not_its_diff_id_is_refused_and_not_kept() {
+    let root = TestRoot::new();
+    let reg = LocalRegistry::start(Auth::Anonymous);
+    // The config claims the diff ID of another tarball than the one pushed.
+    let (claimed, sent) = (top_layer("claimed"), top_layer("sent"));
+    let blob = gzip(&sent);
+    let manifest = push_image(
+        &reg,
+        "lying",
+        &[(claimed.clone(), blob.clone(), oci::OCI_LAYER_GZIP)],
+        &Platform::host().architecture,
+        oci::OCI_MANIFEST,
+        oci::OCI_CONFIG,
+    );
+    reg.push_manifest("lying", "latest", oci::OCI_MANIFEST, &manifest);
+    let r = reference(&reg, "lying");
+    let err = pull(&root.store, &r, &PullOptions::default(), &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&r.to_string())
+            && err.contains(&format!("unpacks to {}", sha256(&sent)))
+            && err.contains(&format!("the image config says {}", sha256(&claimed))),
+        "{err}"
+    );
+    assert!(
+        !root.store.has_blob(&sha256(&blob)),
+        "the layer blob is not kept"
+    );
+    assert_nothing_visible(&root, &r);
+}

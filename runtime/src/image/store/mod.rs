@@ -16,6 +16,7 @@ mod commit;
 mod index;
 mod layers;
 mod remove;
+mod stream;
 
 use super::digest::{Digest, DigestError};
 use super::lock::{lock, try_lock_exclusive, LockError, LockGuard};
