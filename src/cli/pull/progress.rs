@@ -1,11 +1,11 @@
 //! `compose pull` progress: one line per image, as docker compose shows
-//! (`✔ Image redis:7 Pulled`), with the bytes of all its layers on a bar
-//! while it downloads. When stderr is not a terminal, plain lines:
+//! (`✔ Image redis:7 Pulled`), with the bytes of all its layers while it
+//! downloads. When stderr is not a terminal, plain lines:
 //! `Image redis:7 Pulling`, `... Pulled`, `... Skipped - reason`.
 
 use compose_runtime::image::registry::{LayerEvent, PullProgress};
 use compose_runtime::image::Digest;
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{DecimalBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -46,8 +46,8 @@ impl Board {
 
     /// Start showing the pull of `image`.
     pub fn image(&self, image: &str) -> ImageProgress {
-        let style = ProgressStyle::with_template("{spinner} {prefix} {msg} {bytes}/{total_bytes}")
-            .expect("static template");
+        let style =
+            ProgressStyle::with_template("{spinner} {prefix} {msg}").expect("static template");
         let bar = self.multi.add(ProgressBar::new(0).with_style(style));
         bar.set_prefix(format!("Image {image}"));
         bar.set_message("Pulling");
@@ -66,7 +66,7 @@ impl Board {
     }
 }
 
-/// The pull of one image: its layers' bytes summed on one bar.
+/// The pull of one image: its layers' bytes summed on one line.
 pub struct ImageProgress {
     bar: ProgressBar,
     image: String,
@@ -93,20 +93,22 @@ impl ImageProgress {
 
 impl PullProgress for ImageProgress {
     fn layer(&self, digest: &Digest, event: LayerEvent) {
-        let (done, total) = {
-            let mut layers = self.layers.lock().expect("progress lock");
-            match event {
-                LayerEvent::Downloading { done, total } => {
-                    layers.insert(digest.clone(), (done, total));
-                }
-                LayerEvent::Extracting => self.bar.set_message("Extracting"),
-                _ => {}
+        let mut layers = self.layers.lock().expect("progress lock");
+        match event {
+            LayerEvent::Downloading { done, total } => {
+                layers.insert(digest.clone(), (done, total));
+                let (done, total) = layers
+                    .values()
+                    .fold((0, 0), |(d, t), (ld, lt)| (d + ld, t + lt));
+                // Decimal units, as docker prints sizes.
+                self.bar.set_message(format!(
+                    "Downloading {}/{}",
+                    DecimalBytes(done),
+                    DecimalBytes(total)
+                ));
             }
-            layers
-                .values()
-                .fold((0, 0), |(d, t), (ld, lt)| (d + ld, t + lt))
-        };
-        self.bar.set_length(total);
-        self.bar.set_position(done);
+            LayerEvent::Extracting => self.bar.set_message("Extracting"),
+            _ => {}
+        }
     }
 }
