@@ -275,11 +275,16 @@ fn two_pulls_of_one_reference_at_once_both_succeed() {
     root.assert_blobs_whole();
 }
 
-#[test]
-fn a_killed_pull_leaves_no_partial_blob_or_tag_and_the_next_pull_completes() {
-    let root = Root::new();
+/// A 48 MB image of incompressible layers, served through a proxy at
+/// ~16 MB/s: a 3 s download, long enough to interrupt.
+struct BigImage {
+    _registry: LocalRegistry,
+    name: String,
+    layer_blobs: Vec<String>,
+}
+
+fn big_image() -> BigImage {
     let reg = LocalRegistry::start(Auth::Anonymous);
-    // 48 MB of incompressible layers, served at ~16 MB/s: a 3 s download.
     let layers: Vec<_> = (0..2)
         .map(|seed| {
             let plain = random_layer(100 + seed, 24 << 20);
@@ -297,21 +302,33 @@ fn a_killed_pull_leaves_no_partial_blob_or_tag_and_the_next_pull_completes() {
     );
     reg.push_manifest("big", "v1", oci::OCI_MANIFEST, &manifest);
     let proxy = image_support::throttling_proxy(&reg.host, 16 << 20);
-    let name = format!("{proxy}/big:v1");
+    BigImage {
+        name: format!("{proxy}/big:v1"),
+        layer_blobs: layers
+            .iter()
+            .map(|l| Digest::of(&l.1).hex().to_string())
+            .collect(),
+        _registry: reg,
+    }
+}
 
-    let mut child = root
-        .command(&["image", "pull", "--quiet", &name])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+fn spawn_pull(root: &Root, name: &str) -> std::process::Child {
+    root.command(&["image", "pull", "--quiet", name])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Wait until `child` has more than 1 MB of a download in `tmp/`; its name.
+fn wait_for_partial(root: &Root, child: &mut std::process::Child) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let partial = loop {
+    loop {
         let big = root.entries("tmp").into_iter().find(|f| {
             std::fs::metadata(root.images().join("tmp").join(f)).is_ok_and(|m| m.len() > 1 << 20)
         });
         if let Some(f) = big {
-            break f;
+            return f;
         }
         assert!(
             std::time::Instant::now() < deadline,
@@ -319,7 +336,29 @@ fn a_killed_pull_leaves_no_partial_blob_or_tag_and_the_next_pull_completes() {
         );
         assert!(child.try_wait().unwrap().is_none(), "pull ended too soon");
         std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    }
+}
+
+/// No partial layer blob in `blobs/`, no image recorded, no layer unpacked.
+fn assert_nothing_committed(root: &Root, big: &BigImage) {
+    root.assert_blobs_whole();
+    for blob in root.entries("blobs/sha256") {
+        assert!(
+            !big.layer_blobs.contains(&blob),
+            "no layer blob before its download ends"
+        );
+    }
+    assert_eq!(root.ok(&["image", "ls", "-q"]), "", "no tag recorded");
+    assert_eq!(root.entries("layers"), Vec::<String>::new());
+}
+
+#[test]
+fn a_killed_pull_leaves_no_partial_blob_or_tag_and_the_next_pull_completes() {
+    let root = Root::new();
+    let big = big_image();
+    let name = big.name.clone();
+    let mut child = spawn_pull(&root, &name);
+    let partial = wait_for_partial(&root, &mut child);
     // Child::kill sends SIGKILL to exactly this child: no cleanup runs.
     child.kill().unwrap();
     child.wait().unwrap();
@@ -328,19 +367,7 @@ fn a_killed_pull_leaves_no_partial_blob_or_tag_and_the_next_pull_completes() {
         root.entries("tmp").contains(&partial),
         "the partial file stays in tmp/"
     );
-    root.assert_blobs_whole();
-    let layer_blobs: Vec<String> = layers
-        .iter()
-        .map(|l| Digest::of(&l.1).hex().to_string())
-        .collect();
-    for blob in root.entries("blobs/sha256") {
-        assert!(
-            !layer_blobs.contains(&blob),
-            "no layer blob before the download ends"
-        );
-    }
-    assert_eq!(root.ok(&["image", "ls", "-q"]), "", "no tag recorded");
-    assert_eq!(root.entries("layers"), Vec::<String>::new());
+    assert_nothing_committed(&root, &big);
 
     let out = root.ok(&["image", "pull", "--quiet", &name]);
     assert_eq!(out, format!("{name}\n"));
@@ -349,10 +376,40 @@ fn a_killed_pull_leaves_no_partial_blob_or_tag_and_the_next_pull_completes() {
         Vec::<String>::new(),
         "the dead pull's file is swept"
     );
-    for blob in &layer_blobs {
+    for blob in &big.layer_blobs {
         assert!(root.entries("blobs/sha256").contains(blob));
     }
     root.assert_blobs_whole();
     let info = inspect(&root, &name);
     assert_eq!(info["RootFS"]["Layers"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn killing_one_of_two_concurrent_pulls_lets_the_other_complete() {
+    let root = Root::new();
+    let big = big_image();
+    let mut first = spawn_pull(&root, &big.name);
+    wait_for_partial(&root, &mut first);
+    // The second waits on the reference's lock the first holds.
+    let second = spawn_pull(&root, &big.name);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_nothing_committed(&root, &big);
+
+    let out = second.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", big.name)
+    );
+    root.assert_blobs_whole();
+    for blob in &big.layer_blobs {
+        assert!(root.entries("blobs/sha256").contains(blob));
+    }
+    assert_eq!(root.ok(&["image", "ls", "-q"]).lines().count(), 1);
 }
