@@ -59,6 +59,7 @@ pub fn run(global: &GlobalArgs, args: &PullArgs) -> anyhow::Result<ExitCode> {
     let policy = args.policy.as_deref().map(Policy::parse);
     let services = plan::service_images(&loaded.document, &only, policy);
     let store = ImageStore::open_default().map_err(|e| anyhow::anyhow!("{e}"))?;
+    // An unreadable index counts as "absent": the pull then reports it.
     let plan = plan::plan(&services, args.ignore_buildable, &|r| {
         store.get(r).ok().flatten().is_some()
     })?;
