@@ -155,13 +155,14 @@ impl fmt::Display for Plan {
     }
 }
 
-/// An image reference in the Compose file that is not one.
+/// An image reference in the Compose file that is not one
+/// (`reason` is not a `source`: the message already says it, once.)
 #[derive(Debug, thiserror::Error)]
-#[error("{location}: service {service:?} has an invalid image reference: {source}")]
+#[error("{location}: service {service:?} has an invalid image reference: {reason}")]
 pub struct PlanError {
     pub location: Location,
     pub service: String,
-    pub source: ReferenceError,
+    pub reason: ReferenceError,
 }
 
 /// Decide, for each service, whether its image is pulled. `present` says
@@ -177,11 +178,11 @@ pub fn plan(
             out.skipped.push((s.service.clone(), Skip::NoImage));
             continue;
         };
-        let reference = Reference::parse(image).map_err(|source| {
+        let reference = Reference::parse(image).map_err(|reason| {
             Box::new(PlanError {
                 location: s.location.clone(),
                 service: s.service.clone(),
-                source,
+                reason,
             })
         })?;
         if let Some(why) = skip(s, &reference, ignore_buildable, present) {
