@@ -196,5 +196,10 @@ fn an_invalid_image_reference_names_its_place_in_the_file() {
         ),
         "{err}"
     );
+    assert_eq!(
+        err.matches("must be lowercase").count(),
+        1,
+        "said once: {err}"
+    );
     assert_eq!(root.entries("blobs/sha256"), Vec::<String>::new());
 }
