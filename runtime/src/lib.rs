@@ -3,3 +3,5 @@
 //! plain Rust specs and returns typed state.
 
 pub mod image;
+#[doc(hidden)]
+pub mod testing;

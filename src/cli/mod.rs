@@ -4,6 +4,7 @@ pub mod config;
 pub mod env;
 pub mod graph;
 pub mod image;
+pub mod pull;
 pub mod version;
 
 use clap::{Parser, Subcommand};
@@ -84,6 +85,8 @@ pub enum Command {
     Version(version::VersionArgs),
     /// Manage images of the bundled runtime
     Image(image::ImageArgs),
+    /// Pull service images
+    Pull(pull::PullArgs),
     /// Manage the bundled runtime (disk usage)
     System(image::SystemArgs),
 }
@@ -98,6 +101,7 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph::run(&cli.global, args),
         Command::Version(args) => version::run(args),
         Command::Image(args) => image::run(args),
+        Command::Pull(args) => pull::run(&cli.global, args),
         Command::System(args) => image::run_system(args),
     };
     match result {
