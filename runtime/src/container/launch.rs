@@ -65,6 +65,15 @@ impl InitProgram {
 /// Make the calling process the reaper of orphaned descendants
 /// (PR_SET_CHILD_SUBREAPER), so container inits, whose parent exits right
 /// after creating them, stay our children and `wait` can reap them.
+///
+/// Optional: without it the host's PID 1 adopts and reaps the inits, and
+/// `wait` still works through the pidfd and `exit.json`. With it, the
+/// caller must also reap whatever else it inherits: a process started by
+/// `exec` whose shim was SIGKILLed dies by its parent-death signal and
+/// becomes our zombie, and the container's PID 1 cannot finish exiting
+/// until that zombie is reaped (pid_namespaces(7)). A supervisor's reaper
+/// loop does this; signal an exec shim with SIGTERM instead of SIGKILL to
+/// let it end its process itself.
 pub fn become_subreaper() -> nix::Result<()> {
     nix::sys::prctl::set_child_subreaper(true)
 }

@@ -220,7 +220,12 @@ pub fn exec(plan: &Plan, stdio: Stdio, mask: &SigSet) -> ! {
 
 fn redirect(stdio: Stdio) -> Result<(), SetupError> {
     let (stdout, stderr) = match stdio {
-        Stdio::Inherit => return Ok(()),
+        Stdio::Inherit => {
+            // An exec'd process dies with its shim (a healthcheck timed
+            // out, `compose exec` was killed) instead of lingering.
+            return nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+                .map_err(SetupError::sys("set the parent-death signal"));
+        }
         Stdio::Tty { slave } => return attach_tty(slave),
         Stdio::Log { stdout, stderr } => (stdout, stderr),
     };
