@@ -124,6 +124,14 @@ pub enum ContainerError {
     },
     #[error("container {id}: setup failed: {message}")]
     Setup { id: String, message: String },
+    #[error(
+        "container {id}: the setup did not finish within {after:?} and was stopped; see {log}"
+    )]
+    SetupTimeout {
+        id: String,
+        after: std::time::Duration,
+        log: PathBuf,
+    },
     #[error("container {id}: the init exited without reporting (status {status}); see {log}")]
     InitVanished {
         id: String,
