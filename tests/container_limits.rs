@@ -151,3 +151,13 @@ fn stats_report_memory_pids_and_cpu() {
     container.stop(std::time::Duration::from_secs(5)).unwrap();
     fx.cleanup(container);
 }
+
+#[test]
+fn oom_score_adj_applies_to_the_workload() {
+    let fx = Fixture::new("oomadj");
+    let mut spec = fx.spec(&["cat", "/proc/self/oom_score_adj"]);
+    spec.process.oom_score_adj = Some(500);
+    let (code, out, log) = fx.run(&spec);
+    assert_eq!(code, 0, "{log:?}");
+    assert_eq!(out, "500\n");
+}
