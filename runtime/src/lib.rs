@@ -2,6 +2,9 @@
 //! the kernel or mutable on-disk state. It knows nothing of YAML: it takes
 //! plain Rust specs and returns typed state.
 
+pub mod cgroups;
+pub mod container;
 pub mod image;
+pub mod sys;
 #[doc(hidden)]
 pub mod testing;

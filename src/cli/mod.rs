@@ -4,6 +4,7 @@ pub mod config;
 pub mod env;
 pub mod graph;
 pub mod image;
+pub mod init;
 pub mod pull;
 pub mod version;
 
@@ -89,6 +90,9 @@ pub enum Command {
     Pull(pull::PullArgs),
     /// Manage the bundled runtime (disk usage)
     System(image::SystemArgs),
+    /// A container's PID 1 (internal)
+    #[command(hide = true)]
+    Init(init::InitArgs),
 }
 
 /// Parse the command line, run it, and turn the outcome into an exit code.
@@ -103,6 +107,7 @@ pub fn main() -> ExitCode {
         Command::Image(args) => image::run(args),
         Command::Pull(args) => pull::run(&cli.global, args),
         Command::System(args) => image::run_system(args),
+        Command::Init(args) => init::run(args),
     };
     match result {
         Ok(code) => code,

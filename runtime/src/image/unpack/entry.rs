@@ -326,12 +326,17 @@ fn chown(path: &Path, meta: &Meta) -> Result<(), UnpackError> {
 
 fn set_mtime(path: &Path, mtime: u64) -> Result<(), UnpackError> {
     let t = TimeSpec::new(i64::try_from(mtime).unwrap_or(i64::MAX), 0);
-    utimensat(None, path, &t, &t, UtimensatFlags::NoFollowSymlink).map_err(|e| {
-        UnpackError::Metadata {
-            path: path.to_path_buf(),
-            what: "mtime",
-            source: e.into(),
-        }
+    utimensat(
+        nix::fcntl::AT_FDCWD,
+        path,
+        &t,
+        &t,
+        UtimensatFlags::NoFollowSymlink,
+    )
+    .map_err(|e| UnpackError::Metadata {
+        path: path.to_path_buf(),
+        what: "mtime",
+        source: e.into(),
     })
 }
 

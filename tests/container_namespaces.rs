@@ -1,0 +1,58 @@
+//! Namespaces beyond the basics: orphans are reaped by our init, the host
+//! network mode, and joining another container's network namespace (what
+//! `network_mode: service:x` and the bridge network build on). Needs root.
+
+mod container_support;
+
+use compose_runtime::container::NetworkMode;
+use container_support::Fixture;
+use std::time::Duration;
+
+#[test]
+fn orphaned_processes_are_reaped_by_the_init() {
+    let fx = Fixture::new("orphans");
+    // The inner shell exits at once; its background sleeps are orphaned,
+    // reparented to PID 1 and must not linger as zombies once they exit.
+    let script = "sh -c 'sleep 0.1 & sleep 0.1 &'; sleep 0.5; ps -o stat | grep -c Z";
+    let (code, out, _) = fx.run(&fx.spec(&["sh", "-c", script]));
+    assert_eq!(out, "0\n", "zombies left: {out}");
+    assert_eq!(code, 1, "grep -c found nothing");
+}
+
+#[test]
+fn host_network_mode_sees_the_hosts_interfaces() {
+    let host: Vec<String> = std::fs::read_dir("/sys/class/net")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let fx = Fixture::new("hostnet");
+    let mut spec = fx.spec(&["ls", "/sys/class/net"]);
+    spec.network = NetworkMode::Host;
+    let (code, out, _) = fx.run(&spec);
+    assert_eq!(code, 0, "{out}");
+    let mut inside: Vec<&str> = out.lines().collect();
+    inside.sort_unstable();
+    let mut host: Vec<&str> = host.iter().map(String::as_str).collect();
+    host.sort_unstable();
+    assert_eq!(inside, host);
+}
+
+#[test]
+fn a_container_can_join_another_containers_network_namespace() {
+    let first = Fixture::new("netns-a");
+    let a = first.start(&first.spec(&["sleep", "3600"]));
+    let ns = format!("/proc/{}/ns/net", a.pid());
+    let expected = std::fs::read_link(&ns).unwrap();
+
+    let second = Fixture::new("netns-b");
+    let mut spec = second.spec(&["readlink", "/proc/self/ns/net"]);
+    spec.network = NetworkMode::Join { path: ns.into() };
+    let (code, out, _) = second.run(&spec);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.trim_end(), expected.to_string_lossy());
+    let own = std::fs::read_link("/proc/self/ns/net").unwrap();
+    assert_ne!(expected, own, "the first container has its own namespace");
+
+    a.stop(Duration::from_secs(5)).unwrap();
+    first.cleanup(a);
+}
