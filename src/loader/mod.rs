@@ -196,6 +196,7 @@ pub fn load(opts: &Options) -> Result<Loaded, LoadError> {
     // compose-go `checkConsistency`, on the active services: references to
     // undefined resources, cycles, duplicate container names, port ranges.
     validate::check(&document)?;
+    normalize::content_from_environment(&mut document, &found.environment);
     // Service environments are resolved after profiles, so that a missing
     // env_file of an inactive service does not fail (docker compose
     // TestUnusedMissingEnvFile). `document` keeps the unresolved form, which

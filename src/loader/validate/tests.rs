@@ -228,14 +228,17 @@ fn top_level_resource_rules() {
         "secrets:
   both: {file: ./a, environment: A}
   none: {}
+  tpl: {external: true, template_driver: golang}
 configs:
   ok: {content: x}
 volumes:
   ext: {external: true, driver: local}
 networks:
   ext: {external: true, name: real}
+  ipam: {external: true, ipam: {}}
 ",
     );
+    // Only volumes refuse extra keys with `external: true`, as compose-go.
     let expected = [
         "secrets.both: file, environment are mutually exclusive; keep one",
         "secrets.none: a secret must set one of file, environment, or `external: true`",
