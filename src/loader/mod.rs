@@ -14,6 +14,7 @@ pub mod environment;
 pub mod extends;
 pub mod include;
 pub mod interpolate;
+pub mod label_files;
 pub mod merge;
 pub mod node;
 pub mod normalize;
@@ -132,6 +133,8 @@ pub enum LoadError {
     #[error(transparent)]
     ServiceEnv(#[from] service_env::ServiceEnvError),
     #[error(transparent)]
+    LabelFile(#[from] label_files::LabelFileError),
+    #[error(transparent)]
     Schema(#[from] schema::SchemaError),
     #[error(transparent)]
     Validation(#[from] validate::ValidationError),
@@ -210,6 +213,9 @@ pub fn load(opts: &Options) -> Result<Loaded, LoadError> {
             opts.discard_env_files,
         )?;
     }
+    // compose-go resolves label files whatever the options, and drops
+    // `label_file` with `env_file`.
+    label_files::apply(&mut resolved, opts.discard_env_files)?;
     let mut project = Project::from_node(&resolved)?;
     project.working_dir = found.project_dir.clone();
     project.compose_files = found.files.iter().map(|f| f.path.to_path_buf()).collect();

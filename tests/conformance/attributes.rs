@@ -16,9 +16,11 @@ fn foo(body: &str) -> serde_json::Value {
 }
 
 fn foo_json_lossy(body: &str) -> serde_json::Value {
-    let c = Project::new(&format!("name: test\nservices:\n  foo:\n    image: alpine\n{body}"))
-        .json_lossy()
-        .config();
+    let c = Project::new(&format!(
+        "name: test\nservices:\n  foo:\n    image: alpine\n{body}"
+    ))
+    .json_lossy()
+    .config();
     c["services"]["foo"].clone()
 }
 
@@ -28,7 +30,10 @@ fn annotations_list_and_mapping_read_the_same() {
         "name: test\nservices:\n  list:\n    image: alpine\n    annotations: [com.example.foo=bar]\n  map:\n    image: alpine\n    annotations: {com.example.foo: bar}\n",
     );
     for s in ["list", "map"] {
-        assert_eq!(c["services"][s]["annotations"], json!({"com.example.foo": "bar"}));
+        assert_eq!(
+            c["services"][s]["annotations"],
+            json!({"com.example.foo": "bar"})
+        );
     }
 }
 
@@ -93,12 +98,23 @@ fn capabilities_cgroup_and_simple_strings_pass_through() {
 
 #[test]
 fn command_and_entrypoint_strings_are_split_like_a_shell() {
-    let s = foo("    command: bundle exec thin -p 3000\n    entrypoint: /code/entrypoint.sh -p 3000\n");
-    assert_eq!(s["command"], json!(["bundle", "exec", "thin", "-p", "3000"]));
-    assert_eq!(s["entrypoint"], json!(["/code/entrypoint.sh", "-p", "3000"]));
-    let s = foo("    command: [bundle, exec]\n    entrypoint: ['/code/entrypoint.sh', '-p', '3000']\n");
+    let s =
+        foo("    command: bundle exec thin -p 3000\n    entrypoint: /code/entrypoint.sh -p 3000\n");
+    assert_eq!(
+        s["command"],
+        json!(["bundle", "exec", "thin", "-p", "3000"])
+    );
+    assert_eq!(
+        s["entrypoint"],
+        json!(["/code/entrypoint.sh", "-p", "3000"])
+    );
+    let s =
+        foo("    command: [bundle, exec]\n    entrypoint: ['/code/entrypoint.sh', '-p', '3000']\n");
     assert_eq!(s["command"], json!(["bundle", "exec"]));
-    assert_eq!(s["entrypoint"], json!(["/code/entrypoint.sh", "-p", "3000"]));
+    assert_eq!(
+        s["entrypoint"],
+        json!(["/code/entrypoint.sh", "-p", "3000"])
+    );
 }
 
 #[test]
@@ -135,7 +151,10 @@ fn memory_fields_are_byte_counts() {
 #[test]
 fn credential_spec_config_is_kept() {
     let s = foo("    credential_spec:\n      config: 0bt9dmxjvjiqermk6xrop3ekq\n");
-    assert_eq!(s["credential_spec"], json!({"config": "0bt9dmxjvjiqermk6xrop3ekq"}));
+    assert_eq!(
+        s["credential_spec"],
+        json!({"config": "0bt9dmxjvjiqermk6xrop3ekq"})
+    );
 }
 
 #[test]
@@ -192,8 +211,14 @@ fn dns_and_dns_search_accept_a_string_or_a_list() {
     ));
     assert_eq!(c["services"]["list"]["dns"], json!(["8.8.8.8", "9.9.9.9"]));
     assert_eq!(c["services"]["string"]["dns"], json!(["8.8.8.8"]));
-    assert_eq!(c["services"]["list"]["dns_search"], json!(["dc1.example.com", "dc2.example.com"]));
-    assert_eq!(c["services"]["string"]["dns_search"], json!(["example.com"]));
+    assert_eq!(
+        c["services"]["list"]["dns_search"],
+        json!(["dc1.example.com", "dc2.example.com"])
+    );
+    assert_eq!(
+        c["services"]["string"]["dns_search"],
+        json!(["example.com"])
+    );
 }
 
 #[test]
@@ -247,9 +272,15 @@ fn extra_hosts_mapping_list_repeated_and_long_forms() {
         json!(["alpha=50.31.209.229", "zulu=127.0.0.2", "zulu=ff02::1"])
     );
     let s = foo("    extra_hosts: ['myhost=0.0.0.1,0.0.0.2']\n");
-    assert_eq!(s["extra_hosts"], json!(["myhost=0.0.0.1", "myhost=0.0.0.2"]));
+    assert_eq!(
+        s["extra_hosts"],
+        json!(["myhost=0.0.0.1", "myhost=0.0.0.2"])
+    );
     let s = foo("    extra_hosts:\n      myhost: ['0.0.0.1', '0.0.0.2']\n");
-    assert_eq!(s["extra_hosts"], json!(["myhost=0.0.0.1", "myhost=0.0.0.2"]));
+    assert_eq!(
+        s["extra_hosts"],
+        json!(["myhost=0.0.0.1", "myhost=0.0.0.2"])
+    );
 }
 
 #[test]
@@ -311,8 +342,14 @@ fn links_and_volumes_from_are_kept() {
     let c = config(
         "name: test\nservices:\n  foo:\n    image: alpine\n    links: [db, 'db:database', redis]\n    volumes_from: [bar, 'bar:ro']\n  db: {image: postgres}\n  redis: {image: redis}\n  bar: {image: alpine}\n",
     );
-    assert_eq!(c["services"]["foo"]["links"], json!(["db", "db:database", "redis"]));
-    assert_eq!(c["services"]["foo"]["volumes_from"], json!(["bar", "bar:ro"]));
+    assert_eq!(
+        c["services"]["foo"]["links"],
+        json!(["db", "db:database", "redis"])
+    );
+    assert_eq!(
+        c["services"]["foo"]["volumes_from"],
+        json!(["bar", "bar:ro"])
+    );
 }
 
 #[test]
@@ -343,7 +380,9 @@ fn oom_pids_privileged_tty_and_flags() {
 
 #[test]
 fn pull_policy_every_duration_is_a_refresh() {
-    let p = Project::new("name: test\nservices:\n  test:\n    image: alpine\n    pull_policy: every_2d\n");
+    let p = Project::new(
+        "name: test\nservices:\n  test:\n    image: alpine\n    pull_policy: every_2d\n",
+    );
     let loaded = p.load();
     assert_eq!(
         loaded.project.services["test"].pull_policy(),
@@ -407,12 +446,19 @@ fn service_hooks_are_typed_and_pre_start_inherits_the_image() {
             {"image": "migrator:latest"},
         ]),
     );
-    assert_eq!(s["pre_start"][0]["image"], json!("alpine"), "pre_start inherits the image");
+    assert_eq!(
+        s["pre_start"][0]["image"],
+        json!("alpine"),
+        "pre_start inherits the image"
+    );
     assert_has(
         &s["post_start"],
         &json!([{"command": ["echo", "start"], "user": "root", "privileged": true, "working_dir": "/", "environment": {"FOO": "BAR"}}]),
     );
-    assert_has(&s["pre_stop"], &json!([{"command": ["echo", "stop"], "environment": {"FOO": "BAR"}}]));
+    assert_has(
+        &s["pre_stop"],
+        &json!([{"command": ["echo", "stop"], "environment": {"FOO": "BAR"}}]),
+    );
 }
 
 #[test]
@@ -434,7 +480,10 @@ fn storage_opt_sysctls_and_tmpfs() {
 #[test]
 fn ulimits_single_value_and_soft_hard() {
     let s = foo("    ulimits:\n      nproc: 65535\n      nofile:\n        soft: 20000\n        hard: 40000\n");
-    assert_eq!(s["ulimits"], json!({"nproc": 65535, "nofile": {"soft": 20000, "hard": 40000}}));
+    assert_eq!(
+        s["ulimits"],
+        json!({"nproc": 65535, "nofile": {"soft": 20000, "hard": 40000}})
+    );
 }
 
 #[test]
@@ -498,7 +547,10 @@ fn develop_watch_rules() {
     );
     let w = &s["develop"]["watch"];
     assert_eq!(w.as_array().map(Vec::len), Some(3));
-    assert_has(&w[0], &json!({"action": "sync", "target": "/app/src", "ignore": ["node_modules/"], "initial_sync": true}));
+    assert_has(
+        &w[0],
+        &json!({"action": "sync", "target": "/app/src", "ignore": ["node_modules/"], "initial_sync": true}),
+    );
     assert!(w[0]["path"].as_str().unwrap().ends_with("/src"));
     assert_eq!(w[1]["action"], json!("rebuild"));
     assert_eq!(w[2]["action"], json!("sync+restart"));
@@ -509,5 +561,8 @@ fn develop_watch_without_action_is_rejected() {
     let err = super::support::error(
         "name: test\nservices:\n  web:\n    image: app\n    develop:\n      watch:\n        - path: ./src\n          target: /app/src\n",
     );
-    assert!(err.contains("services.web.develop.watch[0]") && err.contains("action"), "{err}");
+    assert!(
+        err.contains("services.web.develop.watch[0]") && err.contains("action"),
+        "{err}"
+    );
 }

@@ -15,13 +15,18 @@ fn deploy(body: &str) -> serde_json::Value {
 #[test]
 fn deploy_mode_replicas_labels_endpoint_mode() {
     let d = deploy("      mode: replicated\n      replicas: 6\n      labels: [FOO=BAR]\n      endpoint_mode: dnsrr\n");
-    assert_has(&d, &json!({"mode": "replicated", "replicas": 6, "labels": {"FOO": "BAR"}, "endpoint_mode": "dnsrr"}));
+    assert_has(
+        &d,
+        &json!({"mode": "replicated", "replicas": 6, "labels": {"FOO": "BAR"}, "endpoint_mode": "dnsrr"}),
+    );
 }
 
 #[test]
 fn deploy_update_and_rollback_config() {
     let cfg = "        parallelism: 3\n        delay: 10s\n        failure_action: continue\n        monitor: 60s\n        max_failure_ratio: 0.3\n        order: start-first\n";
-    let d = deploy(&format!("      update_config:\n{cfg}      rollback_config:\n{cfg}"));
+    let d = deploy(&format!(
+        "      update_config:\n{cfg}      rollback_config:\n{cfg}"
+    ));
     let expected = json!({
         "parallelism": 3, "delay": "10s", "failure_action": "continue",
         "monitor": "1m0s", "max_failure_ratio": 0.3, "order": "start-first",

@@ -65,12 +65,18 @@ fn top_level_networks() {
             "labels": {"foo": "bar"},
         })
     );
-    assert_eq!(n["external-network"], json!({"name": "external-network", "external": true}));
+    assert_eq!(
+        n["external-network"],
+        json!({"name": "external-network", "external": true})
+    );
     assert_eq!(
         n["other-external-network"],
         json!({"name": "my-cool-network", "external": true, "x-bar": "baz", "x-foo": "bar"})
     );
-    assert_eq!(n["internal-net"], json!({"name": "test_internal-net", "internal": true}));
+    assert_eq!(
+        n["internal-net"],
+        json!({"name": "test_internal-net", "internal": true})
+    );
     assert_eq!(
         n["attachable-net"],
         json!({"name": "test_attachable-net", "driver": "overlay", "attachable": true})

@@ -73,6 +73,7 @@ fn name_and_app_protocol_are_kept() {
 
 #[test]
 fn an_unparsable_port_names_the_entry() {
-    let err = error("name: test\nservices:\n  foo:\n    image: alpine\n    ports: ['8080:80:abc']\n");
+    let err =
+        error("name: test\nservices:\n  foo:\n    image: alpine\n    ports: ['8080:80:abc']\n");
     assert!(err.contains("services.foo.ports[0]"), "{err}");
 }

@@ -82,7 +82,10 @@ fn top_level_secrets_with_environment_content() {
     ))
     .env("BAR", "this is a secret");
     let loaded = p.load();
-    assert_eq!(loaded.project.secrets["secret4"].content, "this is a secret");
+    assert_eq!(
+        loaded.project.secrets["secret4"].content,
+        "this is a secret"
+    );
     let c = p.config();
     assert_eq!(
         c["secrets"],
@@ -116,9 +119,18 @@ fn template_driver_driver_and_inline_content() {
         "secrets:\n  secret:\n    name: secret\n    external: true\n    template_driver: secret-driver\n",
         "  bucket:\n    name: bucket\n    driver: secret-bucket\n    driver_opts:\n      OptionA: value for driver option A\n",
     ));
-    assert_eq!(c["configs"]["config"]["template_driver"], json!("config-driver"));
-    assert_eq!(c["configs"]["my_config"]["content"], json!("some config content here\n"));
-    assert_eq!(c["secrets"]["secret"]["template_driver"], json!("secret-driver"));
+    assert_eq!(
+        c["configs"]["config"]["template_driver"],
+        json!("config-driver")
+    );
+    assert_eq!(
+        c["configs"]["my_config"]["content"],
+        json!("some config content here\n")
+    );
+    assert_eq!(
+        c["secrets"]["secret"]["template_driver"],
+        json!("secret-driver")
+    );
     assert_eq!(
         c["secrets"]["bucket"],
         json!({"name": "bucket", "driver": "secret-bucket", "driver_opts": {"OptionA": "value for driver option A"}})

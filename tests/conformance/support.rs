@@ -2,7 +2,7 @@
 //! prints it (YAML read back into a JSON value, so that tests compare plain
 //! values), and check that printing then reloading changes nothing.
 
-use compose::loader::{load, LoadError, Loaded, Options};
+use compose::loader::{load, Loaded, Options};
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
@@ -89,14 +89,6 @@ impl Project {
         match load(&self.opts) {
             Ok(_) => panic!("loading should fail"),
             Err(e) => e.to_string(),
-        }
-    }
-
-    #[track_caller]
-    pub fn load_error(&self) -> LoadError {
-        match load(&self.opts) {
-            Ok(_) => panic!("loading should fail"),
-            Err(e) => e,
         }
     }
 }

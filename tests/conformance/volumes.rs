@@ -30,7 +30,10 @@ fn short_bind_creates_the_host_path() {
     let loaded = p.load();
     for s in ["short", "long"] {
         let v = &loaded.project.services[s].volumes[0];
-        assert!(v.bind.as_ref().is_some_and(|b| b.create_host_path), "{s}: {v:?}");
+        assert!(
+            v.bind.as_ref().is_some_and(|b| b.create_host_path),
+            "{s}: {v:?}"
+        );
     }
 }
 
@@ -85,9 +88,18 @@ fn top_level_volumes() {
         v["other-volume"],
         json!({"name": "test_other-volume", "driver": "flocker", "driver_opts": {"foo": "bar", "baz": "1"}, "labels": {"foo": "bar"}})
     );
-    assert_eq!(v["another-volume"], json!({"name": "user_specified_name", "driver": "vsphere"}));
-    assert_eq!(v["external-volume"], json!({"name": "external-volume", "external": true}));
-    assert_eq!(v["other-external-volume"], json!({"name": "my-cool-volume", "external": true}));
+    assert_eq!(
+        v["another-volume"],
+        json!({"name": "user_specified_name", "driver": "vsphere"})
+    );
+    assert_eq!(
+        v["external-volume"],
+        json!({"name": "external-volume", "external": true})
+    );
+    assert_eq!(
+        v["other-external-volume"],
+        json!({"name": "my-cool-volume", "external": true})
+    );
     assert_eq!(
         v["external-volume3"],
         json!({"name": "this-is-volume3", "external": true, "x-bar": "baz", "x-foo": "bar"})
