@@ -118,6 +118,30 @@ fn resolve_bare_environment(dict: &mut Node, env: &Environment) {
     }
 }
 
+/// compose-go `ResolveEnvironment` (run by `loadYamlModel` whatever the
+/// options): a bare `KEY` item of an `environment` *list* becomes
+/// `KEY=value` when the project environment (shell, then `.env`) sets it, so
+/// that `config --no-env-resolution` still shows it resolved. The mapping
+/// form (`KEY:` with no value) is left to the service-environment stage.
+fn fill_listed_environment(doc: &mut Node, env: &Environment) {
+    let Some(services) = doc.get_mut("services").and_then(Node::as_map_mut) else {
+        return;
+    };
+    for service in services.values_mut() {
+        let Some(entries) = service.get_mut("environment").and_then(Node::as_seq_mut) else {
+            continue;
+        };
+        for entry in entries {
+            let Some(key) = entry.as_str().filter(|k| !k.contains('=')) else {
+                continue;
+            };
+            if let Some(value) = env.get(key) {
+                entry.value = Value::String(format!("{key}={value}"));
+            }
+        }
+    }
+}
+
 /// Every document of one file, merged in turn over `dict`.
 pub fn load_file(
     ctx: &Context,
@@ -147,6 +171,9 @@ fn load_document(
     if ctx.opts.interpolate {
         interpolate::interpolate(&mut doc, &ctx.environment, warnings)?;
     }
+    if !ctx.opts.keep_bare_environment {
+        fill_listed_environment(&mut doc, &ctx.environment);
+    }
     // compose-go's `fixEmptyNotNull` is not needed: `[]` reads as an empty
     // list here, never as null.
     if ctx.stages.include {
@@ -161,7 +188,12 @@ fn load_document(
         schema::validate(&dict)?;
         drop_obsolete_version(&mut dict, warnings);
     }
-    canonical::canonical(&mut dict, warnings)?;
+    if ctx.opts.interpolate {
+        canonical::canonical(&mut dict, warnings)?;
+    } else {
+        // compose-go `Canonical(dict, ignoreParseError = SkipInterpolation)`.
+        canonical::canonical_lenient(&mut dict, warnings)?;
+    }
     omit_empty(&mut dict);
     // The canonical form can reveal duplicates (a port range written over a
     // single port), so unicity is enforced again (compose-go does the same).

@@ -1,1 +1,124 @@
-//! placeholder
+//! Service environments and the `config` switches around them: compose-go
+//! `ResolveEnvironment` (bare list keys filled while loading, even with
+//! `--no-env-resolution`), `LoadModel` for `--no-interpolate`, and the
+//! consistency rule for `required: false` dependencies.
+
+use super::support::Project;
+use compose::loader::load_model;
+use serde_json::json;
+
+const BARE: &str = "name: t\nservices:\n  web:\n    image: nginx\n    environment:\n      - LISTED\n      - UNSET\n      - SET=x\n  map:\n    image: nginx\n    environment:\n      MAPPED:\n";
+
+#[test]
+fn without_env_resolution_listed_bare_keys_still_take_the_project_environment() {
+    let mut p = Project::files(&[
+        ("compose.yaml", BARE),
+        (".env", "LISTED=from_dotenv\nMAPPED=from_dotenv\n"),
+    ]);
+    p.opts.resolve_environment = false;
+    let c = p.config();
+    assert_eq!(
+        c["services"]["web"]["environment"],
+        json!({"LISTED": "from_dotenv", "UNSET": null, "SET": "x"})
+    );
+    // The mapping form is not touched by compose-go's ResolveEnvironment.
+    assert_eq!(c["services"]["map"]["environment"], json!({"MAPPED": null}));
+}
+
+#[test]
+fn with_env_resolution_both_forms_are_resolved_and_the_shell_wins() {
+    let p = Project::files(&[
+        ("compose.yaml", BARE),
+        (".env", "LISTED=from_dotenv\nMAPPED=from_dotenv\n"),
+    ])
+    .env("LISTED", "from_shell");
+    let c = p.config();
+    assert_eq!(
+        c["services"]["web"]["environment"],
+        json!({"LISTED": "from_shell", "SET": "x", "UNSET": null})
+    );
+    assert_eq!(
+        c["services"]["map"]["environment"],
+        json!({"MAPPED": "from_dotenv"})
+    );
+}
+
+#[test]
+fn compose_env_can_keep_bare_keys_to_tell_their_origin() {
+    let mut p = Project::files(&[("compose.yaml", BARE), (".env", "LISTED=from_dotenv\n")]);
+    p.opts.resolve_environment = false;
+    p.opts.keep_bare_environment = true;
+    let loaded = p.load();
+    let env = loaded
+        .document
+        .get("services")
+        .and_then(|s| s.get("web"))
+        .and_then(|w| w.get("environment"))
+        .unwrap()
+        .to_json();
+    assert_eq!(env["LISTED"], json!(null));
+}
+
+#[test]
+fn no_interpolate_renders_the_raw_model() {
+    let mut p = Project::new(
+        "name: t\nservices:\n  web:\n    image: nginx\n    ports: ['${PORT:-8080}:80']\n    volumes: ['${SRC:-.}:/src']\n    profiles: [debug]\n",
+    );
+    p.opts.interpolate = false;
+    // Typing the raw port fails, as compose-go's `ModelToProject` would.
+    assert!(p.error().contains("services.web.ports[0]"));
+    let model = load_model(&p.opts).unwrap_or_else(|e| panic!("{e}"));
+    let web = model
+        .document
+        .get("services")
+        .and_then(|s| s.get("web"))
+        .unwrap()
+        .to_json();
+    assert_eq!(web["ports"], json!(["${PORT:-8080}:80"]));
+    assert_eq!(
+        web["volumes"],
+        json!([{"type": "volume", "source": "${SRC:-.}", "target": "/src", "volume": {}}])
+    );
+    // Profiles are not applied to the model; normalisation is.
+    assert_eq!(web["profiles"], json!(["debug"]));
+    assert_eq!(web["networks"], json!({"default": null}));
+}
+
+/// compose-go `checkConsistency` skips only `ErrDisabled`. (The printed
+/// project leaves `debug` out, so, as with docker compose, it does not load
+/// back: no round trip here.)
+#[test]
+fn an_optional_dependency_may_name_a_service_disabled_by_a_profile() {
+    let loaded = Project::new(
+        "name: t\nservices:\n  web:\n    image: nginx\n    depends_on:\n      debug: {condition: service_started, required: false}\n  debug:\n    image: busybox\n    profiles: [debug]\n",
+    )
+    .load();
+    let yaml = loaded.project.to_yaml().unwrap();
+    let c = super::support::yaml_value(&yaml);
+    assert_eq!(
+        c["services"]["web"]["depends_on"],
+        json!({"debug": {"condition": "service_started", "required": false}})
+    );
+    assert!(loaded.project.disabled_services.contains_key("debug"));
+}
+
+#[test]
+fn an_optional_dependency_on_an_undefined_service_is_refused() {
+    let err = Project::new(
+        "name: t\nservices:\n  web:\n    image: nginx\n    depends_on:\n      ghost: {condition: service_started, required: false}\n",
+    )
+    .error();
+    assert!(
+        err.contains("services.web.depends_on.ghost") && err.contains("undefined service `ghost`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_required_dependency_on_a_disabled_service_is_refused() {
+    let err = Project::new(
+        "name: t\nservices:\n  web:\n    image: nginx\n    depends_on: [debug]\n  debug:\n    image: busybox\n    profiles: [debug]\n",
+    )
+    .error();
+    assert!(err.contains("--profile debug"), "{err}");
+}
