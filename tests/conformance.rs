@@ -22,6 +22,7 @@ mod conformance {
     mod networks;
     mod normalize;
     mod ports;
+    mod project;
     mod resources;
     mod volumes;
 }

@@ -74,9 +74,9 @@ pub fn load_model(
     for file in files {
         dict = load_file(ctx, file, dict, warnings)?;
     }
-    // Defaults (compose-go `SetDefaultValues`) and the semantic checks
-    // (`validation.Validate`) belong to the model and validation parts and
-    // run here once they exist; neither is needed to resolve paths.
+    // compose-go `SetDefaultValues`, before relative paths are resolved so
+    // that the default context is the project directory.
+    default_build_context(&mut dict);
     resolve_paths(ctx, &mut dict, &ctx.working_dir)?;
     if !ctx.include_chain.is_empty() {
         resolve_bare_environment(&mut dict, &ctx.environment);
@@ -114,6 +114,21 @@ fn resolve_bare_environment(dict: &mut Node, env: &Environment) {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// A `build` mapping without `context` builds the project directory
+/// (compose-go `defaultBuildContext`).
+fn default_build_context(dict: &mut Node) {
+    let Some(services) = dict.get_mut("services").and_then(Node::as_map_mut) else {
+        return;
+    };
+    for service in services.values_mut() {
+        if let Some(build) = service.get_mut("build").and_then(Node::as_map_mut) {
+            build
+                .entry("context".to_string())
+                .or_insert_with(|| Node::string("."));
         }
     }
 }
@@ -182,7 +197,16 @@ fn load_document(
     if ctx.stages.extends {
         extends::apply(ctx, file, &mut doc, warnings)?;
     }
-    let mut dict = merge::merge(dict, doc)?;
+    let mut dict = if !ctx.stages.extends && dict.as_map().is_some_and(|m| m.is_empty()) {
+        // A file read for `extends` keeps its `!reset`/`!override` tags: its
+        // services are merged raw by the extends stage, which must still
+        // honour them (compose-go passes the file's reset processor along,
+        // `applyServiceExtends`), e.g. `command: !reset` on a service that
+        // itself extends another of that file.
+        doc
+    } else {
+        merge::merge(dict, doc)?
+    };
     merge::enforce_unicity(&mut dict)?;
     if ctx.stages.validate {
         schema::validate(&dict)?;
@@ -288,6 +312,50 @@ mod tests {
             .and_then(|s| s.get("a"))
             .and_then(|a| a.get("dns"));
         assert_eq!(dns.unwrap().to_json(), serde_json::json!(["1.1.1.1"]));
+    }
+
+    #[test]
+    fn build_without_context_gets_the_project_directory_after_merging() {
+        let mut doc = node(
+            "services:\n  a: {build: {target: t}}\n  b: {build: {context: ./b}}\n  c: {image: x}\n",
+        );
+        default_build_context(&mut doc);
+        let s = doc.get("services").unwrap().to_json();
+        assert_eq!(
+            s["a"]["build"],
+            serde_json::json!({"target": "t", "context": "."})
+        );
+        assert_eq!(s["b"]["build"], serde_json::json!({"context": "./b"}));
+        assert!(s["c"].get("build").is_none());
+    }
+
+    #[test]
+    fn extended_files_keep_their_reset_tags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("base.yaml");
+        std::fs::write(
+            &path,
+            "services:\n  b:\n    image: x\n    command: !reset\n",
+        )
+        .unwrap();
+        let opts = Options::for_dir(dir.path());
+        let ctx = Context {
+            opts: &opts,
+            environment: Environment::new(),
+            working_dir: dir.path().to_path_buf(),
+            stages: Stages::ALL,
+            include_chain: Vec::new(),
+        };
+        let file = read_config_file(&path).unwrap();
+        let doc = load_extended_file(&ctx, &file, &mut Vec::new()).unwrap();
+        let command = doc
+            .get("services")
+            .and_then(|s| s.get("b"))
+            .and_then(|b| b.get("command"));
+        assert_eq!(
+            command.and_then(|c| c.tag),
+            Some(super::super::node::MergeTag::Reset)
+        );
     }
 
     #[test]

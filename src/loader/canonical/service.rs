@@ -103,7 +103,9 @@ fn build(node: &mut Node, path: &NodePath) -> Result<(), CanonicalError> {
     let Some(m) = node.as_map_mut() else {
         return Err(type_error(node, path, "a build context path or a mapping"));
     };
-    set_default(m, "context", Node::string("."));
+    // No `context: .` default here: compose-go sets it once every file and
+    // `extends` is merged (`SetDefaultValues`), or an extending service's
+    // `build: {target: x}` would override the context it inherits.
     for (key, value) in m.iter_mut() {
         let p = path.key(key);
         match key.as_str() {
