@@ -123,7 +123,10 @@ pub fn yaml_value(yaml: &str) -> Value {
 /// compared with the YAML.
 #[track_caller]
 fn round_trip(first: &Options, file: &str, text: &str) {
-    let again = Project::files(&[(file, text)]);
+    // `compose config` escapes `$` as `$$` so that its output reads back
+    // without a second interpolation (docker compose does the same).
+    let escaped = text.replace('$', "$$");
+    let again = Project::files(&[(file, &escaped)]);
     let mut opts = again.opts.clone();
     opts.files = vec![again.path().join(file)];
     opts.profiles = first.profiles.clone();
