@@ -24,5 +24,7 @@ mod conformance {
     mod ports;
     mod project;
     mod resources;
+    mod tags;
+    mod validation;
     mod volumes;
 }

@@ -95,3 +95,42 @@ fn build_string_is_the_context() {
         json!({"context": format!("{}/app", p.dir_str()), "dockerfile": "Dockerfile"})
     );
 }
+
+/// compose-go `paths_test.go`: which additional contexts are paths.
+#[test]
+fn additional_contexts_resolve_only_local_paths() {
+    let p = Project::new(concat!(
+        "name: t\nservices:\n  test:\n    build:\n      context: .\n      dockerfile: Dockerfile-sample\n      additional_contexts:\n",
+        "        image: docker-image://foo\n        oci: oci-layout://foo\n        abs_path: /dir\n",
+        "        github: github.com/compose-spec/compose-go\n        rel_path: ./testdata\n",
+    ));
+    let c = p.config();
+    let dir = p.dir_str();
+    assert_eq!(
+        c["services"]["test"]["build"],
+        json!({
+            "context": dir, "dockerfile": "Dockerfile-sample",
+            "additional_contexts": {
+                "image": "docker-image://foo", "oci": "oci-layout://foo", "abs_path": "/dir",
+                "github": "github.com/compose-spec/compose-go", "rel_path": format!("{dir}/testdata"),
+            },
+        })
+    );
+}
+
+/// compose-go `omitEmpty_test.go`: an empty `cache_to` stays a list.
+#[test]
+fn an_empty_cache_to_is_kept_as_a_list() {
+    let loaded = Project::new(
+        "name: t\nservices:\n  foo:\n    build:\n      context: .\n      cache_to: []\n",
+    )
+    .load();
+    let cache_to = loaded
+        .document
+        .get("services")
+        .and_then(|s| s.get("foo"))
+        .and_then(|f| f.get("build"))
+        .and_then(|b| b.get("cache_to"))
+        .map(|c| c.to_json());
+    assert_eq!(cache_to, Some(json!([])));
+}

@@ -384,3 +384,94 @@ fn a_one_letter_volume_name_reads_as_a_drive() {
         json!([{"type": "volume", "target": "a:/a", "volume": {}}])
     );
 }
+
+/// compose-go `loader/override_test.go`: overrides across files.
+#[test]
+fn override_files_refine_networks_build_depends_on_and_volumes() {
+    let c = merged(
+        "services:\n  test:\n    image: test\n    networks: [test_network]\nnetworks:\n  test_network: {}\n",
+        "services:\n  test:\n    image: test\n    networks:\n      test_network:\n        aliases: [alias1, alias2]\n",
+    );
+    assert_eq!(
+        c["services"]["test"]["networks"],
+        json!({"test_network": {"aliases": ["alias1", "alias2"]}})
+    );
+    let mut p = Project::files(&[
+        ("base.yaml", "name: m\nservices:\n  test:\n    build: .\n"),
+        (
+            "override.yaml",
+            "services:\n  test:\n    build:\n      context: src\n",
+        ),
+    ]);
+    p.opts.files = vec!["base.yaml".into(), "override.yaml".into()];
+    let c = p.config();
+    assert_eq!(
+        c["services"]["test"]["build"]["context"],
+        json!(format!("{}/src", p.dir_str()))
+    );
+    let s = merged_test(
+        "    depends_on: [foo]\n  foo:\n    image: foo\n",
+        "    depends_on:\n      foo:\n        condition: service_healthy\n        required: false\n",
+    );
+    assert_eq!(
+        s["depends_on"],
+        json!({"foo": {"condition": "service_healthy", "required": false}})
+    );
+    // An override that alone would not satisfy the schema (no
+    // `condition`) is fine once merged.
+    let s = merged_test(
+        "    depends_on:\n      foo:\n        condition: service_healthy\n  foo:\n    image: foo\n",
+        "    depends_on:\n      foo:\n        required: false\n",
+    );
+    assert_eq!(
+        s["depends_on"],
+        json!({"foo": {"condition": "service_healthy", "required": false}})
+    );
+    let s = merged_test(
+        "    volumes: ['/src:/src']\n",
+        "    volumes: ['/src:/src']\n",
+    );
+    assert_eq!(s["volumes"].as_array().map(Vec::len), Some(1));
+}
+
+/// docker/compose#13298: `!override` in a file that is itself extended.
+#[test]
+fn override_tags_through_a_chain_of_extended_files() {
+    let c = Project::files(&[
+        ("base.yaml", "services:\n  base:\n    volumes:\n      - /foo:/foo\n    networks:\n      - foo\n"),
+        ("override.yaml", "services:\n  override:\n    extends:\n      file: ./base.yaml\n      service: base\n    volumes: !override\n      - /bar:/bar\n    networks: !override\n      - bar\n"),
+        ("compose.yaml", "name: test\nservices:\n  test:\n    image: test\n    extends:\n      file: ./override.yaml\n      service: override\n    volumes:\n      - /zot:/zot\n    networks: !override\n      - zot\nnetworks:\n  zot: {}\n"),
+    ])
+    .config();
+    let s = &c["services"]["test"];
+    assert_eq!(
+        s["volumes"],
+        json!([
+            {"type": "bind", "source": "/bar", "target": "/bar", "bind": {}},
+            {"type": "bind", "source": "/zot", "target": "/zot", "bind": {}},
+        ])
+    );
+    assert_eq!(s["networks"], json!({"zot": null}));
+}
+
+/// docker/compose#13346: `!override` on a service that is extended again.
+#[test]
+fn override_tags_survive_extending_the_extending_service() {
+    let c = Project::new(concat!(
+        "name: t\nservices:\n",
+        "  depend_base:\n    image: nginx\n    ports: ['8092:80']\n",
+        "  depend_one:\n    image: nginx\n    ports: ['8091:80']\n",
+        "  depend_two:\n    extends:\n      service: depend_one\n",
+        "  main_one:\n    image: nginx\n    depends_on: [depend_one]\n    ports: ['8090:80']\n",
+        "  main_two:\n    extends: main_one\n    depends_on: !override\n      - depend_two\n",
+        "  main:\n    extends:\n      service: main_two\n    depends_on:\n      - depend_base\n",
+    ))
+    .config();
+    assert_eq!(
+        c["services"]["main"]["depends_on"],
+        json!({
+            "depend_two": {"condition": "service_started", "required": true},
+            "depend_base": {"condition": "service_started", "required": true},
+        })
+    );
+}
