@@ -22,6 +22,7 @@ mod conformance {
     mod networks;
     mod normalize;
     mod ports;
+    mod profiles;
     mod project;
     mod resources;
     mod tags;

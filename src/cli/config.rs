@@ -79,6 +79,17 @@ pub fn run(global: &GlobalArgs, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
         || args.hash.is_some();
     opts.resolve_environment = !args.no_env_resolution && !listing_only;
     opts.discard_env_files = true;
+    if args.no_interpolate && args.services {
+        // docker compose lists the raw model's services here (runServices).
+        let model = crate::loader::load_model(&opts)?;
+        let names: String = model
+            .document
+            .get("services")
+            .and_then(|s| s.as_map())
+            .map(|m| m.keys().map(|k| format!("{k}\n")).collect())
+            .unwrap_or_default();
+        return print_list(args, &names);
+    }
     if args.no_interpolate && !listing_only {
         if !args.service_names.is_empty() {
             crate::ui::warn("service filtering is not applied when --no-interpolate is set, the full model will be rendered");

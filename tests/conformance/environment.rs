@@ -122,3 +122,64 @@ fn a_required_dependency_on_a_disabled_service_is_refused() {
     .error();
     assert!(err.contains("--profile debug"), "{err}");
 }
+
+/// `compose config` as a program, for the switches docker compose handles
+/// in its command rather than in the loader.
+fn compose_config(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_compose"))
+        .arg("config")
+        .args(args)
+        .current_dir(dir)
+        .env_remove("COMPOSE_PROJECT_NAME")
+        .env_remove("COMPOSE_FILE")
+        .env_remove("COMPOSE_PROFILES")
+        .env_remove("COMPOSE_ENVIRONMENT")
+        .env_remove("PORT")
+        .env_remove("LISTED")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "compose config {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn config_no_interpolate_prints_the_raw_model_unescaped() {
+    let p = Project::files(&[
+        (
+            "compose.yaml",
+            "name: t\nservices:\n  web:\n    image: nginx\n    ports: ['${PORT:-8080}:80']\n  debug:\n    image: busybox\n    profiles: [debug]\n",
+        ),
+    ]);
+    let out = compose_config(p.path(), &["--no-interpolate"]);
+    let v = super::support::yaml_value(&out);
+    assert_eq!(v["services"]["web"]["ports"], json!(["${PORT:-8080}:80"]));
+    assert!(
+        v["services"]["debug"].is_object(),
+        "profiles are not applied: {out}"
+    );
+    let names = compose_config(p.path(), &["--no-interpolate", "--services"]);
+    assert_eq!(names, "web\ndebug\n");
+}
+
+#[test]
+fn config_no_env_resolution_still_fills_listed_keys_from_dotenv() {
+    let p = Project::files(&[
+        ("compose.yaml", "name: t\nservices:\n  web:\n    image: nginx\n    environment: [LISTED]\n    env_file: [app.env]\n"),
+        (".env", "LISTED=from_dotenv\n"),
+        ("app.env", "FROM_FILE=1\n"),
+    ]);
+    let v = super::support::yaml_value(&compose_config(p.path(), &["--no-env-resolution"]));
+    assert_eq!(
+        v["services"]["web"]["environment"],
+        json!({"LISTED": "from_dotenv"})
+    );
+    let v = super::support::yaml_value(&compose_config(p.path(), &[]));
+    assert_eq!(
+        v["services"]["web"]["environment"],
+        json!({"FROM_FILE": "1", "LISTED": "from_dotenv"})
+    );
+}
