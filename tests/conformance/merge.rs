@@ -475,3 +475,45 @@ fn override_tags_survive_extending_the_extending_service() {
         })
     );
 }
+
+/// Spec 13-merge.md "Unique resources": an entry with the same target
+/// replaces the earlier one.
+#[test]
+fn a_volume_with_the_same_target_replaces_the_earlier_one() {
+    let c = merged(
+        "services:\n  foo:\n    image: x\n    volumes: ['foo:/work']\nvolumes:\n  foo:\n  bar:\n",
+        "services:\n  foo:\n    volumes: ['bar:/work']\n",
+    );
+    assert_eq!(
+        c["services"]["foo"]["volumes"],
+        json!([{"type": "volume", "source": "bar", "target": "/work", "volume": {}}])
+    );
+}
+
+/// Spec 13-merge.md "Reset value" and "Replace value", with the override
+/// file found next to `compose.yaml` (`compose.override.yaml`).
+#[test]
+fn the_spec_reset_and_replace_examples() {
+    let base = "name: m\nservices:\n  app:\n    image: myapp\n    ports:\n      - '8080:80'\n    environment:\n      FOO: BAR\n";
+    let c = Project::files(&[
+        ("compose.yaml", base),
+        ("compose.override.yaml", "services:\n  app:\n    image: myapp\n    ports: !reset []\n    environment:\n      FOO: !reset null\n"),
+    ])
+    .config();
+    let app = &c["services"]["app"];
+    assert_eq!(app["image"], json!("myapp"));
+    assert!(app.get("ports").is_none());
+    assert!(app.get("environment").is_none());
+    let c = Project::files(&[
+        ("compose.yaml", base),
+        (
+            "compose.override.yaml",
+            "services:\n  app:\n    ports: !override\n      - '8443:443'\n",
+        ),
+    ])
+    .config();
+    assert_eq!(
+        c["services"]["app"]["ports"],
+        json!([{"mode": "ingress", "target": 443, "published": "8443", "protocol": "tcp"}])
+    );
+}

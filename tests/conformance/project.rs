@@ -315,3 +315,108 @@ fn a_build_context_url_is_kept() {
         json!({"context": "https://github.com/docker/compose.git", "dockerfile": "Dockerfile"})
     );
 }
+
+/// compose-go `cli/options_test.go` TestProjectName.
+#[test]
+fn project_names_from_the_command_line_and_the_environment_are_checked() {
+    for bad in ["-my_project", "_my_project", "www.my.project", "MY_PROJECT"] {
+        let mut p = Project::new("services:\n  a:\n    image: x\n");
+        p.opts.project_name = Some(bad.into());
+        let err = p.error();
+        assert!(err.contains(bad), "-p {bad}: {err}");
+        let err = Project::new("services:\n  a:\n    image: x\n")
+            .env("COMPOSE_PROJECT_NAME", bad)
+            .error();
+        assert!(err.contains(bad), "COMPOSE_PROJECT_NAME={bad}: {err}");
+    }
+    let mut p = Project::new("services:\n  a:\n    image: x\n");
+    p.opts.project_name = Some("42my_project_num".into());
+    assert_eq!(p.config()["name"], json!("42my_project_num"));
+    let c = Project::new("services:\n  a:\n    image: x\n")
+        .env("COMPOSE_PROJECT_NAME", "42my_project_env")
+        .config();
+    assert_eq!(c["name"], json!("42my_project_env"));
+}
+
+#[test]
+fn the_default_name_is_the_first_file_directory_normalised() {
+    let mut p = Project::files(&[(
+        "UNNORMALIZED PATH/compose.yaml",
+        "services:\n  a:\n    image: x\n",
+    )]);
+    p.opts.files = vec!["UNNORMALIZED PATH/compose.yaml".into()];
+    assert_eq!(p.config()["name"], json!("unnormalizedpath"));
+}
+
+#[test]
+fn a_name_with_a_variable_is_interpolated() {
+    let c = Project::new("name: test-${TEST}-test\nservices:\n  a:\n    image: x\n")
+        .env("TEST", "expected")
+        .config();
+    assert_eq!(c["name"], json!("test-expected-test"));
+}
+
+/// compose-go `cli/options_test.go` TestEnvVariablePrecedence: `.env` is
+/// interpolated with the shell first.
+#[test]
+fn dotenv_values_see_the_shell_first() {
+    let files = [
+        (
+            "compose.yaml",
+            "name: e\nservices:\n  a:\n    image: ${FOO}-${BAR}\n",
+        ),
+        (".env", "FOO=foo\nBAR=${FOO}\n"),
+    ];
+    assert_eq!(
+        Project::files(&files).config()["services"]["a"]["image"],
+        json!("foo-foo")
+    );
+    let c = Project::files(&files).env("FOO", "zot").config();
+    assert_eq!(c["services"]["a"]["image"], json!("zot-zot"));
+}
+
+/// TestProjectWithMultipleEnvFile and TestProjectWithDotEnv: `--env-file`
+/// in order, later wins; `.env` may name the files and the project.
+#[test]
+fn env_files_and_dotenv_settings() {
+    let files = [
+        ("compose-with-env-files.yaml", "version: '3'\nservices:\n  simple:\n    image: nginx\n    env_file: [./simple-env, ./second-env]\n    ports:\n    - ${PORT}:80\n"),
+        ("compose-with-env-file.yaml", "services:\n  simple:\n    image: nginx\n    env_file: [./simple-env]\n    ports:\n    - ${PORT}:80\n"),
+        (".env", "COMPOSE_FILE=compose-with-env-file.yaml\nCOMPOSE_PROJECT_NAME=my_project_from_dot_env\nPORT=8000\n"),
+        ("override.env", "PORT=9000\n"),
+        ("simple-env", "DEFAULT_PORT=8080\n"),
+        ("second-env", "DEFAULT_PORT=9090\n"),
+    ];
+    let c = Project::files(&files).config();
+    assert_eq!(c["name"], json!("my_project_from_dot_env"));
+    assert_eq!(
+        c["services"]["simple"]["environment"],
+        json!({"DEFAULT_PORT": "8080"})
+    );
+    assert_eq!(
+        c["services"]["simple"]["ports"][0]["published"],
+        json!("8000")
+    );
+    let mut p = Project::files(&files);
+    p.opts.files = vec!["compose-with-env-files.yaml".into()];
+    p.opts.env_files = vec![".env".into(), "override.env".into()];
+    let c = p.config();
+    assert_eq!(
+        c["services"]["simple"]["environment"],
+        json!({"DEFAULT_PORT": "9090"})
+    );
+    assert_eq!(
+        c["services"]["simple"]["ports"][0]["published"],
+        json!("9000")
+    );
+}
+
+#[test]
+fn a_compose_file_on_standard_input() {
+    let mut p = Project::files(&[]);
+    p.opts.files = vec!["-".into()];
+    p.opts.project_name = Some("my_project".into());
+    p.opts.stdin = Some("services:\n  simple:\n    image: nginx\n".into());
+    let loaded = p.load();
+    assert_eq!(loaded.project.services["simple"].image, "nginx");
+}
