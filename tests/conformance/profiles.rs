@@ -76,3 +76,21 @@ fn compose_profiles_from_the_environment() {
     names.sort();
     assert_eq!(names, ["bar", "baz", "foo", "zot"]);
 }
+
+/// compose-go `loader_test.go` TestWithSelectedServicesOption and
+/// TestWithSelectedServicesOption_SkipsMissingEnvFile.
+#[test]
+fn selected_services_keep_their_dependencies_only() {
+    let yaml = "name: s\nservices:\n  web:\n    image: nginx\n    depends_on: [api]\n  api:\n    image: alpine\n  worker:\n    image: busybox\n    env_file:\n      - path: this-file-does-not-exist.env\n        required: true\n  debug:\n    image: alpine\n    profiles: [debug]\n";
+    let names = |selected: &[&str]| {
+        let mut p = Project::new(yaml);
+        p.opts.selected_services = selected.iter().map(|s| s.to_string()).collect();
+        let mut n: Vec<String> = p.load().project.services.keys().cloned().collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&["web"]), ["api", "web"]);
+    assert_eq!(names(&["debug"]), ["debug"]);
+    let err = Project::new(yaml).error();
+    assert!(err.contains("this-file-does-not-exist.env"), "{err}");
+}

@@ -146,3 +146,34 @@ fn an_anchor_cannot_refer_to_itself() {
     let err = error("name: test\nx-healthcheck: &healthcheck\n  egress-service:\n    <<: *healthcheck\nservices:\n  s:\n    image: x\n");
     assert!(err.contains("compose.yaml:4"), "{err}");
 }
+
+/// compose-go `loader_yaml_test.go`: extensions merge across files; an
+/// `!override` reached through a merge key still replaces what `extends`
+/// brings.
+#[test]
+fn extensions_merge_and_override_through_a_merge_key() {
+    let c = two_files(
+        "name: t\nx-extension:\n  test1: first\nservices:\n  test:\n    image: foo\n    command: echo hello\n    init: true\n",
+        "x-extension:\n  test2: second\nservices:\n  test:\n    image: bar\n    command: echo world\n    init: false\n",
+    )
+    .config();
+    assert_eq!(
+        c["x-extension"],
+        json!({"test1": "first", "test2": "second"})
+    );
+    assert_eq!(c["services"]["test"]["command"], json!(["echo", "world"]));
+    assert_eq!(c["services"]["test"]["init"], json!(false));
+    let c = config(concat!(
+        "name: t\nservices:\n  base:\n    image: x\n    configs:\n      - source: credentials\n        target: /credentials/file1\n",
+        "  x: &x\n    extends:\n      base\n    configs: !override\n      - source: credentials\n        target: /literally-anywhere-else\n",
+        "  y:\n    <<: *x\n",
+        "configs:\n  credentials:\n    content: |\n      dummy value\n",
+    ));
+    for s in ["x", "y"] {
+        assert_eq!(
+            c["services"][s]["configs"],
+            json!([{"source": "credentials", "target": "/literally-anywhere-else"}]),
+            "{s}"
+        );
+    }
+}
