@@ -13,6 +13,7 @@ mod conformance {
     mod attributes;
     mod build;
     mod deploy;
+    mod dotenv;
     mod environment;
     mod extends;
     mod include;
