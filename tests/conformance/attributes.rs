@@ -566,3 +566,93 @@ fn develop_watch_without_action_is_rejected() {
         "{err}"
     );
 }
+
+/// The printed YAML reads back as the same strings, however awkward
+/// (compose-go's round trip, on the scalar styles of yaml.v3).
+#[test]
+fn awkward_strings_survive_printing() {
+    let values = [
+        "",
+        " ",
+        "  a",
+        "a ",
+        "a \n",
+        "\t",
+        "a\tb",
+        "a\n b",
+        " \n",
+        "\n\n",
+        "\n",
+        "\na",
+        "#x",
+        "x #y",
+        "- a",
+        "? a",
+        ": a",
+        "a: b",
+        "a:b",
+        "'",
+        "\"",
+        "\\",
+        "é",
+        "\u{85}",
+        "\u{7f}",
+        "a\u{1}b",
+        "\u{2028}",
+        "\u{feff}x",
+        "null",
+        "~",
+        "true",
+        "yes",
+        "Off",
+        "1e3",
+        "0x1F",
+        "0o17",
+        "017",
+        "1_000",
+        ".5",
+        "+1",
+        "-",
+        "---",
+        "...",
+        "%a",
+        "@a",
+        "`a",
+        "a\r\nb",
+        "\r",
+        "[a]",
+        "{a}",
+        "*a",
+        "&a",
+        "!a",
+        "|",
+        ">",
+        "a\n\n\nb\n\n",
+        "  leading\nlines",
+        "trailing  \nspaces",
+        "12:30",
+        "1:2:3",
+    ];
+    let labels: serde_json::Map<String, serde_json::Value> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (format!("l{i}"), json!(v)))
+        .collect();
+    let doc = json!({"name": "t", "services": {"s": {"image": "x", "labels": labels}}});
+    let first = Project::new(&serde_json::to_string_pretty(&doc).unwrap()).load();
+    // Read back with our own loader: a YAML library of another family may
+    // read some breaks (NEL, LS) differently.
+    let printed = first.project.to_yaml().unwrap();
+    let again = Project::new(&printed.replace('$', "$$")).load();
+    for (i, v) in values.iter().enumerate() {
+        let key = format!("l{i}");
+        assert_eq!(
+            first.project.services["s"].labels[&key], *v,
+            "{v:?} as loaded"
+        );
+        assert_eq!(
+            again.project.services["s"].labels[&key], *v,
+            "{v:?} printed as\n{printed}"
+        );
+    }
+}
