@@ -183,3 +183,29 @@ fn config_no_env_resolution_still_fills_listed_keys_from_dotenv() {
         json!({"FROM_FILE": "1", "LISTED": "from_dotenv"})
     );
 }
+
+/// compose-go converts `environment` and `labels` lists only when typing
+/// the project; its raw model keeps them as lists, and merging a mapping
+/// with a list makes a list (`mergeToSequence`).
+#[test]
+fn no_interpolate_keeps_key_value_lists_as_written() {
+    let mut p = Project::files(&[
+        ("compose.yaml", "name: t\nservices:\n  web:\n    image: nginx\n    environment:\n      - FOO\n      - BAR=${BAR:-x}\n    labels: [a=b]\n    command: echo hi\n"),
+        ("compose.override.yaml", "services:\n  web:\n    environment:\n      BAZ: 1\n"),
+        (".env", "FOO=from_dotenv\n"),
+    ]);
+    p.opts.interpolate = false;
+    let model = load_model(&p.opts).unwrap_or_else(|e| panic!("{e}"));
+    let web = model
+        .document
+        .get("services")
+        .and_then(|s| s.get("web"))
+        .unwrap()
+        .to_json();
+    assert_eq!(
+        web["environment"],
+        json!(["FOO=from_dotenv", "BAR=${BAR:-x}", "BAZ=1"])
+    );
+    assert_eq!(web["labels"], json!(["a=b"]));
+    assert_eq!(web["command"], json!("echo hi"));
+}

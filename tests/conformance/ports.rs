@@ -77,3 +77,35 @@ fn an_unparsable_port_names_the_entry() {
         error("name: test\nservices:\n  foo:\n    image: alpine\n    ports: ['8080:80:abc']\n");
     assert!(err.contains("services.foo.ports[0]"), "{err}");
 }
+
+/// compose-go `transform/ports_test.go`.
+#[test]
+fn an_invalid_host_ip_is_refused_unless_not_interpolated() {
+    let err =
+        error("name: test\nservices:\n  foo:\n    image: alpine\n    ports: ['127.0.1:8080:80']\n");
+    assert!(
+        err.contains("127.0.1") && err.contains("services.foo.ports[0]"),
+        "{err}"
+    );
+    let mut p = super::support::Project::new(
+        "name: test\nservices:\n  foo:\n    image: alpine\n    ports: ['${HOST_IP}:${HOST_PORT}:80']\n",
+    );
+    p.opts.interpolate = false;
+    let model = compose::loader::load_model(&p.opts).unwrap_or_else(|e| panic!("{e}"));
+    let ports = model
+        .document
+        .get("services")
+        .and_then(|s| s.get("foo"))
+        .and_then(|f| f.get("ports"))
+        .unwrap()
+        .to_json();
+    assert_eq!(ports, json!(["${HOST_IP}:${HOST_PORT}:80"]));
+}
+
+#[test]
+fn long_syntax_gets_mode_and_protocol() {
+    assert_eq!(
+        ports("      - {target: 80, published: 8080}\n"),
+        json!([{"mode": "ingress", "target": 80, "published": "8080", "protocol": "tcp"}])
+    );
+}

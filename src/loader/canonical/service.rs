@@ -30,8 +30,13 @@ pub fn transform(svc: &mut Node, path: &NodePath, lenient: bool) -> Result<(), C
             })?,
             "secrets" => each(value, &p, |n, p| file_mount(n, p, true))?,
             "configs" => each(value, &p, |n, p| file_mount(n, p, false))?,
-            "environment" => equals_map(value, &p, EqualsMissing::Null)?,
-            "labels" | "annotations" | "sysctls" => equals_map(value, &p, EqualsMissing::Empty)?,
+            // The list-to-map conversions are compose-go's decoders, not its
+            // transformers: its raw model (`config --no-interpolate`) keeps
+            // these lists as written.
+            "environment" if !lenient => equals_map(value, &p, EqualsMissing::Null)?,
+            "labels" | "annotations" | "sysctls" if !lenient => {
+                equals_map(value, &p, EqualsMissing::Empty)?
+            }
             "dns" | "dns_search" | "tmpfs" | "label_file" => string_to_list(value),
             "deploy" => deploy(value, &p)?,
             "develop" => develop(value, &p)?,
