@@ -109,6 +109,16 @@ fn errors_name_the_place() {
 }
 
 #[test]
+fn lenient_mode_keeps_key_value_lists() {
+    let mut doc = parse(
+        "services:\n  web:\n    environment: [A=1, B]\n    labels: [x=y]\n    sysctls: [k=v]\n",
+    );
+    let want = doc.clone();
+    canonical_lenient(&mut doc, &mut Vec::new()).unwrap();
+    assert_eq!(doc, want, "{:?}", doc.to_json());
+}
+
+#[test]
 fn lenient_mode_keeps_uninterpolated_short_syntax() {
     let mut doc = parse("services:\n  web:\n    ports: ['${PORT:-8080}:80']\n    volumes: ['${SRC}:/src', 'data:/data']\n");
     canonical_lenient(&mut doc, &mut Vec::new()).unwrap();
