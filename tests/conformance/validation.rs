@@ -35,12 +35,15 @@ fn a_service_needs_an_image_or_a_build() {
 
 #[test]
 fn network_mode_service_must_exist_container_need_not() {
-    // Normalisation turns `service:x` into a dependency first, so, as with
-    // compose-go (which checks `depends_on` before `network_mode`), the
-    // error is about that dependency.
+    // Normalisation also makes it a dependency; the error still names
+    // where the reference was written.
     refused(
         "services:\n  a:\n    image: x\n    network_mode: service:nonexistentservice\n",
-        &["services.a", "undefined service `nonexistentservice`"],
+        &[
+            "compose.yaml:6:19",
+            "services.a.network_mode",
+            "undefined service `nonexistentservice`",
+        ],
     );
     let c = config("name: v\nservices:\n  a:\n    image: x\n    container_name: c1\n  b:\n    image: x\n    network_mode: container:c1\n");
     assert_eq!(c["services"]["b"]["network_mode"], json!("container:c1"));
