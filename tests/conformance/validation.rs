@@ -40,7 +40,7 @@ fn network_mode_service_must_exist_container_need_not() {
     refused(
         "services:\n  a:\n    image: x\n    network_mode: service:nonexistentservice\n",
         &[
-            "compose.yaml:6:19",
+            "compose.yaml:5:19",
             "services.a.network_mode",
             "undefined service `nonexistentservice`",
         ],
