@@ -656,3 +656,47 @@ fn awkward_strings_survive_printing() {
         );
     }
 }
+
+/// compose-go TestLoadExtensions: `x-` keys are kept wherever they are
+/// allowed.
+#[test]
+fn extensions_are_kept_in_nested_attributes() {
+    let c = Project::new(concat!(
+        "name: load-extensions\nx-project: project\n",
+        "configs:\n  x-config-name:\n    external: true\n    x-config-ext: config\n",
+        "services:\n  another:\n    image: busybox\n    depends_on:\n      foo:\n        condition: service_started\n        x-depends-on: depends\n",
+        "  foo:\n    image: busybox\n    x-foo: bar\n    healthcheck:\n      x-healthcheck: health\n    develop:\n      x-dev: dev\n",
+    ))
+    .config();
+    assert_eq!(c["x-project"], json!("project"));
+    assert_eq!(
+        c["configs"]["x-config-name"]["x-config-ext"],
+        json!("config")
+    );
+    assert_eq!(c["services"]["foo"]["x-foo"], json!("bar"));
+    assert_eq!(
+        c["services"]["foo"]["healthcheck"]["x-healthcheck"],
+        json!("health")
+    );
+    assert_eq!(c["services"]["foo"]["develop"]["x-dev"], json!("dev"));
+    assert_eq!(
+        c["services"]["another"]["depends_on"]["foo"]["x-depends-on"],
+        json!("depends")
+    );
+}
+
+/// compose-go TestComposeFileWithVersion: `version` is ignored with a
+/// warning.
+#[test]
+fn version_is_obsolete() {
+    let loaded = Project::new("version: '2'\nname: v\nservices:\n  other:\n    image: busybox\n    command: top\n    volumes: [/data]\n").load();
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("`version` is obsolete")),
+        "{:?}",
+        loaded.warnings
+    );
+    assert_eq!(loaded.project.services["other"].image, "busybox");
+}

@@ -180,3 +180,39 @@ fn the_extended_file_is_interpolated() {
         json!("/dev/null")
     );
 }
+
+/// compose-go TestLoadExtendsMultipleFiles: a `build` without `context`
+/// taken from another file builds the extending project's directory
+/// (the default is set once everything is merged).
+#[test]
+fn a_build_without_context_from_another_file_builds_the_project_directory() {
+    let p = Project::files(&[
+        ("compose.yaml", "name: project\nservices:\n  a:\n    extends:\n      file: ./a/compose.yaml\n      service: a\n  b:\n    extends:\n      file: ./b/compose.yaml\n      service: b\n"),
+        ("a/compose.yaml", "services:\n  a:\n    build: .\n"),
+        ("b/compose.yaml", "services:\n  b:\n    build:\n      target: fake\n"),
+    ]);
+    let c = p.config();
+    let dir = p.dir_str();
+    assert_eq!(
+        c["services"]["a"]["build"]["context"],
+        json!(format!("{dir}/a"))
+    );
+    assert_eq!(c["services"]["b"]["build"]["context"], json!(dir));
+}
+
+#[test]
+fn the_extending_command_replaces_the_inherited_one() {
+    let c = Project::new(concat!(
+        "name: t\nservices:\n  foo:\n    image: busybox\n    extends:\n      service: bar\n",
+        "    command: \"/bin/ash -c \\\"rm -rf /tmp/might-not-exist\\\"\"\n",
+        "  bar:\n    image: alpine\n    command: \"/bin/ash -c \\\"echo Oh no...\\\"\"\n",
+        "  baz:\n    extends:\n      service: bar\n    volumes: !reset []\n",
+    ))
+    .config();
+    assert_eq!(
+        c["services"]["foo"]["command"],
+        json!(["/bin/ash", "-c", "rm -rf /tmp/might-not-exist"])
+    );
+    assert_eq!(c["services"]["foo"]["image"], json!("busybox"));
+    assert!(c["services"]["baz"].get("volumes").is_none());
+}

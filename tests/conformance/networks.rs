@@ -103,3 +103,32 @@ fn ipam_options() {
         })
     );
 }
+
+/// compose-go `loader_test.go` TestParseAndLoad (with `with_me` declared,
+/// as the consistency check requires): a declared `default` network is
+/// kept and named even when no service uses it.
+#[test]
+fn the_sample_project() {
+    let c = config(concat!(
+        "name: sample\nservices:\n  foo:\n    image: busybox\n    networks:\n      with_me:\n",
+        "  bar:\n    image: busybox\n    environment: [FOO=1]\n    networks: [with_ipam]\n",
+        "volumes:\n  hello:\n    driver: default\n    driver_opts:\n      beep: boop\n",
+        "networks:\n  default:\n    driver: bridge\n    driver_opts:\n      beep: boop\n",
+        "  with_me:\n  with_ipam:\n    ipam:\n      driver: default\n      config:\n        - subnet: 172.28.0.0/16\n      options:\n        foo: bar\n",
+    ));
+    assert_eq!(c["services"]["foo"]["networks"], json!({"with_me": null}));
+    assert_eq!(c["services"]["bar"]["environment"], json!({"FOO": "1"}));
+    assert_eq!(c["services"]["bar"]["networks"], json!({"with_ipam": null}));
+    assert_eq!(
+        c["networks"]["default"],
+        json!({"name": "sample_default", "driver": "bridge", "driver_opts": {"beep": "boop"}})
+    );
+    assert_eq!(
+        c["networks"]["with_ipam"],
+        json!({"name": "sample_with_ipam", "ipam": {"driver": "default", "config": [{"subnet": "172.28.0.0/16"}], "options": {"foo": "bar"}}})
+    );
+    assert_eq!(
+        c["volumes"]["hello"],
+        json!({"name": "sample_hello", "driver": "default", "driver_opts": {"beep": "boop"}})
+    );
+}
