@@ -16,6 +16,7 @@ mod conformance {
     mod dotenv;
     mod environment;
     mod extends;
+    mod features;
     mod include;
     mod interpolation;
     mod loader;
