@@ -414,3 +414,34 @@ fn ulimits_single_value_and_soft_hard() {
         json!({"nproc": 65535, "nofile": {"soft": 20000, "hard": 40000}})
     );
 }
+
+/// compose-go `HostsList`: `=` is tried before `:`, brackets around an
+/// IPv6 address are dropped, and a host without an address is refused.
+#[test]
+fn extra_hosts_separators_and_ipv6() {
+    let s = foo("    extra_hosts: ['myhost=[::1]', 'other:::1', 'third=10.0.0.1,[fe80::1]']\n");
+    assert_eq!(
+        s["extra_hosts"],
+        json!(["myhost=::1", "other=::1", "third=10.0.0.1", "third=fe80::1"])
+    );
+    let err = super::support::error(
+        "name: t\nservices:\n  foo:\n    image: x\n    extra_hosts: [nohost]\n",
+    );
+    assert!(
+        err.contains("services.foo.extra_hosts") && err.contains("nohost"),
+        "{err}"
+    );
+}
+
+#[test]
+fn env_file_raw_format_keeps_values_verbatim() {
+    let c = Project::files(&[
+        ("compose.yaml", "name: t\nservices:\n  s:\n    image: x\n    env_file:\n      - path: app.env\n        format: raw\n"),
+        ("app.env", "QUOTED=\"kept\"\nDOLLAR=$HOME\n"),
+    ])
+    .config();
+    assert_eq!(
+        c["services"]["s"]["environment"],
+        json!({"DOLLAR": "$HOME", "QUOTED": "\"kept\""})
+    );
+}
