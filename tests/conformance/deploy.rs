@@ -87,3 +87,19 @@ fn device_reservation_count_all_and_string_options() {
         json!([{"capabilities": ["gpu"], "driver": "nvidia", "count": -1, "options": {"q_bits": "42"}}])
     );
 }
+
+/// Device request `options` is a compose-go `Mapping`: a `k=v` list reads
+/// as a mapping, in `deploy` and in `gpus`.
+#[test]
+fn device_request_options_may_be_a_list() {
+    let d = deploy("      resources:\n        reservations:\n          devices:\n            - capabilities: [gpu]\n              options: [k=v, flag]\n");
+    assert_eq!(
+        d["resources"]["reservations"]["devices"][0]["options"],
+        json!({"k": "v", "flag": ""})
+    );
+    let s = service(
+        "name: t\nservices:\n  foo:\n    image: x\n    gpus:\n      - driver: nvidia\n        options: [k=v]\n",
+        "foo",
+    );
+    assert_eq!(s["gpus"][0]["options"], json!({"k": "v"}));
+}

@@ -105,3 +105,13 @@ fn top_level_volumes() {
         json!({"name": "this-is-volume3", "external": true, "x-bar": "baz", "x-foo": "bar"})
     );
 }
+
+#[test]
+fn volume_labels_may_be_a_list() {
+    assert_eq!(
+        volumes(
+            "      - {type: volume, source: mydata, target: /data, volume: {labels: [a=b, c]}}\n"
+        ),
+        json!([{"type": "volume", "source": "mydata", "target": "/data", "volume": {"labels": {"a": "b", "c": ""}}}])
+    );
+}

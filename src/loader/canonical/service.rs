@@ -23,7 +23,8 @@ pub fn transform(svc: &mut Node, path: &NodePath, lenient: bool) -> Result<(), C
             "networks" | "models" => list_to_null_map(value, &p)?,
             "ports" => keep_if_unparsable(lenient, value, |v| ports::transform(v, &p))?,
             "volumes" => each(value, &p, |v, p| {
-                keep_if_unparsable(lenient, v, |v| volumes::transform(v, p))
+                keep_if_unparsable(lenient, v, |v| volumes::transform(v, p))?;
+                volume_labels(v, p)
             })?,
             "devices" => each(value, &p, |v, p| {
                 keep_if_unparsable(lenient, v, |v| device(v, p))
@@ -204,6 +205,22 @@ fn device_request(node: &mut Node, path: &NodePath) -> Result<(), CanonicalError
     }
     if let Some(caps) = m.get_mut("capabilities") {
         string_to_list(caps);
+    }
+    // `options` is a compose-go `Mapping`: a `k=v` list reads as a mapping.
+    if let Some(options) = m.get_mut("options") {
+        equals_map(options, &path.key("options"), EqualsMissing::Empty)?;
+    }
+    Ok(())
+}
+
+/// `volume.labels` of a long-syntax volume, a list or a mapping.
+fn volume_labels(item: &mut Node, path: &NodePath) -> Result<(), CanonicalError> {
+    if let Some(labels) = item.get_mut("volume").and_then(|v| v.get_mut("labels")) {
+        equals_map(
+            labels,
+            &path.key("volume").key("labels"),
+            EqualsMissing::Empty,
+        )?;
     }
     Ok(())
 }
