@@ -291,3 +291,53 @@ fn version_is_obsolete() {
     );
     assert_eq!(loaded.project.services["other"].image, "busybox");
 }
+
+/// The short forms compose-go's transformers expand, together.
+#[test]
+fn short_forms_expand() {
+    let p = Project::files(&[
+        (
+            "compose.yaml",
+            concat!(
+                "name: t\nservices:\n  base:\n    image: b\n  s:\n    extends: base\n    env_file: .env\n    label_file: ./x\n",
+                "    build:\n      context: .\n      secrets: [sec]\n      additional_contexts: [a=./ctx, b=docker-image://x]\n",
+                "    secrets: [sec]\n    configs: [cfg]\n",
+                "    develop:\n      watch:\n        - {path: ., action: sync, target: /app, ignore: node_modules, include: '*.js'}\n",
+                "    expose: [80, '90-91']\n    ports: ['127.0.0.1::80', '8080-8081:80/udp']\n",
+                "secrets:\n  sec: {file: ./x}\nconfigs:\n  cfg: {file: ./x}\n",
+            ),
+        ),
+        (".env", "E=1\n"),
+        ("x", "L=2\n"),
+    ]);
+    let dir = p.dir_str();
+    let c = p.config();
+    let s = &c["services"]["s"];
+    assert_eq!(s["image"], json!("b"));
+    assert_eq!(s["environment"], json!({"E": "1"}));
+    assert_eq!(s["labels"], json!({"L": "2"}));
+    assert_has(
+        &s["build"],
+        &json!({
+            "additional_contexts": {"a": format!("{dir}/ctx"), "b": "docker-image://x"},
+            "secrets": [{"source": "sec"}],
+        }),
+    );
+    assert_eq!(
+        s["secrets"],
+        json!([{"source": "sec", "target": "/run/secrets/sec"}])
+    );
+    assert_eq!(s["configs"], json!([{"source": "cfg"}]));
+    assert_has(
+        &s["develop"]["watch"][0],
+        &json!({"path": dir, "ignore": ["node_modules"], "include": ["*.js"]}),
+    );
+    assert_eq!(s["expose"], json!(["80", "90-91"]));
+    assert_eq!(
+        s["ports"],
+        json!([
+            {"mode": "ingress", "host_ip": "127.0.0.1", "target": 80, "protocol": "tcp"},
+            {"mode": "ingress", "target": 80, "published": "8080-8081", "protocol": "udp"},
+        ])
+    );
+}

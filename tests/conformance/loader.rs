@@ -450,3 +450,30 @@ fn expanded_port_formats() {
         ])
     );
 }
+
+/// compose-go casts every string at a typed path, not only interpolated
+/// ones: `privileged: "true"` is a boolean.
+#[test]
+fn quoted_values_at_typed_paths_are_cast() {
+    let c = config(concat!(
+        "name: t\nservices:\n  s:\n    image: x\n    attach: 'false'\n    init: 'true'\n    cpu_count: '4'\n",
+        "    cpus: '1.5'\n    oom_score_adj: '100'\n    pids_limit: '10'\n    privileged: 'true'\n    scale: '3'\n",
+        "    blkio_config: {weight: '300'}\n",
+        "    build: {context: ., no_cache: 'true', pull: 'true', provenance: 'true'}\n",
+        "    deploy:\n      replicas: '3'\n      update_config: {parallelism: '2', max_failure_ratio: '0.5'}\n",
+        "      resources:\n        limits: {cpus: '0.5', pids: '5'}\n",
+        "networks:\n  n:\n    internal: 'true'\n  e:\n    external: 'true'\n",
+    ));
+    assert_has(
+        &c["services"]["s"],
+        &json!({
+            "attach": false, "init": true, "cpu_count": 4, "cpus": 1.5, "oom_score_adj": 100,
+            "pids_limit": 10, "privileged": true, "scale": 3, "blkio_config": {"weight": 300},
+            "build": {"no_cache": true, "pull": true, "provenance": "true"},
+            "deploy": {"replicas": 3, "update_config": {"parallelism": 2, "max_failure_ratio": 0.5},
+                       "resources": {"limits": {"cpus": 0.5, "pids": 5}}},
+        }),
+    );
+    assert_eq!(c["networks"]["n"]["internal"], json!(true));
+    assert_eq!(c["networks"]["e"], json!({"name": "e", "external": true}));
+}
