@@ -170,3 +170,21 @@ fn an_include_cycle_is_refused() {
     .error();
     assert!(err.contains("cycle"), "{err}");
 }
+
+/// compose-go `GetEnvFromFile`: an include's env files are read in order, a
+/// later one overriding an earlier one; several `path`s form one project.
+#[test]
+fn include_env_files_later_wins_and_paths_merge() {
+    let c = Project::files(&[
+        ("compose.yaml", "name: t\ninclude:\n  - path: [m/a.yaml, m/b.yaml]\n    env_file: [m/one.env, m/two.env]\n"),
+        ("m/a.yaml", "services:\n  s:\n    image: ${IMG}\n    ports: ['${P}:80']\n"),
+        ("m/b.yaml", "services:\n  s:\n    environment: [X=1]\n"),
+        ("m/one.env", "IMG=one\nP=81\n"),
+        ("m/two.env", "IMG=two\n"),
+    ])
+    .config();
+    let s = &c["services"]["s"];
+    assert_eq!(s["image"], json!("two"));
+    assert_eq!(s["ports"][0]["published"], json!("81"));
+    assert_eq!(s["environment"], json!({"X": "1"}));
+}
