@@ -12,7 +12,8 @@ pub type Layer = (Vec<u8>, Vec<u8>, &'static str);
 
 const MTIME: u64 = 1_600_000_000;
 
-fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
+/// A tar header with fixed owner and mtime, for reproducible test layers.
+pub fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(kind);
     h.set_mode(mode);

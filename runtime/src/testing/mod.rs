@@ -5,5 +5,5 @@
 mod images;
 mod registry;
 
-pub use images::{busybox_rootfs_tar, gzip, push_image, random_layer, Layer};
+pub use images::{busybox_rootfs_tar, gzip, header, push_image, random_layer, Layer};
 pub use registry::{free_port, Auth, LocalRegistry, TokenAuth};
