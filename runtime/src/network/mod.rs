@@ -19,7 +19,7 @@ pub mod ipam;
 pub mod link;
 pub mod netns;
 pub mod nft;
-//PROXY pub mod proxy;
+pub mod proxy;
 pub mod spec;
 pub mod store;
 
