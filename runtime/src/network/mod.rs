@@ -13,7 +13,7 @@
 //! Every kernel step is undone in reverse when a later step fails
 //! (netavark's setup.rs), and teardown never stops at the first error.
 
-//DNS pub mod dns;
+pub mod dns;
 pub mod error;
 pub mod ipam;
 pub mod link;
