@@ -49,6 +49,9 @@ fn container_resolves_service_names_via_the_gateway() {
     let tmp = tempfile::tempdir().unwrap();
     let nets = networks(tmp.path(), "d").with_pool("10.89.128.0/20".parse().unwrap());
     let net = unique("dnsnet");
+    let mut guard = Teardown::new(&nets);
+    guard.networks = vec![net.clone()];
+    guard.containers = vec![fx.id().to_string()];
     let rec = nets.create(&NetworkSpec::new(&net)).expect("create");
     let path = nets.create_netns(fx.id()).unwrap();
     let att = nets.attach(&Attachment::new(&net, fx.id()), &path).unwrap();

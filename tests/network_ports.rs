@@ -31,6 +31,9 @@ fn published_port_round_robins_across_replicas() {
     let tmp = tempfile::tempdir().unwrap();
     let nets = networks(tmp.path(), "p").with_pool("10.89.112.0/20".parse().unwrap());
     let net = unique("web");
+    let mut guard = Teardown::new(&nets);
+    guard.networks = vec![net.clone()];
+    guard.containers = vec![a.id().to_string(), b.id().to_string()];
     let rec = nets.create(&NetworkSpec::new(&net)).expect("create");
     let mut servers = Vec::new();
     let mut backends = Vec::new();

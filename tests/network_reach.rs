@@ -18,6 +18,9 @@ fn same_network_reaches_by_ip_other_network_is_isolated() {
     let root = tmp.path();
     let nets = networks(root, "r").with_pool("10.89.96.0/20".parse().unwrap());
     let (front, back) = (unique("front"), unique("back"));
+    let mut guard = Teardown::new(&nets);
+    guard.networks = vec![front.clone(), back.clone()];
+    guard.containers = [&a, &b, &c].iter().map(|fx| fx.id().to_string()).collect();
     let front_rec = nets
         .create(&NetworkSpec::new(&front))
         .expect("create front");

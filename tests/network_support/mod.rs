@@ -91,3 +91,33 @@ pub fn assert_nothing_left(root: &Path, interfaces: &[String], table: &str) {
         .collect();
     assert!(left.is_empty(), "netns mounts left: {left:#?}");
 }
+
+/// Tears down on drop whatever a test set up, so a failed assertion does
+/// not leave bridges, veths or netns mounts on the machine. After a
+/// successful explicit teardown every step is a no-op.
+pub struct Teardown {
+    pub nets: Networks,
+    pub networks: Vec<String>,
+    pub containers: Vec<String>,
+}
+
+impl Teardown {
+    pub fn new(nets: &Networks) -> Teardown {
+        Teardown {
+            nets: nets.clone(),
+            networks: Vec::new(),
+            containers: Vec::new(),
+        }
+    }
+}
+
+impl Drop for Teardown {
+    fn drop(&mut self) {
+        for container in &self.containers {
+            let _ = self.nets.teardown_container(container);
+        }
+        for network in &self.networks {
+            let _ = self.nets.remove(network);
+        }
+    }
+}

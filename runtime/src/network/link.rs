@@ -203,6 +203,8 @@ pub async fn create_veth(
 pub struct InterfaceConfig<'a> {
     pub tmp_name: &'a str,
     pub mac: Option<[u8; 6]>,
+    /// The network's MTU (a veth's peer does not inherit it).
+    pub mtu: Option<u32>,
     pub address: Ipv4Addr,
     pub subnet: Ipv4Net,
     pub gateway: Ipv4Addr,
@@ -225,6 +227,9 @@ pub async fn configure_in_container(
     let mut msg = LinkUnspec::new_with_index(index).name(ifname.clone());
     if let Some(mac) = cfg.mac {
         msg = msg.address(mac.to_vec());
+    }
+    if let Some(mtu) = cfg.mtu {
+        msg = msg.mtu(mtu);
     }
     handle
         .link()

@@ -238,6 +238,7 @@ impl Networks {
         let cfg = link::InterfaceConfig {
             tmp_name: &peer,
             mac,
+            mtu,
             address,
             subnet: rec.subnet,
             gateway: rec.gateway,
