@@ -62,12 +62,9 @@ fn container_resolves_service_names_via_the_gateway() {
         .build()
         .unwrap();
     let mut table = DnsTable::new();
-    table.upsert(Entry {
-        container: fx.id().into(),
-        service: "client".into(),
-        aliases: vec![],
-        address: att.address,
-    });
+    let mut client = Attachment::new(&net, fx.id());
+    client.aliases = vec!["me".into()];
+    table.upsert(Entry::for_attachment(&client, "client", att.address));
     for n in 1..=2u8 {
         table.upsert(Entry {
             container: format!("p-web-{n}"),
@@ -93,7 +90,7 @@ fn container_resolves_service_names_via_the_gateway() {
         &[
             "sh",
             "-c",
-            "cat /etc/resolv.conf; nslookup web; nslookup www; nslookup elsewhere.test",
+            "cat /etc/resolv.conf; nslookup web; nslookup www; nslookup elsewhere.test; nslookup me",
         ],
     );
     spec.etc.resolv_conf = container_resolv_conf(rec.gateway, &[], &[]);
@@ -109,8 +106,18 @@ fn container_resolves_service_names_via_the_gateway() {
             "{addr} missing: {out}"
         );
     }
+    assert!(
+        out.contains(&format!("Address: {}", att.address)),
+        "the alias: {out}"
+    );
     drop(server);
     drop(rt);
+    let dns_port = format!("{:08X}:0035 ", u32::from(rec.gateway).swap_bytes());
+    let udp = std::fs::read_to_string("/proc/net/udp").unwrap();
+    assert!(
+        !udp.contains(&dns_port),
+        "the DNS server still listens: {udp}"
+    );
     nets.teardown_container(fx.id()).expect("teardown");
     nets.remove(&net).expect("remove");
     assert_nothing_left(

@@ -17,6 +17,23 @@ pub struct Entry {
     pub address: Ipv4Addr,
 }
 
+impl Entry {
+    /// The entry of an attached container: its container name, service
+    /// name and the attachment's aliases.
+    pub fn for_attachment(
+        att: &crate::network::Attachment,
+        service: &str,
+        address: Ipv4Addr,
+    ) -> Entry {
+        Entry {
+            container: att.container.clone(),
+            service: service.to_string(),
+            aliases: att.aliases.clone(),
+            address,
+        }
+    }
+}
+
 /// Names → addresses for one network.
 #[derive(Debug, Default)]
 pub struct DnsTable {
