@@ -6,8 +6,11 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetworkError {
-    #[error("network {network}: {reason}")]
-    InvalidSpec { network: String, reason: String },
+    #[error("network {network}: {problem}")]
+    InvalidSpec {
+        network: String,
+        problem: super::spec::SpecProblem,
+    },
     #[error("network {network}, container {container}: {reason}")]
     InvalidAttachment {
         network: String,

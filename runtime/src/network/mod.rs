@@ -25,7 +25,7 @@ pub mod store;
 
 pub use error::{NetworkError, TeardownError};
 pub use ipam::NetworkRecord;
-pub use spec::{Attachment, NetworkSpec};
+pub use spec::{Attachment, NetworkSpec, SpecProblem};
 
 use ipnet::Ipv4Net;
 use std::net::Ipv4Addr;
@@ -99,7 +99,17 @@ impl Networks {
             }
             return Err(NetworkError::InvalidSpec {
                 network: spec.name.clone(),
-                reason: "exists with another configuration; remove it first (compose down)".into(),
+                problem: SpecProblem::ExistsDifferently,
+            });
+        }
+        let bridge = spec.bridge();
+        if let Some(other) = locked.state.networks.values().find(|o| o.bridge == bridge) {
+            return Err(NetworkError::InvalidSpec {
+                network: spec.name.clone(),
+                problem: SpecProblem::BridgeTaken {
+                    bridge,
+                    other: other.spec.name.clone(),
+                },
             });
         }
         let routes = host_routes()?;
@@ -107,20 +117,6 @@ impl Networks {
             .state
             .allocate_network(spec, &routes, self.pool)?
             .clone();
-        if let Some(other) = locked
-            .state
-            .networks
-            .values()
-            .find(|o| o.bridge == rec.bridge && o.spec.name != spec.name)
-        {
-            return Err(NetworkError::InvalidSpec {
-                network: spec.name.clone(),
-                reason: format!(
-                    "bridge {} is already used by network {}",
-                    rec.bridge, other.spec.name
-                ),
-            });
-        }
         let (bridge, mtu, gw, subnet) = (rec.bridge.clone(), spec.mtu, rec.gateway, rec.subnet);
         link::with_netlink(None, "create bridge", |h| async move {
             link::ensure_bridge(&h, &bridge, mtu, gw, subnet).await

@@ -88,57 +88,70 @@ impl NetworkSpec {
 
     /// Everything checkable without the kernel or the IPAM state.
     pub fn validate(&self) -> Result<(), NetworkError> {
-        let invalid = |reason: String| NetworkError::InvalidSpec {
-            network: self.name.clone(),
-            reason,
-        };
+        self.problem().map_or(Ok(()), |problem| {
+            Err(NetworkError::InvalidSpec {
+                network: self.name.clone(),
+                problem,
+            })
+        })
+    }
+
+    fn problem(&self) -> Option<SpecProblem> {
         if self.name.is_empty() || self.name.contains(['/', '\0']) {
-            return Err(invalid(format!(
-                "name {:?} is not a valid network name",
-                self.name
-            )));
+            return Some(SpecProblem::Name);
         }
-        validate_ifname(&self.bridge()).map_err(|why| invalid(format!("bridge name: {why}")))?;
-        if let Some(mtu) = self.mtu {
-            if !(68..=65535).contains(&mtu) {
-                return Err(invalid(format!("mtu {mtu} is outside 68..=65535")));
-            }
+        if let Err(reason) = validate_ifname(&self.bridge()) {
+            return Some(SpecProblem::BridgeName { reason });
+        }
+        if let Some(mtu) = self.mtu.filter(|m| !(68..=65535).contains(m)) {
+            return Some(SpecProblem::Mtu { mtu });
         }
         let Some(subnet) = self.subnet else {
-            if self.gateway.is_some() || self.ip_range.is_some() {
-                return Err(invalid(
-                    "gateway and ip_range need an explicit subnet".into(),
-                ));
-            }
-            return Ok(());
+            let needs_subnet = self.gateway.is_some() || self.ip_range.is_some();
+            return needs_subnet.then_some(SpecProblem::NeedsSubnet);
         };
         if subnet.prefix_len() > 30 {
-            return Err(invalid(format!(
-                "subnet {subnet} is too small (at most /30)"
-            )));
+            return Some(SpecProblem::SubnetTooSmall { subnet });
         }
         if subnet.trunc() != subnet {
-            return Err(invalid(format!(
-                "subnet {subnet} has host bits set; did you mean {}?",
-                subnet.trunc()
-            )));
+            return Some(SpecProblem::HostBits {
+                subnet,
+                network: subnet.trunc(),
+            });
         }
-        if let Some(gw) = self.gateway {
-            if !usable_host(subnet, gw) {
-                return Err(invalid(format!(
-                    "gateway {gw} is not a host address of {subnet}"
-                )));
-            }
+        if let Some(gateway) = self.gateway.filter(|gw| !usable_host(subnet, *gw)) {
+            return Some(SpecProblem::GatewayOutside { gateway, subnet });
         }
-        if let Some(range) = self.ip_range {
-            if !subnet.contains(&range) {
-                return Err(invalid(format!(
-                    "ip_range {range} is not inside subnet {subnet}"
-                )));
-            }
+        if let Some(range) = self.ip_range.filter(|r| !subnet.contains(r)) {
+            return Some(SpecProblem::RangeOutside { range, subnet });
         }
-        Ok(())
+        None
     }
+}
+
+/// What is wrong with a network spec (or its fit with existing networks).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecProblem {
+    #[error("the name must be non-empty and contain no '/'")]
+    Name,
+    #[error("bridge name: {reason}")]
+    BridgeName { reason: String },
+    #[error("mtu {mtu} is outside 68..=65535")]
+    Mtu { mtu: u32 },
+    #[error("gateway and ip_range need an explicit subnet")]
+    NeedsSubnet,
+    #[error("subnet {subnet} is too small (at most /30)")]
+    SubnetTooSmall { subnet: Ipv4Net },
+    #[error("subnet {subnet} has host bits set; did you mean {network}?")]
+    HostBits { subnet: Ipv4Net, network: Ipv4Net },
+    #[error("gateway {gateway} is not a host address of {subnet}")]
+    GatewayOutside { gateway: Ipv4Addr, subnet: Ipv4Net },
+    #[error("ip_range {range} is not inside subnet {subnet}")]
+    RangeOutside { range: Ipv4Net, subnet: Ipv4Net },
+    #[error("it exists with another configuration; remove it first (compose down)")]
+    ExistsDifferently,
+    #[error("bridge {bridge} is already used by network {other}")]
+    BridgeTaken { bridge: String, other: String },
 }
 
 impl Attachment {
