@@ -155,3 +155,47 @@ fn bad_requests_are_refused_and_failed_steps_undone() {
         nets.nft_table(),
     );
 }
+
+#[test]
+fn create_again_restores_what_the_kernel_lost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nets = networks(tmp.path(), "c");
+    let net = unique("boot");
+    let mut guard = Teardown::new(&nets);
+    guard.networks = vec![net.clone()];
+    guard.containers = vec!["rebooted".into()];
+    let mut spec = NetworkSpec::new(&net);
+    spec.subnet = Some("10.89.176.0/24".parse().unwrap());
+    let rec = nets.create(&spec).unwrap();
+    let path = nets.create_netns("rebooted").unwrap();
+    assert_eq!(nets.create_netns("rebooted").unwrap(), path, "idempotent");
+
+    // What a reboot takes away: the bridge, the table, the netns mount.
+    let run = |args: &[&str]| {
+        let status = std::process::Command::new(args[0])
+            .args(&args[1..])
+            .status()
+            .unwrap();
+        assert!(status.success(), "{args:?}");
+    };
+    run(&["ip", "link", "del", &rec.bridge]);
+    run(&["nft", "delete", "table", "ip", nets.nft_table()]);
+    nix::mount::umount2(&path, nix::mount::MntFlags::MNT_DETACH).unwrap();
+
+    assert_eq!(nets.create(&spec).unwrap(), rec);
+    let addr = std::process::Command::new("ip")
+        .args(["-o", "-4", "addr", "show", &rec.bridge])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&addr.stdout).contains("inet 10.89.176.1/24"),
+        "bridge back with its gateway"
+    );
+    assert!(nft_tables().contains(&format!("table ip {}", nets.nft_table())));
+    assert_eq!(nets.create_netns("rebooted").unwrap(), path);
+    assert!(compose_runtime::network::netns::is_netns_mount(&path));
+
+    nets.teardown_container("rebooted").unwrap();
+    nets.remove(&net).unwrap();
+    assert_nothing_left(tmp.path(), &[rec.bridge], nets.nft_table());
+}

@@ -95,6 +95,10 @@ impl Networks {
         let mut locked = self.store.lock()?;
         if let Some(rec) = locked.state.networks.get(&spec.name) {
             if rec.spec == *spec {
+                // Known network: make sure the kernel still has it (after a
+                // reboot the bridge and the table are gone, ipam.json not).
+                ensure_bridge(rec)?;
+                nft::apply(&locked.state, &self.table)?;
                 return Ok(rec.clone());
             }
             return Err(NetworkError::InvalidSpec {
@@ -117,10 +121,7 @@ impl Networks {
             .state
             .allocate_network(spec, &routes, self.pool)?
             .clone();
-        let (bridge, mtu, gw, subnet) = (rec.bridge.clone(), spec.mtu, rec.gateway, rec.subnet);
-        link::with_netlink(None, "create bridge", |h| async move {
-            link::ensure_bridge(&h, &bridge, mtu, gw, subnet).await
-        })?;
+        ensure_bridge(&rec)?;
         let undo_bridge = || delete_bridge(&rec.bridge);
         if let Err(e) = nft::apply(&locked.state, &self.table) {
             let _ = undo_bridge();
@@ -305,6 +306,14 @@ impl Networks {
         }
         TeardownError::check(errors)
     }
+}
+
+/// Create the network's bridge with its gateway address, or complete it.
+fn ensure_bridge(rec: &NetworkRecord) -> Result<(), NetworkError> {
+    let (bridge, mtu, gw, subnet) = (&rec.bridge, rec.spec.mtu, rec.gateway, rec.subnet);
+    link::with_netlink(None, "create bridge", |h| async move {
+        link::ensure_bridge(&h, bridge, mtu, gw, subnet).await
+    })
 }
 
 fn delete_host_link(name: &str) -> Result<(), NetworkError> {

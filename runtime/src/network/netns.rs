@@ -84,6 +84,16 @@ pub fn create(path: &Path) -> Result<(), NetworkError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| err("create the directory", io_errno(&e)))?;
     }
+    if is_netns_mount(path) {
+        // Already there (a supervisor restart): the container keeps its
+        // namespace and its interfaces.
+        return Ok(());
+    }
+    // A mount point whose mount is gone (the machine rebooted) is stale.
+    if path.exists() {
+        std::fs::remove_file(path)
+            .map_err(|e| err("remove the stale mount point", io_errno(&e)))?;
+    }
     File::options()
         .write(true)
         .create_new(true)
@@ -105,6 +115,12 @@ pub fn create(path: &Path) -> Result<(), NetworkError> {
         let _ = std::fs::remove_file(path);
     }
     made
+}
+
+/// True when `path` is a bind mount of a namespace (nsfs).
+pub fn is_netns_mount(path: &Path) -> bool {
+    nix::sys::statfs::statfs(path)
+        .is_ok_and(|fs| fs.filesystem_type() == nix::sys::statfs::NSFS_MAGIC)
 }
 
 /// Unmount and remove a persistent namespace; a missing one is no error.
