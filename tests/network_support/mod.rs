@@ -48,6 +48,8 @@ pub fn unique(tag: &str) -> String {
 
 /// Networks of the fixture's COMPOSE_ROOT with the test's own nft table.
 pub fn networks(root: &Path, tag: &str) -> Networks {
+    // Fail, never skip, without root (bridges, netns, nft need it).
+    crate::container_support::require_root();
     Networks::new(root).with_nft_table(&format!("compose_t{}", unique(tag)))
 }
 
