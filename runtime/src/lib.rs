@@ -5,6 +5,7 @@
 pub mod cgroups;
 pub mod container;
 pub mod image;
+pub mod network;
 pub mod sys;
 #[doc(hidden)]
 pub mod testing;
