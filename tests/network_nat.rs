@@ -20,49 +20,64 @@ fn ip(args: &[&str]) {
 }
 
 /// A test-made namespace joined to the host by a veth, 10.89.250.1/30 on
-/// the host side, 10.89.250.2/30 inside, and no route beyond that /30.
-struct Outside {
+/// the host side, 10.89.250.2/30 inside, and no route beyond that /30. The
+/// namespace is one of the runtime's persistent ones under the test's own
+/// COMPOSE_ROOT (not `ip netns add`, which leaves a /run/netns mount on the
+/// machine); commands run in it through `nsenter`.
+struct Outside<'a> {
+    nets: &'a compose_runtime::network::Networks,
     netns: String,
+    path: std::path::PathBuf,
     host_if: String,
 }
 
-impl Outside {
-    fn new() -> Outside {
+impl<'a> Outside<'a> {
+    fn new(nets: &'a compose_runtime::network::Networks) -> Outside<'a> {
+        let netns = unique("cmpt-out");
+        let path = nets.create_netns(&netns).expect("outside netns");
         let o = Outside {
-            netns: unique("cmpt-out"),
+            nets,
+            netns,
+            path,
             host_if: unique("xoh"),
         };
         let peer = unique("xop");
-        ip(&["netns", "add", &o.netns]);
-        ip(&[
-            "link", "add", &o.host_if, "type", "veth", "peer", "name", &peer,
+        // Both ends are made inside, then the host end moves to the host's
+        // namespace (that of PID 1).
+        o.inside(&[
+            "link", "add", &peer, "type", "veth", "peer", "name", &o.host_if, "netns", "1",
         ]);
-        ip(&["link", "set", &peer, "netns", &o.netns]);
         ip(&["addr", "add", "10.89.250.1/30", "dev", &o.host_if]);
         ip(&["link", "set", &o.host_if, "up"]);
-        ip(&[
-            "-n",
-            &o.netns,
-            "addr",
-            "add",
-            "10.89.250.2/30",
-            "dev",
-            &peer,
-        ]);
-        ip(&["-n", &o.netns, "link", "set", &peer, "up"]);
-        ip(&["-n", &o.netns, "link", "set", "lo", "up"]);
+        o.inside(&["addr", "add", "10.89.250.2/30", "dev", &peer]);
+        o.inside(&["link", "set", &peer, "up"]);
+        o.inside(&["link", "set", "lo", "up"]);
         o
+    }
+
+    /// `ip ARGS` inside the outside namespace.
+    fn inside(&self, args: &[&str]) {
+        let out = Command::new("nsenter")
+            .arg(format!("--net={}", self.path.display()))
+            .arg("ip")
+            .args(args)
+            .output()
+            .expect("nsenter");
+        assert!(
+            out.status.success(),
+            "ip {args:?} in {}: {}",
+            self.netns,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
-impl Drop for Outside {
+impl Drop for Outside<'_> {
     fn drop(&mut self) {
         let _ = Command::new("ip")
             .args(["link", "del", &self.host_if])
             .status();
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.netns])
-            .status();
+        let _ = self.nets.remove_netns(&self.netns);
     }
 }
 
@@ -76,7 +91,7 @@ fn masquerade_gives_egress_and_internal_networks_get_none() {
     let mut guard = Teardown::new(&nets);
     guard.networks = vec![open.clone(), closed.clone()];
     guard.containers = vec![ext.id().to_string(), int.id().to_string()];
-    let outside = Outside::new();
+    let outside = Outside::new(&nets);
 
     let mut open_spec = NetworkSpec::new(&open);
     open_spec.subnet = Some("10.89.192.0/24".parse().unwrap());
