@@ -87,3 +87,55 @@ fn exec_exit_codes_follow_docker() {
     );
     fx.cleanup(container);
 }
+
+#[test]
+fn killing_the_exec_kills_the_process_inside() {
+    let fx = Fixture::new("execkill");
+    let container = fx.start(&fx.spec(&["sleep", "3600"]));
+    let mut shim = container
+        .exec(&process(&["sleep", "3600"]), &init_program())
+        .unwrap()
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let exec_pid = loop {
+        let child = container
+            .cgroup()
+            .pids()
+            .unwrap()
+            .into_iter()
+            .find(|p| parent_of(*p) == Some(shim.id() as i32));
+        if let Some(pid) = child {
+            break pid;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the exec'd process never started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    shim.kill().unwrap();
+    shim.wait().unwrap();
+    // The parent-death signal kills it; as the subreaper that inherited it,
+    // we reap it (a supervisor's reaper loop does the same), or the
+    // container's PID 1 could never finish exiting.
+    let status = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(exec_pid), None).unwrap();
+    assert!(
+        matches!(
+            status,
+            nix::sys::wait::WaitStatus::Signaled(_, nix::sys::signal::Signal::SIGKILL, _)
+        ),
+        "{status:?}"
+    );
+    assert_eq!(container.cgroup().pids().unwrap().len(), 2);
+    container.stop(Duration::from_secs(5)).unwrap();
+    fx.cleanup(container);
+}
+
+fn parent_of(pid: i32) -> Option<i32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("PPid:"))
+        .and_then(|v| v.trim().parse().ok())
+}

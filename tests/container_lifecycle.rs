@@ -22,7 +22,9 @@ fn stopping_a_sleeping_container_takes_milliseconds() {
     let started = Instant::now();
     let exit = container.stop(Duration::from_secs(10)).unwrap();
     let took = started.elapsed();
-    assert!(took < Duration::from_millis(500), "stop took {took:?}");
+    // Milliseconds in practice; the bound leaves room for a loaded CI
+    // machine while staying far below the 10 s grace period.
+    assert!(took < Duration::from_millis(1500), "stop took {took:?}");
     // sleep is not PID 1, so SIGTERM's default action kills it: 128 + 15.
     assert_eq!(exit.code, 143);
     assert_eq!(exit.signal, Some(15));

@@ -103,7 +103,10 @@ fn pause_freezes_every_process_and_unpause_resumes() {
     let fx = Fixture::new("pause");
     let script = "i=0; while true; do i=$((i+1)); echo $i; sleep 0.02; done";
     let container = fx.start(&fx.spec(&["sh", "-c", script]));
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while fx.log().len() < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     container.pause().unwrap();
     assert_eq!(
         container.state().unwrap().status,
@@ -114,13 +117,16 @@ fn pause_freezes_every_process_and_unpause_resumes() {
     assert_eq!(fx.log().len(), frozen_at, "output while paused");
     assert!(container.pause().is_err(), "pausing twice is refused");
     container.unpause().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while fx.log().len() <= frozen_at && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     assert!(fx.log().len() > frozen_at, "no output after unpause");
     // Stopping a paused container thaws it after the signal.
     container.pause().unwrap();
     let started = std::time::Instant::now();
     let exit = container.stop(std::time::Duration::from_secs(10)).unwrap();
-    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(exit.code, 143);
     fx.cleanup(container);
 }
@@ -144,4 +150,14 @@ fn stats_report_memory_pids_and_cpu() {
     assert!(stats.cpu_usage_ns > 0, "{stats:?}");
     container.stop(std::time::Duration::from_secs(5)).unwrap();
     fx.cleanup(container);
+}
+
+#[test]
+fn oom_score_adj_applies_to_the_workload() {
+    let fx = Fixture::new("oomadj");
+    let mut spec = fx.spec(&["cat", "/proc/self/oom_score_adj"]);
+    spec.process.oom_score_adj = Some(500);
+    let (code, out, log) = fx.run(&spec);
+    assert_eq!(code, 0, "{log:?}");
+    assert_eq!(out, "500\n");
 }

@@ -38,7 +38,7 @@ level 2
 level 3
 └── web
     ├── api (service_healthy)
-    └── cache (service_started, restart)
+    └── cache (service_started, from links, restart)
 ";
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
 }

@@ -5,6 +5,9 @@
 pub mod cgroups;
 pub mod container;
 pub mod image;
+pub mod network;
 pub mod project;
 pub mod supervisor;
 pub mod sys;
+#[doc(hidden)]
+pub mod testing;

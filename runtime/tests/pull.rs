@@ -5,16 +5,13 @@
 
 mod common;
 
-use common::registry::{free_port, Auth, LocalRegistry};
 use common::{busybox_rootfs_tar, gzip, sha256, zstd, TarBuilder, TestRoot};
 use compose_runtime::image::oci::{self, Platform};
 use compose_runtime::image::registry::{ensure, pull, NoProgress, PullOptions, PullStatus};
 use compose_runtime::image::{Digest, Reference};
+use compose_runtime::testing::{free_port, push_image, Auth, Layer, LocalRegistry};
 use serde_json::json;
 use std::os::unix::fs::FileTypeExt;
-
-/// A layer as (uncompressed tar, blob as pushed, media type).
-type Layer = (Vec<u8>, Vec<u8>, &'static str);
 
 fn gzip_layer(plain: Vec<u8>, media: &'static str) -> Layer {
     let blob = gzip(&plain);
@@ -29,37 +26,6 @@ fn top_layer(marker: &str) -> Vec<u8> {
         0o644,
     );
     t.finish()
-}
-
-/// Push config and layers, then a manifest of `manifest_type`; returns
-/// the manifest bytes (not tagged: the caller pushes it under a tag or
-/// references it from an index).
-fn push_image(
-    reg: &LocalRegistry,
-    repo: &str,
-    layers: &[Layer],
-    arch: &str,
-    manifest_type: &str,
-    config_type: &str,
-) -> Vec<u8> {
-    let diff_ids: Vec<String> = layers.iter().map(|l| sha256(&l.0).to_string()).collect();
-    let config = serde_json::to_vec(&json!({
-        "architecture": arch, "os": "linux",
-        "config": {"Cmd": ["/bin/sh"]},
-        "rootfs": {"type": "layers", "diff_ids": diff_ids},
-    }))
-    .unwrap();
-    let config_digest = reg.push_blob(repo, &config);
-    let layer_descs: Vec<_> = layers
-        .iter()
-        .map(|(_, blob, media)| json!({"mediaType": media, "digest": reg.push_blob(repo, blob), "size": blob.len()}))
-        .collect();
-    serde_json::to_vec(&json!({
-        "schemaVersion": 2, "mediaType": manifest_type,
-        "config": {"mediaType": config_type, "digest": config_digest, "size": config.len()},
-        "layers": layer_descs,
-    }))
-    .unwrap()
 }
 
 fn push_docker_image(reg: &LocalRegistry, repo: &str, tag: &str, marker: &str) -> Digest {
@@ -380,7 +346,7 @@ fn basic_auth_uses_the_docker_config_credentials() {
 fn bearer_tokens_are_fetched_from_the_challenge_realm() {
     let root = TestRoot::new();
     let tokens = common::token::TokenServer::start();
-    let reg = LocalRegistry::start(Auth::Token(&tokens));
+    let reg = LocalRegistry::start(Auth::Token(tokens.auth()));
     push_docker_image(&reg, "public/app", "v1", "anonymous");
     push_docker_image(&reg, "private/app", "v1", "members");
 
@@ -447,4 +413,37 @@ fn ensure_uses_the_local_image_and_pulls_only_when_missing() {
         std::fs::read(image.layer_dirs[1].join("etc/marker")).unwrap(),
         b"fresh"
     );
+}
+
+#[test]
+fn a_layer_whose_content_is_not_its_diff_id_is_refused_and_not_kept() {
+    let root = TestRoot::new();
+    let reg = LocalRegistry::start(Auth::Anonymous);
+    // The config claims the diff ID of another tarball than the one pushed.
+    let (claimed, sent) = (top_layer("claimed"), top_layer("sent"));
+    let blob = gzip(&sent);
+    let manifest = push_image(
+        &reg,
+        "lying",
+        &[(claimed.clone(), blob.clone(), oci::OCI_LAYER_GZIP)],
+        &Platform::host().architecture,
+        oci::OCI_MANIFEST,
+        oci::OCI_CONFIG,
+    );
+    reg.push_manifest("lying", "latest", oci::OCI_MANIFEST, &manifest);
+    let r = reference(&reg, "lying");
+    let err = pull(&root.store, &r, &PullOptions::default(), &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&r.to_string())
+            && err.contains(&format!("unpacks to {}", sha256(&sent)))
+            && err.contains(&format!("the image config says {}", sha256(&claimed))),
+        "{err}"
+    );
+    assert!(
+        !root.store.has_blob(&sha256(&blob)),
+        "the layer blob is not kept"
+    );
+    assert_nothing_visible(&root, &r);
 }

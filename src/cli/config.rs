@@ -79,6 +79,37 @@ pub fn run(global: &GlobalArgs, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
         || args.hash.is_some();
     opts.resolve_environment = !args.no_env_resolution && !listing_only;
     opts.discard_env_files = true;
+    if args.no_interpolate && args.services {
+        // docker compose lists the raw model's services here (runServices).
+        let model = crate::loader::load_model(&opts)?;
+        let names: String = model
+            .document
+            .get("services")
+            .and_then(|s| s.as_map())
+            .map(|m| m.keys().map(|k| format!("{k}\n")).collect())
+            .unwrap_or_default();
+        return print_list(args, &names);
+    }
+    if args.no_interpolate && !listing_only {
+        if !args.service_names.is_empty() {
+            crate::ui::warn("service filtering is not applied when --no-interpolate is set, the full model will be rendered");
+        }
+        // docker compose renders compose-go's raw model here (`LoadModel`):
+        // merged, canonical where it can be, normalised, but neither typed
+        // nor filtered by profiles; so a `${PORT:-8080}:80` port stays as
+        // written (docker/compose cmd/compose/config.go
+        // runConfigNoInterpolate).
+        let model = crate::loader::load_model(&opts)?;
+        for w in &model.warnings {
+            crate::ui::warn(&w.to_string());
+        }
+        let tree = crate::model::emit::node_to_emit(&model.document);
+        let content = match args.format.as_str() {
+            "json" => crate::model::emit::to_json(&tree),
+            _ => crate::model::emit::to_yaml(&tree),
+        };
+        return write_out(args, &content);
+    }
     let loaded = crate::loader::load(&opts)?;
     for w in &loaded.warnings {
         crate::ui::warn(&w.to_string());
@@ -105,15 +136,6 @@ pub fn run(global: &GlobalArgs, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
     if args.quiet {
         // Loading (and so validating) was the whole job.
         return Ok(ExitCode::SUCCESS);
-    }
-    if args.no_interpolate {
-        // docker compose prints the raw model here, not the typed project.
-        let tree = crate::model::emit::node_to_emit(&loaded.document);
-        let content = match args.format.as_str() {
-            "json" => crate::model::emit::to_json(&tree),
-            _ => crate::model::emit::to_yaml(&tree),
-        };
-        return write_out(args, &content);
     }
     let content = match args.format.as_str() {
         "json" => project.to_json()?,

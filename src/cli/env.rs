@@ -48,6 +48,7 @@ pub fn run(global: &GlobalArgs, args: &EnvArgs) -> anyhow::Result<ExitCode> {
     // origins; the other services' env files must not be read (one of them
     // may be missing, as docker compose allows for services not in use).
     opts.resolve_environment = false;
+    opts.keep_bare_environment = true;
     // Naming a service enables its profiles, as on every other command.
     opts.selected_services = vec![args.service.clone()];
     let loaded = crate::loader::load(&opts)?;

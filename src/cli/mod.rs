@@ -13,6 +13,7 @@ mod lifecycle;
 pub mod logs;
 pub mod pause;
 pub mod ps;
+pub mod pull;
 pub mod restart;
 pub mod rm;
 pub mod session;
@@ -104,6 +105,8 @@ pub enum Command {
     Init(init::InitArgs),
     /// Manage images of the bundled runtime
     Image(image::ImageArgs),
+    /// Pull service images
+    Pull(pull::PullArgs),
     /// Manage the bundled runtime (disk usage)
     System(image::SystemArgs),
     /// Create and start containers
@@ -148,6 +151,7 @@ pub fn main() -> ExitCode {
         Command::Version(args) => version::run(args),
         Command::Init(args) => init::run(args),
         Command::Image(args) => image::run(args),
+        Command::Pull(args) => pull::run(&cli.global, args),
         Command::System(args) => image::run_system(args),
         Command::Up(args) => up::run(&cli.global, args),
         Command::Down(args) => down::run(&cli.global, args),
@@ -200,15 +204,50 @@ impl GlobalArgs {
     }
 }
 
+/// The error and its causes on one line, like `{e:#}`, but without a
+/// cause whose text the message already shows (many errors name their
+/// source in their own message, `cannot read x: Is a directory`).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut message = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+    }
+    message
+}
+
 /// Print an error as one line, then the source line it points at (when the
 /// message starts with a file position and the file can be read).
 fn report_error(e: &anyhow::Error) {
-    let message = format!("{e:#}");
+    let message = error_text(e);
     eprintln!("{} {message}", console::style("error:").red().bold());
     if let Some(snippet) = crate::ui::snippet::leading_span(&message)
         .as_ref()
         .and_then(crate::ui::snippet::render)
     {
         eprintln!("{}", console::style(snippet).dim());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read x: {source}")]
+    struct Named {
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn causes_already_in_the_message_are_not_repeated() {
+        let io = std::io::Error::other("Is a directory");
+        let e = anyhow::Error::new(Named { source: io });
+        assert_eq!(error_text(&e), "cannot read x: Is a directory");
+        let e = anyhow::Error::new(std::io::Error::other("disk full")).context("saving state");
+        assert_eq!(error_text(&e), "saving state: disk full");
     }
 }

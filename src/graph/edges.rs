@@ -126,11 +126,28 @@ pub fn references(service: &Node, path: &NodePath) -> (Vec<Reference>, Vec<BadCo
     depends_on(service, &path.key("depends_on"), &mut refs, &mut bad);
     let implied = implied(service, path);
     for r in implied {
-        if !refs.iter().any(|e: &Reference| e.target == r.target) {
-            refs.push(r);
+        match refs.iter_mut().find(|e| e.target == r.target) {
+            None => refs.push(r),
+            // An entry normalisation added (it has no position in any file)
+            // is reported where the user wrote the reference: a
+            // `network_mode: service:ghost` error names `network_mode`.
+            Some(e) if written_nowhere(service, &e.target) => {
+                e.dependency.relation = r.dependency.relation;
+                e.path = r.path;
+            }
+            Some(_) => {}
         }
     }
     (refs, bad)
+}
+
+/// Whether the `depends_on` entry for `target` was added by normalisation
+/// rather than read from a file.
+fn written_nowhere(service: &Node, target: &str) -> bool {
+    service
+        .get("depends_on")
+        .and_then(|d| d.get(target))
+        .is_some_and(|entry| entry.span.is_none())
 }
 
 fn depends_on(

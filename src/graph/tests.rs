@@ -89,6 +89,44 @@ fn explicit_depends_on_wins_over_implied_link() {
 }
 
 #[test]
+fn a_normalised_dependency_is_reported_where_its_source_was_written() {
+    let file: Arc<Path> = Arc::from(Path::new("compose.yaml"));
+    let mut doc = yaml::parse_str("services:\n  a:\n    network_mode: service:b\n", &file).unwrap();
+    // What normalisation adds: an entry with no position in the file.
+    let entry = yaml::parse_str(
+        "{condition: service_started, restart: true, required: true}",
+        &file,
+    )
+    .unwrap();
+    let mut deps = crate::loader::node::Mapping::new();
+    deps.insert("b".into(), strip_spans(entry));
+    let service = doc
+        .get_mut("services")
+        .and_then(|s| s.get_mut("a"))
+        .unwrap();
+    service
+        .as_map_mut()
+        .unwrap()
+        .insert("depends_on".into(), crate::loader::node::Node::map(deps));
+    let path = NodePath::root().key("services").key("a");
+    let (refs, _) = edges::references(doc.get("services").unwrap().get("a").unwrap(), &path);
+    assert_eq!(refs.len(), 1);
+    assert_eq!(refs[0].dependency.relation, Relation::NetworkMode);
+    assert_eq!(refs[0].path.to_string(), "services.a.network_mode");
+    assert!(refs[0].dependency.restart);
+}
+
+fn strip_spans(mut node: crate::loader::node::Node) -> crate::loader::node::Node {
+    node.span = None;
+    if let Some(m) = node.as_map_mut() {
+        for v in m.values_mut() {
+            v.span = None;
+        }
+    }
+    node
+}
+
+#[test]
 fn text_rendering_golden() {
     let g = graph(STACK).unwrap();
     let expected = "\

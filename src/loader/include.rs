@@ -251,32 +251,38 @@ fn environment(
             .map(|(f, l)| (absolute(&ctx.working_dir, f), l.clone()))
             .collect()
     };
+    // compose-go `GetEnvFromFile`: the files together, a later file
+    // overriding an earlier one and seeing its values; then merged under
+    // the including project's variables, which win.
+    let mut vars = indexmap::IndexMap::new();
+    let mut from_files: indexmap::IndexMap<String, (String, Origin)> = indexmap::IndexMap::new();
     for (path, location) in files {
-        for (name, value, line) in read_env_file(&path, &ctx.environment, &location)? {
-            env.set_default(
-                name,
-                value,
-                Origin::EnvFile {
-                    path: path.clone(),
-                    line,
-                },
-            );
+        for (name, value, line) in read_env_file(&path, &ctx.environment, &location, &mut vars)? {
+            let origin = Origin::EnvFile {
+                path: path.clone(),
+                line,
+            };
+            from_files.insert(name, (value, origin));
         }
+    }
+    for (name, (value, origin)) in from_files {
+        env.set_default(name, value, origin);
     }
     Ok(env)
 }
 
 /// The variables of one env file, with their line numbers, read with the
 /// project's own dotenv reader: `${VAR}` in a value sees the including
-/// project's variables first, then the file's earlier lines (compose-go).
+/// project's variables first, then `vars`, the earlier files' and lines'
+/// values (compose-go).
 fn read_env_file(
     path: &Path,
     env: &Environment,
     location: &Location,
+    vars: &mut indexmap::IndexMap<String, String>,
 ) -> Result<Vec<(String, String, usize)>, Box<IncludeError>> {
     let lookup = |name: &str| env.get(name).map(str::to_string);
-    let mut vars = indexmap::IndexMap::new();
-    let entries = super::dotenv::read_env_file(path, &lookup, &mut vars).map_err(|source| {
+    let entries = super::dotenv::read_env_file(path, &lookup, vars).map_err(|source| {
         Box::new(IncludeError::EnvFile {
             location: location.clone(),
             source,
@@ -417,6 +423,20 @@ mod tests {
                 line: 4
             }
         );
+    }
+
+    #[test]
+    fn a_later_include_env_file_wins_and_sees_the_earlier_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("one.env"), "IMG=one\nBASE=b\n").unwrap();
+        std::fs::write(dir.path().join("two.env"), "IMG=two\nREF=${BASE}-x\n").unwrap();
+        let opts = Options::for_dir(dir.path());
+        let ctx = ctx(&opts, dir.path());
+        let doc = node("include:\n  - path: sub/compose.yaml\n    env_file: [one.env, two.env]\n");
+        let entry = &entries(doc.get("include").unwrap()).unwrap()[0];
+        let env = environment(&ctx, entry, &dir.path().join("sub")).unwrap();
+        assert_eq!(env.get("IMG"), Some("two"));
+        assert_eq!(env.get("REF"), Some("b-x"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod environment;
 pub mod extends;
 pub mod include;
 pub mod interpolate;
+pub mod label_files;
 pub mod merge;
 pub mod node;
 pub mod normalize;
@@ -62,6 +63,11 @@ pub struct Options {
     pub resolve_environment: bool,
     /// Drop `env_file` once resolved, as `compose config` prints it.
     pub discard_env_files: bool,
+    /// Leave bare `KEY` items of `environment` lists as written. compose-go
+    /// (`ResolveEnvironment` in `loadYamlModel`) fills them from the project
+    /// environment while loading, even with `--no-env-resolution`; `compose
+    /// env` turns that off to tell where each value comes from.
+    pub keep_bare_environment: bool,
 }
 
 impl Options {
@@ -132,6 +138,8 @@ pub enum LoadError {
     #[error(transparent)]
     ServiceEnv(#[from] service_env::ServiceEnvError),
     #[error(transparent)]
+    LabelFile(#[from] label_files::LabelFileError),
+    #[error(transparent)]
     Schema(#[from] schema::SchemaError),
     #[error(transparent)]
     Validation(#[from] validate::ValidationError),
@@ -175,6 +183,71 @@ impl From<profiles::ProfileError> for LoadError {
 /// canonical; then relative paths), name the project, apply profiles and
 /// the services named on the command line, and type the result.
 pub fn load(opts: &Options) -> Result<Loaded, LoadError> {
+    let Model {
+        mut document,
+        warnings,
+        environment,
+        project_dir,
+        config_files,
+        profiles,
+    } = load_model(opts)?;
+    let selection = profiles::apply(&mut document, &profiles, &opts.selected_services)?;
+    // compose-go `checkConsistency`, on the active services: references to
+    // undefined resources, cycles, duplicate container names, port ranges.
+    validate::check_project(&document, &selection.disabled)?;
+    normalize::content_from_environment(&mut document, &environment);
+    // Service environments are resolved after profiles, so that a missing
+    // env_file of an inactive service does not fail (docker compose
+    // TestUnusedMissingEnvFile). `document` keeps the unresolved form, which
+    // `compose env` needs to tell where each value came from.
+    let mut resolved = document.clone();
+    if opts.resolve_environment {
+        service_env::apply_resolved_env(
+            &mut resolved,
+            &environment,
+            &project_dir,
+            opts.discard_env_files,
+        )?;
+    }
+    // compose-go resolves label files whatever the options, and drops
+    // `label_file` with `env_file`.
+    label_files::apply(&mut resolved, opts.discard_env_files)?;
+    let mut project = Project::from_node(&resolved)?;
+    project.working_dir = project_dir.clone();
+    project.compose_files = config_files.clone();
+    project.profiles = selection.profiles.clone();
+    project.disabled_services = Project::type_services(&selection.disabled)?;
+    Ok(Loaded {
+        project,
+        document,
+        warnings,
+        environment,
+        project_dir,
+        config_files,
+        profiles: selection.profiles,
+        disabled_services: selection.disabled,
+    })
+}
+
+/// The model before profiles and typing: what `config --no-interpolate`
+/// prints (docker compose renders compose-go's `LoadModel` there).
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The merged, canonical, path-resolved and normalised document.
+    pub document: Node,
+    pub warnings: Vec<Warning>,
+    pub environment: Environment,
+    pub project_dir: PathBuf,
+    pub config_files: Vec<PathBuf>,
+    /// The profiles asked for (`--profile`, else `COMPOSE_PROFILES`).
+    pub profiles: Vec<String>,
+}
+
+/// compose-go's `LoadModel`: discover the files, load them into one
+/// document, name the project and normalise it. Without interpolation, the
+/// short syntaxes that cannot be parsed (`${PORT:-8080}:80`) stay as
+/// written ([`canonical::canonical_lenient`]), so the document may not type.
+pub fn load_model(opts: &Options) -> Result<Model, LoadError> {
     let mut warnings = Vec::new();
     let found = discover::discover(opts, &mut warnings)?;
     let ctx = pipeline::Context {
@@ -192,37 +265,13 @@ pub fn load(opts: &Options) -> Result<Loaded, LoadError> {
     // compose-go `Normalize`: default network, resource names, implied
     // dependencies; before profiles, as compose-go runs it in `load`.
     normalize::normalize(&mut document, &found.project_name, &found.environment)?;
-    let selection = profiles::apply(&mut document, &found.profiles, &opts.selected_services)?;
-    // compose-go `checkConsistency`, on the active services: references to
-    // undefined resources, cycles, duplicate container names, port ranges.
-    validate::check(&document)?;
-    // Service environments are resolved after profiles, so that a missing
-    // env_file of an inactive service does not fail (docker compose
-    // TestUnusedMissingEnvFile). `document` keeps the unresolved form, which
-    // `compose env` needs to tell where each value came from.
-    let mut resolved = document.clone();
-    if opts.resolve_environment {
-        service_env::apply_resolved_env(
-            &mut resolved,
-            &found.environment,
-            &found.project_dir,
-            opts.discard_env_files,
-        )?;
-    }
-    let mut project = Project::from_node(&resolved)?;
-    project.working_dir = found.project_dir.clone();
-    project.compose_files = found.files.iter().map(|f| f.path.to_path_buf()).collect();
-    project.profiles = selection.profiles.clone();
-    project.disabled_services = Project::type_services(&selection.disabled)?;
-    Ok(Loaded {
-        project,
+    Ok(Model {
         document,
         warnings,
         environment: found.environment,
         project_dir: found.project_dir,
         config_files: found.files.iter().map(|f| f.path.to_path_buf()).collect(),
-        profiles: selection.profiles,
-        disabled_services: selection.disabled,
+        profiles: found.profiles,
     })
 }
 

@@ -305,6 +305,18 @@ impl NodePath {
         self.0.is_empty()
     }
 
+    /// The path as a pattern for rule tables: keys as written, every list
+    /// index as `[]` (`services.web.ports[1]` → `services, web, ports, []`).
+    pub fn pattern(&self) -> Vec<&str> {
+        self.0
+            .iter()
+            .map(|s| match s {
+                Segment::Key(k) => k.as_str(),
+                Segment::Index(_) => "[]",
+            })
+            .collect()
+    }
+
     /// Parse a dotted path (`services.web.ports[1]`, or a JSON pointer
     /// `/services/web/ports/1`) back into segments.
     pub fn parse(text: &str) -> Self {

@@ -13,7 +13,9 @@
 //!   `volumes_from` imply `depends_on`;
 //! - `pull_policy: if_not_present` is spelled `missing`; volume targets are
 //!   cleaned; `pre_start` hooks inherit the service image;
-//! - configs read from an environment variable get it as `content`.
+//! - secrets and configs read from an environment variable get it as
+//!   `content` ([`content_from_environment`], run by `load` after the
+//!   consistency checks, which must see the user's sources only).
 
 use super::environment::Environment;
 use super::node::{Location, Mapping, Node, NodePath, Value};
@@ -47,20 +49,23 @@ pub fn normalize(
         }
     }
     resource_names(top, project_name);
-    config_content_from_env(top, env);
     Ok(())
 }
 
-/// A config with `environment: VAR` gets its content from that variable
-/// (compose-go's `resolveConfigsEnvironment`); the content is not printed.
-fn config_content_from_env(top: &mut Mapping, env: &Environment) {
-    let Some(configs) = top.get_mut("configs").and_then(Node::as_map_mut) else {
-        return;
-    };
-    for cfg in configs.values_mut().filter_map(Node::as_map_mut) {
-        let var = cfg.get("environment").and_then(Node::as_str);
-        if let Some(value) = var.and_then(|v| env.get(v)).map(str::to_string) {
-            cfg.insert("content".into(), Node::string(value));
+/// A secret or config with `environment: VAR` gets its content from that
+/// variable (compose-go's `resolveSecretsEnvironment` and
+/// `resolveConfigsEnvironment`, run after validation); the printers leave
+/// that content out.
+pub fn content_from_environment(doc: &mut Node, env: &Environment) {
+    for section in ["secrets", "configs"] {
+        let Some(objects) = doc.get_mut(section).and_then(Node::as_map_mut) else {
+            continue;
+        };
+        for obj in objects.values_mut().filter_map(Node::as_map_mut) {
+            let var = obj.get("environment").and_then(Node::as_str);
+            if let Some(value) = var.and_then(|v| env.get(v)).map(str::to_string) {
+                obj.insert("content".into(), Node::string(value));
+            }
         }
     }
 }

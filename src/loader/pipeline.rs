@@ -74,9 +74,9 @@ pub fn load_model(
     for file in files {
         dict = load_file(ctx, file, dict, warnings)?;
     }
-    // Defaults (compose-go `SetDefaultValues`) and the semantic checks
-    // (`validation.Validate`) belong to the model and validation parts and
-    // run here once they exist; neither is needed to resolve paths.
+    // compose-go `SetDefaultValues`, before relative paths are resolved so
+    // that the default context is the project directory.
+    default_build_context(&mut dict);
     resolve_paths(ctx, &mut dict, &ctx.working_dir)?;
     if !ctx.include_chain.is_empty() {
         resolve_bare_environment(&mut dict, &ctx.environment);
@@ -118,6 +118,45 @@ fn resolve_bare_environment(dict: &mut Node, env: &Environment) {
     }
 }
 
+/// A `build` mapping without `context` builds the project directory
+/// (compose-go `defaultBuildContext`).
+fn default_build_context(dict: &mut Node) {
+    let Some(services) = dict.get_mut("services").and_then(Node::as_map_mut) else {
+        return;
+    };
+    for service in services.values_mut() {
+        if let Some(build) = service.get_mut("build").and_then(Node::as_map_mut) {
+            build
+                .entry("context".to_string())
+                .or_insert_with(|| Node::string("."));
+        }
+    }
+}
+
+/// compose-go `ResolveEnvironment` (run by `loadYamlModel` whatever the
+/// options): a bare `KEY` item of an `environment` *list* becomes
+/// `KEY=value` when the project environment (shell, then `.env`) sets it, so
+/// that `config --no-env-resolution` still shows it resolved. The mapping
+/// form (`KEY:` with no value) is left to the service-environment stage.
+fn fill_listed_environment(doc: &mut Node, env: &Environment) {
+    let Some(services) = doc.get_mut("services").and_then(Node::as_map_mut) else {
+        return;
+    };
+    for service in services.values_mut() {
+        let Some(entries) = service.get_mut("environment").and_then(Node::as_seq_mut) else {
+            continue;
+        };
+        for entry in entries {
+            let Some(key) = entry.as_str().filter(|k| !k.contains('=')) else {
+                continue;
+            };
+            if let Some(value) = env.get(key) {
+                entry.value = Value::String(format!("{key}={value}"));
+            }
+        }
+    }
+}
+
 /// Every document of one file, merged in turn over `dict`.
 pub fn load_file(
     ctx: &Context,
@@ -147,6 +186,9 @@ fn load_document(
     if ctx.opts.interpolate {
         interpolate::interpolate(&mut doc, &ctx.environment, warnings)?;
     }
+    if !ctx.opts.keep_bare_environment {
+        fill_listed_environment(&mut doc, &ctx.environment);
+    }
     // compose-go's `fixEmptyNotNull` is not needed: `[]` reads as an empty
     // list here, never as null.
     if ctx.stages.include {
@@ -155,13 +197,27 @@ fn load_document(
     if ctx.stages.extends {
         extends::apply(ctx, file, &mut doc, warnings)?;
     }
-    let mut dict = merge::merge(dict, doc)?;
+    let mut dict = if !ctx.stages.extends && dict.as_map().is_some_and(|m| m.is_empty()) {
+        // A file read for `extends` keeps its `!reset`/`!override` tags: its
+        // services are merged raw by the extends stage, which must still
+        // honour them (compose-go passes the file's reset processor along,
+        // `applyServiceExtends`), e.g. `command: !reset` on a service that
+        // itself extends another of that file.
+        doc
+    } else {
+        merge::merge(dict, doc)?
+    };
     merge::enforce_unicity(&mut dict)?;
     if ctx.stages.validate {
         schema::validate(&dict)?;
         drop_obsolete_version(&mut dict, warnings);
     }
-    canonical::canonical(&mut dict, warnings)?;
+    if ctx.opts.interpolate {
+        canonical::canonical(&mut dict, warnings)?;
+    } else {
+        // compose-go `Canonical(dict, ignoreParseError = SkipInterpolation)`.
+        canonical::canonical_lenient(&mut dict, warnings)?;
+    }
     omit_empty(&mut dict);
     // The canonical form can reveal duplicates (a port range written over a
     // single port), so unicity is enforced again (compose-go does the same).
@@ -256,6 +312,50 @@ mod tests {
             .and_then(|s| s.get("a"))
             .and_then(|a| a.get("dns"));
         assert_eq!(dns.unwrap().to_json(), serde_json::json!(["1.1.1.1"]));
+    }
+
+    #[test]
+    fn build_without_context_gets_the_project_directory_after_merging() {
+        let mut doc = node(
+            "services:\n  a: {build: {target: t}}\n  b: {build: {context: ./b}}\n  c: {image: x}\n",
+        );
+        default_build_context(&mut doc);
+        let s = doc.get("services").unwrap().to_json();
+        assert_eq!(
+            s["a"]["build"],
+            serde_json::json!({"target": "t", "context": "."})
+        );
+        assert_eq!(s["b"]["build"], serde_json::json!({"context": "./b"}));
+        assert!(s["c"].get("build").is_none());
+    }
+
+    #[test]
+    fn extended_files_keep_their_reset_tags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("base.yaml");
+        std::fs::write(
+            &path,
+            "services:\n  b:\n    image: x\n    command: !reset\n",
+        )
+        .unwrap();
+        let opts = Options::for_dir(dir.path());
+        let ctx = Context {
+            opts: &opts,
+            environment: Environment::new(),
+            working_dir: dir.path().to_path_buf(),
+            stages: Stages::ALL,
+            include_chain: Vec::new(),
+        };
+        let file = read_config_file(&path).unwrap();
+        let doc = load_extended_file(&ctx, &file, &mut Vec::new()).unwrap();
+        let command = doc
+            .get("services")
+            .and_then(|s| s.get("b"))
+            .and_then(|b| b.get("command"));
+        assert_eq!(
+            command.and_then(|c| c.tag),
+            Some(super::super::node::MergeTag::Reset)
+        );
     }
 
     #[test]

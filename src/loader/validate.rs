@@ -16,7 +16,7 @@ mod service;
 
 pub use issue::{Issue, IssueKind, PortProblem, Section};
 
-use super::node::{Location, Node, NodePath};
+use super::node::{Location, Mapping, Node, NodePath};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ValidationError {
@@ -40,7 +40,16 @@ fn list(issues: &[Issue]) -> String {
 
 /// Check a canonical document; all problems are reported at once.
 pub fn check(doc: &Node) -> Result<(), ValidationError> {
-    let issues = issues(doc);
+    check_project(doc, &Mapping::new())
+}
+
+/// [`check`] for a project whose `disabled` services (set aside by
+/// profiles or by the services named on the command line) are no longer in
+/// `doc`: a `required: false` dependency may name one of them, as in
+/// compose-go's `checkConsistency` (it skips `ErrDisabled` only), but not a
+/// service defined nowhere.
+pub fn check_project(doc: &Node, disabled: &Mapping) -> Result<(), ValidationError> {
+    let issues = project_issues(doc, disabled);
     if issues.is_empty() {
         Ok(())
     } else {
@@ -50,8 +59,13 @@ pub fn check(doc: &Node) -> Result<(), ValidationError> {
 
 /// Every semantic problem of `doc`, sorted by file, line, column and path.
 pub fn issues(doc: &Node) -> Vec<Issue> {
+    project_issues(doc, &Mapping::new())
+}
+
+fn project_issues(doc: &Node, disabled: &Mapping) -> Vec<Issue> {
     let mut checker = Checker {
         doc,
+        disabled,
         issues: Vec::new(),
     };
     references::check(&mut checker);
@@ -78,6 +92,8 @@ fn sort_key(l: &Location) -> (String, usize, usize, String) {
 /// The document being checked and the problems found so far.
 struct Checker<'d> {
     doc: &'d Node,
+    /// Services defined but not active.
+    disabled: &'d Mapping,
     issues: Vec<Issue>,
 }
 

@@ -35,6 +35,12 @@ pub enum YamlError {
     },
     #[error("{span}: {message}")]
     Structure { span: Span, message: String },
+    #[error("{span}: mapping key {key} is {kind}, not a string; quote it (\"{key}\") to use it as a name")]
+    NonStringKey {
+        span: Span,
+        key: String,
+        kind: &'static str,
+    },
     #[error("{span}: unknown alias: no anchor was defined before this `*` reference")]
     UnknownAlias { span: Span },
     #[error("{file}: document expands to more than {MAX_NODES} values through aliases", file = .file.display())]
@@ -295,6 +301,16 @@ impl Builder {
                     *pending_key = Some((node, span));
                     return Ok(());
                 };
+                // yaml.v3 reads `123:` or `true:` as a number or boolean key,
+                // which compose-go refuses ("non-string key"): a service named
+                // 123 must be written "123".
+                if matches!(key.value, Value::Int(_) | Value::Float(_) | Value::Bool(_)) {
+                    return Err(YamlError::NonStringKey {
+                        span: key_span,
+                        key: key.scalar_text().unwrap_or_default(),
+                        kind: key.kind_name(),
+                    });
+                }
                 let key_text = match key.scalar_text() {
                     Some(k) => k,
                     None if key.is_null() => String::new(),
@@ -518,6 +534,17 @@ mod tests {
         parse_str(text, &Arc::from(Path::new("compose.yaml")))
             .unwrap_err()
             .to_string()
+    }
+
+    #[test]
+    fn number_and_boolean_keys_are_refused_quoted_ones_are_names() {
+        assert_eq!(
+            parse_err("services:\n  123:\n    image: x\n"),
+            "compose.yaml:2:3: mapping key 123 is an integer, not a string; quote it (\"123\") to use it as a name"
+        );
+        assert!(parse_err("labels:\n  true: x\n").contains("key true is a boolean"));
+        let n = parse("services:\n  '123': {image: x}\n");
+        assert!(n.get("services").unwrap().get("123").is_some());
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub enum SetupError {
     UnknownRlimit { name: String },
     #[error("hostname {name:?} is invalid: use letters, digits and '-' in dot-separated labels, at most 63 characters")]
     BadHostname { name: String },
+    #[error("oom_score_adj {score} is out of range: use -1000 to 1000")]
+    BadOomScoreAdj { score: i32 },
     #[error("the working directory {cwd:?} is invalid: it needs to be an absolute path")]
     RelativeWorkingDir { cwd: String },
     #[error("the container has no command: set `command` or use an image with an entrypoint")]
@@ -124,6 +126,14 @@ pub enum ContainerError {
     },
     #[error("container {id}: setup failed: {message}")]
     Setup { id: String, message: String },
+    #[error(
+        "container {id}: the setup did not finish within {after:?} and was stopped; see {log}"
+    )]
+    SetupTimeout {
+        id: String,
+        after: std::time::Duration,
+        log: PathBuf,
+    },
     #[error("container {id}: the init exited without reporting (status {status}); see {log}")]
     InitVanished {
         id: String,

@@ -6,7 +6,8 @@
 //! the namespaces (unshare(2); a new pid namespace applies to children, so
 //! it forks), records the child's host pid in `state.json` and exits. The
 //! child is PID 1 of the new pid namespace: it builds the root filesystem,
-//! pivots into it, forks the workload, then supervises it (`supervise`).
+//! pivots into it, forks the workload, then supervises it (`supervise`)
+//! and writes how it ended to `exit.json` before exiting with its code.
 //!
 //! Both stages report to the host on their stdout, one JSON object per
 //! line ([`Report`]); the host reads until EOF, which comes when PID 1 has

@@ -11,7 +11,6 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::Signal;
 use nix::sys::wait::{waitid, Id, WaitPidFlag};
 use nix::unistd::Pid;
-use std::io::BufRead;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -65,6 +64,15 @@ impl InitProgram {
 /// Make the calling process the reaper of orphaned descendants
 /// (PR_SET_CHILD_SUBREAPER), so container inits, whose parent exits right
 /// after creating them, stay our children and `wait` can reap them.
+///
+/// Optional: without it the host's PID 1 adopts and reaps the inits, and
+/// `wait` still works through the pidfd and `exit.json`. With it, the
+/// caller must also reap whatever else it inherits: a process started by
+/// `exec` whose shim was SIGKILLed dies by its parent-death signal and
+/// becomes our zombie, and the container's PID 1 cannot finish exiting
+/// until that zombie is reaped (pid_namespaces(7)). A supervisor's reaper
+/// loop does this; signal an exec shim with SIGTERM instead of SIGKILL to
+/// let it end its process itself.
 pub fn become_subreaper() -> nix::Result<()> {
     nix::sys::prctl::set_child_subreaper(true)
 }
@@ -97,8 +105,16 @@ pub(super) fn spawn_init(
         .stderr(init_log)
         .spawn()
         .map_err(spawn_err)?;
-    let reports = read_reports(child.stdout.take());
+    let deadline = Instant::now() + SETUP_TIMEOUT;
+    let reading = read_reports(child.stdout.take(), deadline);
+    if matches!(reading, Reading::TimedOut(_)) {
+        let _ = child.kill();
+    }
     let status = child.wait().map_err(spawn_err)?;
+    let (reports, timed_out) = match reading {
+        Reading::Complete(reports) => (reports, false),
+        Reading::TimedOut(reports) => (reports, true),
+    };
     let mut pid = None;
     for report in reports {
         match report {
@@ -124,6 +140,13 @@ pub(super) fn spawn_init(
         let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
         wait_gone(pid, Duration::from_secs(2));
     }
+    if timed_out {
+        return Err(ContainerError::SetupTimeout {
+            id: id.to_string(),
+            after: SETUP_TIMEOUT,
+            log: state_dir.join(INIT_LOG_FILE),
+        });
+    }
     Err(ContainerError::InitVanished {
         id: id.to_string(),
         status,
@@ -131,15 +154,52 @@ pub(super) fn spawn_init(
     })
 }
 
-fn read_reports(stdout: Option<std::process::ChildStdout>) -> Vec<Report> {
+/// How long the init may take to report that the workload is forked
+/// (mounting a slow bind source counts); then it is killed.
+const SETUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The init's reports, and whether it finished talking before the deadline.
+enum Reading {
+    Complete(Vec<Report>),
+    TimedOut(Vec<Report>),
+}
+
+/// Read report lines until EOF or `deadline`.
+fn read_reports(stdout: Option<std::process::ChildStdout>, deadline: Instant) -> Reading {
     let Some(stdout) = stdout else {
-        return Vec::new();
+        return Reading::Complete(Vec::new());
     };
-    std::io::BufReader::new(stdout)
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 4096];
+    let complete = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
+        let mut fds = [PollFd::new(stdout.as_fd(), PollFlags::POLLIN)];
+        match poll(
+            &mut fds,
+            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+        ) {
+            Ok(0) => break false,
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => break true,
+        }
+        // poll said readable: this read does not block.
+        match nix::unistd::read(&stdout, &mut buf) {
+            Ok(0) => break true,
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => break true,
+        }
+    };
+    let reports = String::from_utf8_lossy(&bytes)
         .lines()
-        .map_while(Result::ok)
-        .filter_map(|line| serde_json::from_str(&line).ok())
-        .collect()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    if complete {
+        Reading::Complete(reports)
+    } else {
+        Reading::TimedOut(reports)
+    }
 }
 
 /// After a failed setup PID 1 exits at once; wait for it (reaping it if it

@@ -81,6 +81,11 @@ pub(super) fn validate(spec: &ContainerSpec) -> Result<(), ContainerError> {
             name: spec.hostname.clone(),
         }));
     }
+    if let Some(score) = spec.process.oom_score_adj {
+        if !(-1000..=1000).contains(&score) {
+            return Err(spec_error(SetupError::BadOomScoreAdj { score }));
+        }
+    }
     if !spec.process.cwd.starts_with('/') {
         return Err(spec_error(SetupError::RelativeWorkingDir {
             cwd: spec.process.cwd.clone(),

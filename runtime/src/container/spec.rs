@@ -107,6 +107,10 @@ pub struct ProcessSpec {
     /// `security_opt: [no-new-privileges:true]`.
     #[serde(default)]
     pub no_new_privileges: bool,
+    /// Compose `oom_score_adj` (-1000..=1000). Lowering it below the
+    /// runtime's own value needs CAP_SYS_RESOURCE on the host.
+    #[serde(default)]
+    pub oom_score_adj: Option<i32>,
     /// Compose `tty: true`: stdin, stdout and stderr are a pseudo-terminal
     /// (its output is logged as "stdout", with the terminal's "\r\n").
     #[serde(default)]
@@ -214,6 +218,7 @@ impl ContainerSpec {
                 additional_groups: Vec::new(),
                 rlimits: Vec::new(),
                 no_new_privileges: false,
+                oom_score_adj: None,
                 tty: false,
             },
             mounts: Vec::new(),

@@ -1,9 +1,10 @@
 //! The container's lifecycle state and its state directory.
 //!
-//! `state.json` is written by the init (running, then exited) and by the
-//! host (when the init died without recording an exit), always atomically
-//! (temp file + rename) through a directory descriptor, so the init can keep
-//! writing it after pivot_root hid the host's paths.
+//! `state.json` is written by the outer init (running, with PID 1's host
+//! pid) and by the host (created; paused; stopped, folding in PID 1's
+//! `exit.json`), always atomically (temp file + rename, relative to a
+//! directory descriptor). PID 1 itself only writes `exit.json`: it keeps no
+//! directory of the host open (see [`ExitRecord`]).
 
 use crate::cgroups::Cgroup;
 use crate::container::devices::DeviceNode;

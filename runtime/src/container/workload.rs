@@ -42,6 +42,7 @@ pub struct Plan {
     caps: CapsHashSet,
     no_new_privs: bool,
     seccomp: Vec<BpfProgram>,
+    oom_score_adj: Option<i32>,
 }
 
 fn cstring(s: &str) -> Result<CString, SetupError> {
@@ -102,6 +103,7 @@ impl Plan {
             caps,
             no_new_privs: process.no_new_privileges,
             seccomp,
+            oom_score_adj: process.oom_score_adj,
         })
     }
 
@@ -220,7 +222,12 @@ pub fn exec(plan: &Plan, stdio: Stdio, mask: &SigSet) -> ! {
 
 fn redirect(stdio: Stdio) -> Result<(), SetupError> {
     let (stdout, stderr) = match stdio {
-        Stdio::Inherit => return Ok(()),
+        Stdio::Inherit => {
+            // An exec'd process dies with its shim (a healthcheck timed
+            // out, `compose exec` was killed) instead of lingering.
+            return nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+                .map_err(SetupError::sys("set the parent-death signal"));
+        }
         Stdio::Tty { slave } => return attach_tty(slave),
         Stdio::Log { stdout, stderr } => (stdout, stderr),
     };
@@ -251,6 +258,11 @@ fn setup(plan: &Plan, mask: &SigSet) -> Result<(), SetupError> {
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
     nix::unistd::chdir(plan.cwd.as_c_str())
         .map_err(SetupError::sys("enter the working directory"))?;
+    if let Some(score) = plan.oom_score_adj {
+        // Written while still root: /proc/self is ours to change.
+        std::fs::write("/proc/self/oom_score_adj", score.to_string())
+            .map_err(SetupError::io("write", "/proc/self/oom_score_adj"))?;
+    }
     for (resource, soft, hard) in &plan.rlimits {
         setrlimit(*resource, *soft, *hard).map_err(SetupError::sys("set a resource limit"))?;
     }

@@ -29,7 +29,32 @@ pub struct LockError {
 
 /// Block until `path` (created if needed) is locked shared or exclusive.
 pub fn lock(path: &Path, exclusive: bool) -> Result<LockGuard, LockError> {
-    let file = OpenOptions::new()
+    let arg = if exclusive {
+        FlockArg::LockExclusive
+    } else {
+        FlockArg::LockShared
+    };
+    let lock = Flock::lock(open(path)?, arg).map_err(|(_, errno)| LockError {
+        path: path.to_path_buf(),
+        source: errno.into(),
+    })?;
+    Ok(LockGuard { _lock: lock })
+}
+
+/// Lock `path` exclusively if nobody holds it; `None` when somebody does.
+pub fn try_lock_exclusive(path: &Path) -> Result<Option<LockGuard>, LockError> {
+    match Flock::lock(open(path)?, FlockArg::LockExclusiveNonblock) {
+        Ok(lock) => Ok(Some(LockGuard { _lock: lock })),
+        Err((_, nix::errno::Errno::EWOULDBLOCK)) => Ok(None),
+        Err((_, errno)) => Err(LockError {
+            path: path.to_path_buf(),
+            source: errno.into(),
+        }),
+    }
+}
+
+fn open(path: &Path) -> Result<File, LockError> {
+    OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
@@ -37,15 +62,5 @@ pub fn lock(path: &Path, exclusive: bool) -> Result<LockGuard, LockError> {
         .map_err(|source| LockError {
             path: path.to_path_buf(),
             source,
-        })?;
-    let arg = if exclusive {
-        FlockArg::LockExclusive
-    } else {
-        FlockArg::LockShared
-    };
-    let lock = Flock::lock(file, arg).map_err(|(_, errno)| LockError {
-        path: path.to_path_buf(),
-        source: errno.into(),
-    })?;
-    Ok(LockGuard { _lock: lock })
+        })
 }

@@ -3,8 +3,11 @@
 //! the hostile entries the `tar` crate's safe API refuses to make.
 #![allow(dead_code)]
 
-pub mod registry;
 pub mod token;
+
+// Not every test binary uses both.
+#[allow(unused_imports)]
+pub use compose_runtime::testing::{busybox_rootfs_tar, gzip};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -58,14 +61,7 @@ impl TarBuilder {
     }
 
     fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(kind);
-        h.set_mode(mode);
-        h.set_size(size);
-        h.set_mtime(MTIME);
-        h.set_uid(0);
-        h.set_gid(0);
-        h
+        compose_runtime::testing::header(kind, mode, size)
     }
 
     pub fn dir(&mut self, path: &str, mode: u32) -> &mut Self {
@@ -146,37 +142,12 @@ impl TarBuilder {
     }
 }
 
-pub fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(data).unwrap();
-    gz.finish().unwrap()
-}
-
 pub fn zstd(data: &[u8]) -> Vec<u8> {
     zstd::encode_all(data, 3).unwrap()
 }
 
 pub fn sha256(data: &[u8]) -> compose_runtime::image::Digest {
     compose_runtime::image::Digest::of(data)
-}
-
-/// A rootfs tarball with Debian's static busybox as /bin/busybox and
-/// applet symlinks, as a minimal real image would be.
-pub fn busybox_rootfs_tar() -> Vec<u8> {
-    let busybox = std::fs::read("/usr/bin/busybox")
-        .or_else(|_| std::fs::read("/bin/busybox"))
-        .expect("busybox-static must be installed (apt-get install busybox-static)");
-    let mut t = TarBuilder::new();
-    t.dir("bin", 0o755)
-        .file("bin/busybox", &busybox, 0o755)
-        .symlink("bin/sh", "busybox")
-        .symlink("bin/ls", "busybox")
-        .hardlink("bin/cat", "bin/busybox")
-        .dir("etc", 0o755)
-        .file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n", 0o644)
-        .dir("tmp", 0o1777)
-        .dir("root", 0o700);
-    t.finish()
 }
 
 pub fn read_link(p: &Path) -> PathBuf {

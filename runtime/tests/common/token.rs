@@ -114,6 +114,24 @@ impl TokenServer {
     }
 }
 
+impl TokenServer {
+    /// What the registry needs to trust this server's tokens, and a
+    /// minter of push tokens for the test's own uploads.
+    pub fn auth(&self) -> compose_runtime::testing::TokenAuth {
+        let signer = self.signer.clone();
+        compose_runtime::testing::TokenAuth {
+            realm: self.realm.clone(),
+            service: SERVICE.to_string(),
+            issuer: ISSUER.to_string(),
+            cert_pem: self.signer.cert_pem.clone(),
+            push_token: Arc::new(move |repo: &str| {
+                let actions = vec!["pull".to_string(), "push".to_string()];
+                signer.token("pusher", &[(repo.to_string(), actions)])
+            }),
+        }
+    }
+}
+
 impl Drop for TokenServer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);

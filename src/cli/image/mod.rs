@@ -160,7 +160,8 @@ pub fn run_system(args: &SystemArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn parse_platform(s: &str) -> anyhow::Result<Platform> {
+/// `os/arch[/variant]`, as `--platform` and a service's `platform:` write it.
+pub(crate) fn parse_platform(s: &str) -> anyhow::Result<Platform> {
     let parts: Vec<&str> = s.split('/').collect();
     match parts.as_slice() {
         [os, arch] | [os, arch, _] if !os.is_empty() && !arch.is_empty() => Ok(Platform {

@@ -23,15 +23,21 @@ pub fn transform(svc: &mut Node, path: &NodePath, lenient: bool) -> Result<(), C
             "networks" | "models" => list_to_null_map(value, &p)?,
             "ports" => keep_if_unparsable(lenient, value, |v| ports::transform(v, &p))?,
             "volumes" => each(value, &p, |v, p| {
-                keep_if_unparsable(lenient, v, |v| volumes::transform(v, p))
+                keep_if_unparsable(lenient, v, |v| volumes::transform(v, p))?;
+                volume_labels(v, p)
             })?,
             "devices" => each(value, &p, |v, p| {
                 keep_if_unparsable(lenient, v, |v| device(v, p))
             })?,
             "secrets" => each(value, &p, |n, p| file_mount(n, p, true))?,
             "configs" => each(value, &p, |n, p| file_mount(n, p, false))?,
-            "environment" => equals_map(value, &p, EqualsMissing::Null)?,
-            "labels" | "annotations" | "sysctls" => equals_map(value, &p, EqualsMissing::Empty)?,
+            // The list-to-map conversions are compose-go's decoders, not its
+            // transformers: its raw model (`config --no-interpolate`) keeps
+            // these lists as written.
+            "environment" if !lenient => equals_map(value, &p, EqualsMissing::Null)?,
+            "labels" | "annotations" | "sysctls" if !lenient => {
+                equals_map(value, &p, EqualsMissing::Empty)?
+            }
             "dns" | "dns_search" | "tmpfs" | "label_file" => string_to_list(value),
             "deploy" => deploy(value, &p)?,
             "develop" => develop(value, &p)?,
@@ -103,7 +109,9 @@ fn build(node: &mut Node, path: &NodePath) -> Result<(), CanonicalError> {
     let Some(m) = node.as_map_mut() else {
         return Err(type_error(node, path, "a build context path or a mapping"));
     };
-    set_default(m, "context", Node::string("."));
+    // No `context: .` default here: compose-go sets it once every file and
+    // `extends` is merged (`SetDefaultValues`), or an extending service's
+    // `build: {target: x}` would override the context it inherits.
     for (key, value) in m.iter_mut() {
         let p = path.key(key);
         match key.as_str() {
@@ -197,6 +205,22 @@ fn device_request(node: &mut Node, path: &NodePath) -> Result<(), CanonicalError
     }
     if let Some(caps) = m.get_mut("capabilities") {
         string_to_list(caps);
+    }
+    // `options` is a compose-go `Mapping`: a `k=v` list reads as a mapping.
+    if let Some(options) = m.get_mut("options") {
+        equals_map(options, &path.key("options"), EqualsMissing::Empty)?;
+    }
+    Ok(())
+}
+
+/// `volume.labels` of a long-syntax volume, a list or a mapping.
+fn volume_labels(item: &mut Node, path: &NodePath) -> Result<(), CanonicalError> {
+    if let Some(labels) = item.get_mut("volume").and_then(|v| v.get_mut("labels")) {
+        equals_map(
+            labels,
+            &path.key("volume").key("labels"),
+            EqualsMissing::Empty,
+        )?;
     }
     Ok(())
 }

@@ -109,6 +109,35 @@ fn errors_name_the_place() {
 }
 
 #[test]
+fn device_options_and_volume_labels_lists_become_mappings() {
+    let mut doc = parse("services:\n  web:\n    gpus: [{driver: nvidia, options: [k=v, flag]}]\n    volumes: [{type: volume, source: v, target: /v, volume: {labels: [a=b]}}]\n");
+    canonical(&mut doc, &mut Vec::new()).unwrap();
+    let web = doc
+        .get("services")
+        .and_then(|s| s.get("web"))
+        .unwrap()
+        .to_json();
+    assert_eq!(
+        web["gpus"][0]["options"],
+        serde_json::json!({"k": "v", "flag": ""})
+    );
+    assert_eq!(
+        web["volumes"][0]["volume"]["labels"],
+        serde_json::json!({"a": "b"})
+    );
+}
+
+#[test]
+fn lenient_mode_keeps_key_value_lists() {
+    let mut doc = parse(
+        "services:\n  web:\n    environment: [A=1, B]\n    labels: [x=y]\n    sysctls: [k=v]\n",
+    );
+    let want = doc.clone();
+    canonical_lenient(&mut doc, &mut Vec::new()).unwrap();
+    assert_eq!(doc, want, "{:?}", doc.to_json());
+}
+
+#[test]
 fn lenient_mode_keeps_uninterpolated_short_syntax() {
     let mut doc = parse("services:\n  web:\n    ports: ['${PORT:-8080}:80']\n    volumes: ['${SRC}:/src', 'data:/data']\n");
     canonical_lenient(&mut doc, &mut Vec::new()).unwrap();

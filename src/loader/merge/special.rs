@@ -2,7 +2,7 @@
 //! compose-go's `override/merge.go` (the rules docker compose v2 applies).
 
 use super::{incompatible, merge_entries, MergeError};
-use crate::loader::node::{Location, Mapping, MergeTag, Node, NodePath, Segment, Value};
+use crate::loader::node::{Location, Mapping, MergeTag, Node, NodePath, Value};
 
 /// How one attribute merges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,14 +31,7 @@ pub(super) enum Rule {
 
 /// The rule for the value at `path`, when it is not the default one.
 pub(super) fn rule_for(path: &NodePath) -> Option<Rule> {
-    let keys: Vec<&str> = path
-        .0
-        .iter()
-        .map(|s| match s {
-            Segment::Key(k) => k.as_str(),
-            Segment::Index(_) => "[]",
-        })
-        .collect();
+    let keys = path.pattern();
     use Rule::*;
     Some(match keys.as_slice() {
         ["services", _, "command" | "entrypoint"]

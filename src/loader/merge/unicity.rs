@@ -27,14 +27,7 @@ enum Indexer {
 }
 
 fn indexer_for(path: &NodePath) -> Option<Indexer> {
-    let keys: Vec<&str> = path
-        .0
-        .iter()
-        .map(|s| match s {
-            Segment::Key(k) => k.as_str(),
-            Segment::Index(_) => "[]",
-        })
-        .collect();
+    let keys = path.pattern();
     use Indexer::*;
     Some(match keys.as_slice() {
         ["networks", _, "labels"]

@@ -58,10 +58,12 @@ fn links_and_shared_namespaces_imply_dependencies() {
 }
 
 #[test]
-fn configs_from_environment_get_their_content() {
+fn secrets_and_configs_from_environment_get_their_content() {
     let mut env = Environment::new();
     env.set("CFG", "hello", Origin::Shell);
-    let got = normalized("configs:\n  c: {environment: CFG}\n", &env);
-    let want = parse("configs:\n  c: {environment: CFG, name: p_c, content: hello}\n");
+    env.set("SEC", "s3cr3t", Origin::Shell);
+    let mut got = parse("configs:\n  c: {environment: CFG}\nsecrets:\n  s: {environment: SEC}\n  u: {environment: UNSET}\n");
+    content_from_environment(&mut got, &env);
+    let want = parse("configs:\n  c: {environment: CFG, content: hello}\nsecrets:\n  s: {environment: SEC, content: s3cr3t}\n  u: {environment: UNSET}\n");
     assert_eq!(got, want);
 }

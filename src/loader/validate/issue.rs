@@ -202,7 +202,9 @@ impl fmt::Display for IssueKind {
                     "service `{service}` refers to undefined service `{target}` in `{relation}`; define it under `services:`"
                 )?;
                 if *relation == Relation::DependsOn {
-                    f.write_str(", or mark the dependency `required: false`")?;
+                    // compose-go tolerates `required: false` only for a
+                    // service a profile disabled, not for an undefined one.
+                    f.write_str(" (`required: false` only lets it be disabled by a profile)")?;
                 }
                 Ok(())
             }

@@ -57,7 +57,9 @@ fn services(c: &mut Checker<'_>, name: &str, service: &Node, path: &NodePath) {
                 relation,
             };
             c.report(r.path, kind);
-        } else if r.dependency.required && !c.defines("services", &r.target) {
+        } else if !c.defines("services", &r.target)
+            && (r.dependency.required || !c.disabled.contains_key(&r.target))
+        {
             let kind = IssueKind::UndefinedService {
                 service: name.to_string(),
                 target: r.target,

@@ -77,7 +77,7 @@ fn undefined_references_are_all_reported_in_file_order() {
             "compose.yaml:8:9: services.web.volumes[1]: service `web` refers to undefined volume `logs`; define it under top-level `volumes:`, or write a path such as `./logs` for a bind mount",
             "compose.yaml:9:24: services.web.secrets[0].source: service `web` refers to undefined secret `key`; define it under top-level `secrets:`",
             "compose.yaml:10:15: services.web.configs[0]: service `web` refers to undefined config `conf`; define it under top-level `configs:`",
-            "compose.yaml:12:14: services.web.depends_on.ghost: service `web` refers to undefined service `ghost` in `depends_on`; define it under `services:`, or mark the dependency `required: false`",
+            "compose.yaml:12:14: services.web.depends_on.ghost: service `web` refers to undefined service `ghost` in `depends_on`; define it under `services:` (`required: false` only lets it be disabled by a profile)",
             "compose.yaml:13:13: services.web.links[0]: service `web` refers to undefined service `spirit` in `links`; define it under `services:`",
             "compose.yaml:14:20: services.web.volumes_from[0]: service `web` refers to undefined service `phantom` in `volumes_from`; define it under `services:`",
             "compose.yaml:17:19: services.side.network_mode: service `side` refers to undefined service `nobody` in `network_mode`; define it under `services:`",
@@ -93,11 +93,16 @@ fn default_network_needs_no_declaration() {
 }
 
 #[test]
-fn optional_dependency_on_missing_service_is_fine() {
-    let msgs = messages(
-        "services:\n  a:\n    image: x\n    depends_on:\n      b: {condition: service_started, required: false}\n",
-    );
-    assert!(msgs.is_empty(), "{msgs:?}");
+fn optional_dependency_needs_a_defined_service() {
+    let text = "services:\n  a:\n    image: x\n    depends_on:\n      b: {condition: service_started, required: false}\n";
+    let msgs = messages(text);
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert!(msgs[0].contains("undefined service `b`"), "{msgs:?}");
+    // Disabled by a profile: tolerated (compose-go skips `ErrDisabled`).
+    let doc = yaml::parse_str(text, &Arc::from(Path::new("compose.yaml"))).unwrap();
+    let mut disabled = Mapping::new();
+    disabled.insert("b".into(), Node::null());
+    assert!(check_project(&doc, &disabled).is_ok());
 }
 
 #[test]
@@ -228,14 +233,17 @@ fn top_level_resource_rules() {
         "secrets:
   both: {file: ./a, environment: A}
   none: {}
+  tpl: {external: true, template_driver: golang}
 configs:
   ok: {content: x}
 volumes:
   ext: {external: true, driver: local}
 networks:
   ext: {external: true, name: real}
+  ipam: {external: true, ipam: {}}
 ",
     );
+    // Only volumes refuse extra keys with `external: true`, as compose-go.
     let expected = [
         "secrets.both: file, environment are mutually exclusive; keep one",
         "secrets.none: a secret must set one of file, environment, or `external: true`",

@@ -149,23 +149,20 @@ fn scalar_text(s: &str, is_key: bool, indent: usize) -> String {
 
 /// `|-` / `|` / `|+` block; the chomping indicator says how many trailing
 /// newlines the value has, an indentation indicator is needed when the text
-/// starts with a space.
+/// starts with a space or a line break (libyaml
+/// `yaml_emitter_write_block_scalar_hints`). A value that is only a line
+/// break keeps it (`|2+`): clipping would read back as an empty string.
 fn literal(s: &str, indent: usize) -> String {
     let trailing = s.len() - s.trim_end_matches('\n').len();
     let chomp = match trailing {
         0 => "-",
-        1 => "",
+        1 if s.len() > 1 => "",
         _ => "+",
     };
-    let indicator = if s.starts_with(' ') { "2" } else { "" };
+    let indicator = if s.starts_with([' ', '\n']) { "2" } else { "" };
     let mut out = format!("|{indicator}{chomp}");
-    let body = if trailing == 1 { &s[..s.len() - 1] } else { s };
-    let body = if trailing > 1 {
-        // Keep the extra newlines as empty lines.
-        &body[..body.len() - 1]
-    } else {
-        body
-    };
+    // The last line break ends the last line; any others are empty lines.
+    let body = s.strip_suffix('\n').unwrap_or(s);
     for line in body.split('\n') {
         out.push('\n');
         if !line.is_empty() {
@@ -223,6 +220,31 @@ mod tests {
         )]);
         let expected = "services:\n  web:\n    image: nginx\n    ports:\n      - mode: ingress\n        target: 80\n        published: \"8080\"\n    networks:\n      default: null\n    x-a: 1\n";
         assert_eq!(to_yaml(&doc), expected);
+    }
+
+    #[test]
+    fn literal_blocks_that_start_with_or_are_only_line_breaks_read_back() {
+        for (value, printed) in [
+            ("\n", "v: |2+\n\n"),
+            ("\nabc\n", "v: |2\n\n  abc\n"),
+            ("a\n\n", "v: |+\n  a\n\n"),
+            ("a\nb", "v: |-\n  a\n  b\n"),
+        ] {
+            let doc = Emit::Struct {
+                fields: vec![("v".into(), s(value))],
+                extensions: vec![],
+            };
+            let text = to_yaml(&doc);
+            assert_eq!(text, printed, "{value:?}");
+            let file: std::sync::Arc<std::path::Path> =
+                std::sync::Arc::from(std::path::Path::new("t.yaml"));
+            let back = crate::loader::yaml::parse_str(&text, &file).unwrap();
+            assert_eq!(
+                back.get("v").and_then(|v| v.as_str()),
+                Some(value),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -154,14 +154,13 @@ fn pull_inner(
     let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
         .map_err(|source| RegistryError::BadManifest { source })?;
 
-    // The config first and quietly (Docker shows only layers), then the layers.
-    download_all(
-        store,
-        &client,
-        std::slice::from_ref(&manifest.config),
-        &super::NoProgress,
-    )?;
-    download_all(store, &client, &manifest.layers, progress)?;
+    // The config first and quietly (Docker shows only layers), then the
+    // layers, each unpacked as it downloads when the config names its diff ID.
+    let config = [Blob::plain(&manifest.config)];
+    download_all(store, &client, &config, &super::NoProgress)?;
+    let diff_ids = store.config_of(&manifest.config.digest)?.rootfs.diff_ids;
+    let layers = Blob::layers(&manifest.layers, &diff_ids);
+    download_all(store, &client, &layers, progress)?;
     for l in &manifest.layers {
         progress.layer(&l.digest, LayerEvent::Extracting);
     }
@@ -284,20 +283,51 @@ fn available_platforms(index: &Index) -> String {
     }
 }
 
+/// A blob to download, and for a layer the diff ID and chain ID it is
+/// unpacked as while it downloads.
+struct Blob<'a> {
+    desc: &'a Descriptor,
+    layer: Option<(Digest, Digest)>,
+}
+
+impl<'a> Blob<'a> {
+    fn plain(desc: &'a Descriptor) -> Blob<'a> {
+        Blob { desc, layer: None }
+    }
+
+    /// The layers of a manifest with their config's diff IDs; when the
+    /// counts differ the layers download plain and `commit` names the
+    /// mismatch.
+    fn layers(layers: &'a [Descriptor], diff_ids: &[Digest]) -> Vec<Blob<'a>> {
+        if layers.len() != diff_ids.len() {
+            return layers.iter().map(Blob::plain).collect();
+        }
+        let chains = Digest::chain_ids(diff_ids);
+        layers
+            .iter()
+            .zip(diff_ids.iter().zip(chains))
+            .map(|(desc, (diff, chain))| Blob {
+                desc,
+                layer: Some((diff.clone(), chain)),
+            })
+            .collect()
+    }
+}
+
 /// Download every missing blob, `PARALLEL_DOWNLOADS` at a time; the first
 /// error is returned once running downloads stop.
 fn download_all(
     store: &ImageStore,
     client: &RegistryClient,
-    blobs: &[Descriptor],
+    blobs: &[Blob<'_>],
     progress: &dyn PullProgress,
 ) -> Result<(), RegistryError> {
-    let queue: Mutex<Vec<&Descriptor>> = Mutex::new(Vec::new());
-    for d in blobs.iter().rev() {
-        if store.has_blob(&d.digest) {
-            progress.layer(&d.digest, LayerEvent::AlreadyExists);
+    let queue: Mutex<Vec<&Blob<'_>>> = Mutex::new(Vec::new());
+    for b in blobs.iter().rev() {
+        if store.has_blob(&b.desc.digest) {
+            progress.layer(&b.desc.digest, LayerEvent::AlreadyExists);
         } else {
-            queue.lock().expect("queue").push(d);
+            queue.lock().expect("queue").push(b);
         }
     }
     let failure: Mutex<Option<RegistryError>> = Mutex::new(None);
@@ -307,10 +337,10 @@ fn download_all(
                 if failure.lock().expect("failure").is_some() {
                     return;
                 }
-                let Some(d) = queue.lock().expect("queue").pop() else {
+                let Some(b) = queue.lock().expect("queue").pop() else {
                     return;
                 };
-                if let Err(e) = download(store, client, d, progress) {
+                if let Err(e) = download(store, client, b, progress) {
                     failure.lock().expect("failure").get_or_insert(e);
                 }
             });
@@ -325,9 +355,10 @@ fn download_all(
 fn download(
     store: &ImageStore,
     client: &RegistryClient,
-    d: &Descriptor,
+    b: &Blob<'_>,
     progress: &dyn PullProgress,
 ) -> Result<(), RegistryError> {
+    let d = b.desc;
     let body = client.blob(&d.digest)?;
     // Never read past the declared size: a server streaming forever, or
     // more than it announced, fails the digest check instead of filling the disk.
@@ -340,7 +371,12 @@ fn download(
         progress,
         error: &network_error,
     };
-    let stored = store.put_blob_verified(&d.digest, reader);
+    let stored = match &b.layer {
+        Some((diff_id, chain_id)) => {
+            store.put_layer_unpacking(&d.digest, diff_id, chain_id, reader)
+        }
+        None => store.put_blob_verified(&d.digest, reader),
+    };
     // A failed read is the network's fault, not the store's: say so.
     if let Some(source) = network_error.into_inner() {
         return Err(RegistryError::Read {
@@ -352,6 +388,9 @@ fn download(
         crate::image::StoreError::DigestMismatch { expected, actual } => {
             RegistryError::DigestMismatch { expected, actual }
         }
+        // These name the layer themselves.
+        source @ (crate::image::StoreError::Unpack { .. }
+        | crate::image::StoreError::DiffIdMismatch { .. }) => RegistryError::Store(source),
         source => RegistryError::Blob {
             digest: d.digest.clone(),
             source,

@@ -96,7 +96,11 @@ impl ImageStore {
         Ok((tmp, digest, size))
     }
 
-    fn persist(&self, tmp: tempfile::NamedTempFile, d: &Digest) -> Result<(), StoreError> {
+    pub(super) fn persist(
+        &self,
+        tmp: tempfile::NamedTempFile,
+        d: &Digest,
+    ) -> Result<(), StoreError> {
         let dest = self.blob_path(d);
         tmp.persist(&dest).map_err(|e| StoreError::Io {
             path: dest.clone(),

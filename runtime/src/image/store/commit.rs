@@ -78,7 +78,8 @@ impl ImageStore {
         })
     }
 
-    fn config_of(&self, digest: &Digest) -> Result<crate::image::oci::ImageConfig, StoreError> {
+    /// Parse the image config blob `digest`.
+    pub fn config_of(&self, digest: &Digest) -> Result<crate::image::oci::ImageConfig, StoreError> {
         let bytes = self.read_blob(digest)?;
         serde_json::from_slice(&bytes).map_err(|source| StoreError::BadJson {
             what: "image config",

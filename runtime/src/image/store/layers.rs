@@ -48,10 +48,7 @@ impl ImageStore {
                 size: meta.size,
             });
         }
-        let tmp = tempfile::Builder::new()
-            .prefix("layer-")
-            .tempdir_in(self.tmp_dir())
-            .map_err(io_err(&self.tmp_dir()))?;
+        let tmp = self.temp_layer_dir()?;
         let file = self.open_blob(blob)?;
         let unpacked = unpack_layer(BufReader::new(file), tmp.path()).map_err(|source| {
             StoreError::Unpack {
@@ -66,9 +63,22 @@ impl ImageStore {
                 actual: unpacked.diff_id,
             });
         }
+        self.install_layer(tmp, blob, diff_id, chain_id, unpacked.size)
+    }
+
+    /// Move the unpacked layer `tmp` (its diff ID checked) into place as
+    /// `chain_id`, with its metadata.
+    pub(super) fn install_layer(
+        &self,
+        tmp: tempfile::TempDir,
+        blob: &Digest,
+        diff_id: &Digest,
+        chain_id: &Digest,
+        size: u64,
+    ) -> Result<LayerRecord, StoreError> {
         let meta = LayerMeta {
             diff_id: diff_id.clone(),
-            size: unpacked.size,
+            size,
         };
         write_atomic(
             &self.layer_meta_path(chain_id),
@@ -87,8 +97,21 @@ impl ImageStore {
             digest: blob.clone(),
             diff_id: diff_id.clone(),
             chain_id: chain_id.clone(),
-            size: unpacked.size,
+            size,
         })
+    }
+
+    /// A fresh directory in `tmp/` to unpack a layer into.
+    pub(super) fn temp_layer_dir(&self) -> Result<tempfile::TempDir, StoreError> {
+        tempfile::Builder::new()
+            .prefix("layer-")
+            .tempdir_in(self.tmp_dir())
+            .map_err(io_err(&self.tmp_dir()))
+    }
+
+    /// Whether the layer stack `chain_id` is unpacked.
+    pub fn has_layer(&self, chain_id: &Digest) -> bool {
+        self.layer_dir(chain_id).is_dir()
     }
 
     fn existing_layer(&self, chain_id: &Digest) -> Result<Option<LayerMeta>, StoreError> {

@@ -16,9 +16,10 @@ mod commit;
 mod index;
 mod layers;
 mod remove;
+mod stream;
 
 use super::digest::{Digest, DigestError};
-use super::lock::{lock, LockError, LockGuard};
+use super::lock::{lock, try_lock_exclusive, LockError, LockGuard};
 use super::oci::ImageConfig;
 use super::reference::{Reference, ReferenceError};
 use super::unpack::UnpackError;
@@ -137,8 +138,15 @@ impl ImageStore {
     /// Hold this while adding content (or while recording that a container
     /// uses an image), so a concurrent `rm`/`prune` cannot collect blobs and
     /// layers that nothing references yet.
+    ///
+    /// When nobody else is adding or removing, whatever `tmp/` holds was
+    /// left by a process that died (SIGKILL, power loss) and is swept first.
     pub fn adding(&self) -> Result<LockGuard, StoreError> {
-        Ok(lock(&self.dir.join("gc.lock"), false)?)
+        let path = self.dir.join("gc.lock");
+        if let Some(_alone) = try_lock_exclusive(&path)? {
+            self.clear_tmp()?;
+        }
+        Ok(lock(&path, false)?)
     }
 
     /// Serialise work on one reference (two pulls of it at once).
@@ -204,5 +212,26 @@ impl ImageStore {
             layer_dirs,
             record,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leftovers_of_dead_writers_are_swept_only_when_nobody_is_adding() {
+        let root = tempfile::tempdir().unwrap();
+        let store = ImageStore::open(root.path()).unwrap();
+        let leftover = store.tmp_dir().join("blob-dead");
+        std::fs::write(&leftover, b"partial").unwrap();
+        let first = store.adding().unwrap();
+        assert!(!leftover.exists(), "swept: nobody else was adding");
+
+        // While `first` adds, a new partial file may be its own: kept.
+        std::fs::write(&leftover, b"in progress").unwrap();
+        let second = store.adding().unwrap();
+        assert!(leftover.exists(), "kept while another writer runs");
+        drop((first, second));
     }
 }

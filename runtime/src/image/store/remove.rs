@@ -88,10 +88,17 @@ impl ImageStore {
                 freed += remove_path(&entry.1)?;
             }
         }
+        self.clear_tmp()?;
+        Ok(freed)
+    }
+
+    /// Remove everything in `tmp/`: partial downloads and unpacks of
+    /// processes that are gone. Callers hold the gc lock exclusively.
+    pub(super) fn clear_tmp(&self) -> Result<(), StoreError> {
         for entry in read_dir(&self.tmp_dir())? {
             remove_path(&entry.1)?;
         }
-        Ok(freed)
+        Ok(())
     }
 
     /// Disk usage: (bytes of blobs, bytes of unpacked layers).

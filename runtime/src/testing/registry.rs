@@ -1,21 +1,36 @@
 //! A private `docker-registry` (Debian's package of distribution) on a free
 //! 127.0.0.1 port with storage in a temp dir, and a minimal push client for
-//! the registry API, so pull tests have an image of their own making.
-#![allow(dead_code)]
+//! the registry API, so tests have images of their own making.
 
+use crate::image::Digest;
 use base64::Engine as _;
-use compose_runtime::image::Digest;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Mints a bearer token granting pull and push on a repository.
+pub type MintToken = Arc<dyn Fn(&str) -> String + Send + Sync>;
 
 /// A running registry; killed (exactly its PID) and its storage removed on drop.
 pub struct LocalRegistry {
     child: Child,
     pub dir: tempfile::TempDir,
+    /// `127.0.0.1:<port>`, the registry part of references to it.
     pub host: String,
     basic: Option<String>,
-    signer: Option<std::sync::Arc<super::token::Signer>>,
+    push_token: Option<MintToken>,
+}
+
+/// The registry side of `auth: token` (distribution `docs/spec/auth/token.md`).
+pub struct TokenAuth {
+    pub realm: String,
+    pub service: String,
+    pub issuer: String,
+    /// The certificate whose key signs the tokens (`rootcertbundle`).
+    pub cert_pem: String,
+    /// Mints a token granting pull and push on a repository, for pushing.
+    pub push_token: MintToken,
 }
 
 /// How the registry authenticates clients.
@@ -23,80 +38,75 @@ pub enum Auth<'a> {
     Anonymous,
     /// HTTP Basic against an htpasswd file (bcrypt, by apache2-utils' htpasswd).
     Basic(&'a str, &'a str),
-    /// Bearer tokens from the test's token server.
-    Token(&'a super::token::TokenServer),
+    /// Bearer tokens from a token server.
+    Token(TokenAuth),
 }
 
 /// A TCP port nobody listens on right now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
+        .and_then(|l| l.local_addr())
+        .expect("bind 127.0.0.1:0")
         .port()
 }
 
 impl LocalRegistry {
-    /// Start a registry with the given authentication.
+    /// Start a registry with the given authentication; panics (these are
+    /// tests) when `docker-registry` is missing or does not come up.
     pub fn start(auth: Auth<'_>) -> LocalRegistry {
         let binary = Path::new("/usr/bin/docker-registry");
         assert!(
             binary.exists(),
             "docker-registry must be installed (apt-get install docker-registry)"
         );
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let host = format!("127.0.0.1:{port}");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let host = format!("127.0.0.1:{}", free_port());
         let mut config = format!(
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
             dir.path().join("data").display()
         );
-        let mut basic = None;
-        let mut signer = None;
-        if let Auth::Token(server) = &auth {
-            let bundle = dir.path().join("token-cert.pem");
-            std::fs::write(&bundle, &server.signer.cert_pem).unwrap();
-            config.push_str(&format!(
-                "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
-                server.realm,
-                super::token::SERVICE,
-                super::token::ISSUER,
-                bundle.display()
-            ));
-            signer = Some(server.signer.clone());
-        }
-        if let Auth::Basic(user, password) = auth {
-            basic = Some(format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
-            ));
-            let htpasswd = dir.path().join("htpasswd");
-            let out = Command::new("htpasswd")
-                .args(["-Bbn", user, password])
-                .output()
-                .expect("htpasswd (apache2-utils) must be installed");
-            assert!(out.status.success());
-            std::fs::write(&htpasswd, out.stdout).unwrap();
-            config.push_str(&format!(
-                "auth:\n  htpasswd:\n    realm: test-realm\n    path: {}\n",
-                htpasswd.display()
-            ));
+        let (mut basic, mut push_token) = (None, None);
+        match auth {
+            Auth::Anonymous => {}
+            Auth::Basic(user, password) => {
+                basic = Some(basic_header(user, password));
+                let htpasswd = dir.path().join("htpasswd");
+                let out = Command::new("htpasswd")
+                    .args(["-Bbn", user, password])
+                    .output()
+                    .expect("htpasswd (apache2-utils) must be installed");
+                assert!(out.status.success(), "htpasswd failed");
+                std::fs::write(&htpasswd, out.stdout).expect("write htpasswd");
+                config.push_str(&format!(
+                    "auth:\n  htpasswd:\n    realm: test-realm\n    path: {}\n",
+                    htpasswd.display()
+                ));
+            }
+            Auth::Token(t) => {
+                let bundle = dir.path().join("token-cert.pem");
+                std::fs::write(&bundle, &t.cert_pem).expect("write cert bundle");
+                config.push_str(&format!(
+                    "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+                    t.realm, t.service, t.issuer, bundle.display()
+                ));
+                push_token = Some(t.push_token);
+            }
         }
         let config_path = dir.path().join("config.yml");
-        std::fs::write(&config_path, config).unwrap();
+        std::fs::write(&config_path, config).expect("write registry config");
         let child = Command::new(binary)
             .arg("serve")
             .arg(&config_path)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap();
+            .expect("start docker-registry");
         let reg = LocalRegistry {
             child,
             dir,
             host,
             basic,
-            signer,
+            push_token,
         };
         reg.wait_ready();
         reg
@@ -114,19 +124,11 @@ impl LocalRegistry {
         panic!("docker-registry did not answer on {url}");
     }
 
-    /// A request with the credentials this registry wants: Basic, or a
-    /// token for pull and push on `repo` minted directly by the signer.
+    /// A request with the credentials this registry wants.
     fn req(&self, method: &str, url: &str, repo: &str) -> ureq::Request {
         let r = ureq::request(method, url);
-        if let Some(signer) = &self.signer {
-            let token = signer.token(
-                "pusher",
-                &[(
-                    repo.to_string(),
-                    vec!["pull".to_string(), "push".to_string()],
-                )],
-            );
-            return r.set("Authorization", &format!("Bearer {token}"));
+        if let Some(mint) = &self.push_token {
+            return r.set("Authorization", &format!("Bearer {}", mint(repo)));
         }
         match &self.basic {
             Some(b) => r.set("Authorization", b),
@@ -137,25 +139,22 @@ impl LocalRegistry {
     /// Upload a blob (monolithic: POST then PUT with the digest).
     pub fn push_blob(&self, repo: &str, data: &[u8]) -> Digest {
         let digest = Digest::of(data);
+        let start = format!("http://{}/v2/{repo}/blobs/uploads/", self.host);
         let resp = self
-            .req(
-                "POST",
-                &format!("http://{}/v2/{repo}/blobs/uploads/", self.host),
-                repo,
-            )
+            .req("POST", &start, repo)
             .call()
-            .unwrap();
-        let location = resp.header("Location").unwrap().to_string();
+            .expect("start blob upload");
+        let location = resp.header("Location").expect("upload Location");
         let location = if location.starts_with('/') {
             format!("http://{}{location}", self.host)
         } else {
-            location
+            location.to_string()
         };
         let sep = if location.contains('?') { '&' } else { '?' };
         self.req("PUT", &format!("{location}{sep}digest={digest}"), repo)
             .set("Content-Type", "application/octet-stream")
             .send_bytes(data)
-            .unwrap();
+            .expect("finish blob upload");
         digest
     }
 
@@ -167,14 +166,11 @@ impl LocalRegistry {
         media_type: &str,
         body: &[u8],
     ) -> Digest {
-        self.req(
-            "PUT",
-            &format!("http://{}/v2/{repo}/manifests/{reference}", self.host),
-            repo,
-        )
-        .set("Content-Type", media_type)
-        .send_bytes(body)
-        .unwrap();
+        let url = format!("http://{}/v2/{repo}/manifests/{reference}", self.host);
+        self.req("PUT", &url, repo)
+            .set("Content-Type", media_type)
+            .send_bytes(body)
+            .expect("push manifest");
         Digest::of(body)
     }
 
@@ -187,6 +183,14 @@ impl LocalRegistry {
             .join(d.hex())
             .join("data")
     }
+}
+
+fn basic_header(user: &str, password: &str) -> String {
+    let raw = format!("{user}:{password}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
 }
 
 impl Drop for LocalRegistry {

@@ -1,0 +1,209 @@
+//! The per-network DNS server: a thin async UDP + TCP server on the
+//! gateway's port 53 in front of the pure `table` (aardvark-dns's split).
+//! Names of the network are answered from the table; every other query is
+//! forwarded unchanged to the host's resolvers (from /etc/resolv.conf) and
+//! the reply relayed back. Wire format: hickory-proto.
+
+pub mod resolv;
+pub mod table;
+
+use super::error::NetworkError;
+use hickory_proto::op::{Message, MessageType, ResponseCode};
+use hickory_proto::rr::{rdata::A, RData, Record, RecordType};
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use table::DnsTable;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::task::JoinHandle;
+
+/// TTL of our answers: short, containers come and go (Docker uses 600,
+/// aardvark-dns 60).
+pub const TTL: u32 = 60;
+/// How long one upstream gets before the next is tried.
+pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The shared, updatable table of a network.
+pub type SharedTable = Arc<RwLock<DnsTable>>;
+
+/// A running server; dropping it stops both listeners.
+#[derive(Debug)]
+pub struct DnsServer {
+    local: SocketAddr,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for DnsServer {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl DnsServer {
+    /// Serve `table` on `addr` (UDP and TCP, same port); unknown names go
+    /// to `upstreams`. Call inside a tokio runtime.
+    pub async fn spawn(
+        addr: SocketAddr,
+        table: SharedTable,
+        upstreams: Vec<SocketAddr>,
+    ) -> Result<DnsServer, NetworkError> {
+        let listen_err = |proto, source| NetworkError::Listen {
+            addr,
+            proto,
+            source,
+        };
+        let udp = UdpSocket::bind(addr)
+            .await
+            .map_err(|e| listen_err("udp", e))?;
+        let local = udp.local_addr().map_err(|e| listen_err("udp", e))?;
+        let tcp = TcpListener::bind(local)
+            .await
+            .map_err(|e| listen_err("tcp", e))?;
+        let resolver = Arc::new(Resolver { table, upstreams });
+        let tasks = vec![
+            tokio::spawn(serve_udp(Arc::new(udp), resolver.clone())),
+            tokio::spawn(serve_tcp(tcp, resolver)),
+        ];
+        Ok(DnsServer { local, tasks })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+}
+
+struct Resolver {
+    table: SharedTable,
+    upstreams: Vec<SocketAddr>,
+}
+
+impl Resolver {
+    /// The reply bytes for one query, `None` to stay silent (garbage in).
+    async fn answer(&self, query: &[u8]) -> Option<Vec<u8>> {
+        let request = Message::from_vec(query).ok()?;
+        if request.message_type() != MessageType::Query {
+            return None;
+        }
+        if let Some(reply) = self.local_answer(&request) {
+            return reply.to_vec().ok();
+        }
+        match self.forward(query).await {
+            Some(bytes) => Some(bytes),
+            None => Message::error_msg(request.id(), request.op_code(), ResponseCode::ServFail)
+                .to_vec()
+                .ok(),
+        }
+    }
+
+    /// Answer from the table when the (single) question is one of our names.
+    fn local_answer(&self, request: &Message) -> Option<Message> {
+        let [question] = request.queries() else {
+            return None;
+        };
+        let name = question.name().to_ascii();
+        let table = self.table.read().unwrap_or_else(|p| p.into_inner());
+        if !table.knows(&name) {
+            return None;
+        }
+        let mut reply = Message::new();
+        reply
+            .set_id(request.id())
+            .set_message_type(MessageType::Response)
+            .set_op_code(request.op_code())
+            .set_recursion_desired(request.recursion_desired())
+            .set_recursion_available(true)
+            .set_authoritative(true)
+            .add_query(question.clone());
+        // AAAA and other types for our names: NOERROR with no answer, so
+        // clients fall back to A instead of asking upstream.
+        if matches!(question.query_type(), RecordType::A | RecordType::ANY) {
+            for addr in table.lookup(&name) {
+                reply.add_answer(Record::from_rdata(
+                    question.name().clone(),
+                    TTL,
+                    RData::A(A(addr)),
+                ));
+            }
+        }
+        Some(reply)
+    }
+
+    /// Relay the query to each upstream in turn until one answers.
+    async fn forward(&self, query: &[u8]) -> Option<Vec<u8>> {
+        for upstream in &self.upstreams {
+            let bind: SocketAddr = if upstream.is_ipv4() {
+                "0.0.0.0:0"
+            } else {
+                "[::]:0"
+            }
+            .parse()
+            .ok()?;
+            let Ok(sock) = UdpSocket::bind(bind).await else {
+                continue;
+            };
+            if sock.connect(upstream).await.is_err() || sock.send(query).await.is_err() {
+                continue;
+            }
+            let mut buf = vec![0u8; 65535];
+            if let Ok(Ok(n)) = tokio::time::timeout(UPSTREAM_TIMEOUT, sock.recv(&mut buf)).await {
+                buf.truncate(n);
+                return Some(buf);
+            }
+        }
+        None
+    }
+}
+
+async fn serve_udp(socket: Arc<UdpSocket>, resolver: Arc<Resolver>) {
+    let mut buf = vec![0u8; 65535];
+    loop {
+        let Ok((n, client)) = socket.recv_from(&mut buf).await else {
+            continue;
+        };
+        let (query, socket, resolver) = (buf[..n].to_vec(), socket.clone(), resolver.clone());
+        tokio::spawn(async move {
+            if let Some(reply) = resolver.answer(&query).await {
+                let _ = socket.send_to(&reply, client).await;
+            }
+        });
+    }
+}
+
+async fn serve_tcp(listener: TcpListener, resolver: Arc<Resolver>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        tokio::spawn(serve_tcp_conn(stream, resolver.clone()));
+    }
+}
+
+/// DNS over TCP: each message is prefixed by its 16-bit length (RFC 1035
+/// section 4.2.2); a connection may carry several queries.
+async fn serve_tcp_conn(mut stream: TcpStream, resolver: Arc<Resolver>) {
+    loop {
+        let Ok(len) = stream.read_u16().await else {
+            return;
+        };
+        let mut query = vec![0u8; usize::from(len)];
+        if stream.read_exact(&mut query).await.is_err() {
+            return;
+        }
+        let Some(reply) = resolver.answer(&query).await else {
+            return;
+        };
+        let Ok(len) = u16::try_from(reply.len()) else {
+            return;
+        };
+        if stream.write_u16(len).await.is_err() || stream.write_all(&reply).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,139 @@
+//! The DNS lookup table of one network, pure: which names (service names,
+//! container names, aliases) resolve to which addresses. A service's name
+//! resolves to all its replicas, rotated on each lookup (round-robin DNS,
+//! as Docker's embedded server does).
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// One container's entries on a network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub container: String,
+    /// The Compose service (empty for none).
+    pub service: String,
+    pub aliases: Vec<String>,
+    pub address: Ipv4Addr,
+}
+
+impl Entry {
+    /// The entry of an attached container: its container name, service
+    /// name and the attachment's aliases.
+    pub fn for_attachment(
+        att: &crate::network::Attachment,
+        service: &str,
+        address: Ipv4Addr,
+    ) -> Entry {
+        Entry {
+            container: att.container.clone(),
+            service: service.to_string(),
+            aliases: att.aliases.clone(),
+            address,
+        }
+    }
+}
+
+/// Names → addresses for one network.
+#[derive(Debug, Default)]
+pub struct DnsTable {
+    entries: BTreeMap<String, Entry>,
+    rotation: AtomicUsize,
+}
+
+/// DNS names are case-insensitive; a trailing dot is the root.
+pub fn normalize(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+impl DnsTable {
+    pub fn new() -> DnsTable {
+        DnsTable::default()
+    }
+
+    /// Add or replace a container's entries.
+    pub fn upsert(&mut self, entry: Entry) {
+        self.entries.insert(entry.container.clone(), entry);
+    }
+
+    pub fn remove(&mut self, container: &str) -> Option<Entry> {
+        self.entries.remove(container)
+    }
+
+    /// Every address `name` has, sorted, before rotation.
+    pub fn addresses(&self, name: &str) -> Vec<Ipv4Addr> {
+        let name = normalize(name);
+        if name.is_empty() {
+            return Vec::new();
+        }
+        let mut out: Vec<Ipv4Addr> = self
+            .entries
+            .values()
+            .filter(|e| {
+                normalize(&e.container) == name
+                    || normalize(&e.service) == name
+                    || e.aliases.iter().any(|a| normalize(a) == name)
+            })
+            .map(|e| e.address)
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The answer to a query for `name`: all addresses, starting one further
+    /// along on each call. Empty when the name is not ours.
+    pub fn lookup(&self, name: &str) -> Vec<Ipv4Addr> {
+        let mut addrs = self.addresses(name);
+        if addrs.len() > 1 {
+            let n = self.rotation.fetch_add(1, Ordering::Relaxed) % addrs.len();
+            addrs.rotate_left(n);
+        }
+        addrs
+    }
+
+    /// True when `name` is one of ours (answer it even without an A record).
+    pub fn knows(&self, name: &str) -> bool {
+        !self.addresses(name).is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(container: &str, service: &str, aliases: &[&str], last: u8) -> Entry {
+        Entry {
+            container: container.into(),
+            service: service.into(),
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            address: Ipv4Addr::new(10, 89, 0, last),
+        }
+    }
+
+    #[test]
+    fn service_container_and_alias_names_resolve() {
+        let mut table = DnsTable::new();
+        table.upsert(entry("shop-web-1", "web", &["www"], 2));
+        table.upsert(entry("shop-db-1", "db", &[], 3));
+        assert_eq!(table.lookup("web"), [Ipv4Addr::new(10, 89, 0, 2)]);
+        assert_eq!(table.lookup("SHOP-WEB-1."), [Ipv4Addr::new(10, 89, 0, 2)]);
+        assert_eq!(table.lookup("www"), [Ipv4Addr::new(10, 89, 0, 2)]);
+        assert_eq!(table.lookup("db"), [Ipv4Addr::new(10, 89, 0, 3)]);
+        assert!(table.lookup("cache").is_empty());
+        assert!(table.lookup("").is_empty());
+        table.remove("shop-db-1");
+        assert!(!table.knows("db"));
+    }
+
+    #[test]
+    fn replicas_rotate() {
+        let mut table = DnsTable::new();
+        for n in 1..=3 {
+            table.upsert(entry(&format!("p-web-{n}"), "web", &[], n + 1));
+        }
+        let firsts: Vec<u8> = (0..4).map(|_| table.lookup("web")[0].octets()[3]).collect();
+        assert_eq!(firsts, [2, 3, 4, 2]);
+        assert_eq!(table.lookup("web").len(), 3);
+    }
+}

@@ -1,0 +1,155 @@
+//! NAT and isolation with nftables: one table `ip compose` that we own,
+//! rendered whole from the IPAM state (pure, golden-tested) and replaced in
+//! one `nft -f -` transaction, so rules appear and vanish with networks and
+//! no rule outlives the last network.
+//!
+//! As Docker's bridge driver: masquerade a non-internal network's subnet
+//! when it leaves through another interface; drop forwarding between two
+//! of our bridges (networks, and so projects, are isolated); an internal
+//! network forwards nothing in or out.
+
+use super::error::NetworkError;
+use super::ipam::IpamState;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+/// Our table's name (family `ip`); tests pass their own, since the table
+/// is machine-wide and each test has its own COMPOSE_ROOT.
+pub const TABLE: &str = "compose";
+
+/// The `nft -f` script that makes the table match `state`: create it (so
+/// the delete cannot fail), delete it, then add it back with its rules; or
+/// only delete it when there is no network left.
+pub fn render(state: &IpamState, table: &str) -> String {
+    let mut out = format!("table ip {table}\ndelete table ip {table}\n");
+    if state.networks.is_empty() {
+        return out;
+    }
+    let nets: Vec<_> = state.networks.values().collect();
+    let _ = writeln!(out, "table ip {table} {{");
+    out.push_str(
+        "  chain forward {\n    type filter hook forward priority filter; policy accept;\n",
+    );
+    for a in &nets {
+        for b in &nets {
+            if a.bridge != b.bridge {
+                let _ = writeln!(
+                    out,
+                    "    iifname \"{}\" oifname \"{}\" drop",
+                    a.bridge, b.bridge
+                );
+            }
+        }
+    }
+    for net in nets.iter().filter(|n| n.spec.internal) {
+        let _ = writeln!(
+            out,
+            "    iifname \"{0}\" oifname != \"{0}\" drop",
+            net.bridge
+        );
+        let _ = writeln!(
+            out,
+            "    oifname \"{0}\" iifname != \"{0}\" drop",
+            net.bridge
+        );
+    }
+    out.push_str("  }\n");
+    out.push_str(
+        "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n",
+    );
+    for net in nets.iter().filter(|n| !n.spec.internal) {
+        let _ = writeln!(
+            out,
+            "    ip saddr {} oifname != \"{}\" masquerade",
+            net.subnet, net.bridge
+        );
+    }
+    out.push_str("  }\n}\n");
+    out
+}
+
+/// Apply `render(state)`; turns on IPv4 forwarding when a network needs
+/// egress (Docker does the same at daemon start; it is never turned off,
+/// as other software may rely on it by then).
+pub fn apply(state: &IpamState, table: &str) -> Result<(), NetworkError> {
+    if state.networks.values().any(|n| !n.spec.internal) {
+        let path = "/proc/sys/net/ipv4/ip_forward";
+        std::fs::write(path, "1").map_err(|source| NetworkError::Io {
+            path: path.into(),
+            source,
+        })?;
+    }
+    run_nft(&render(state, table))
+}
+
+fn run_nft(script: &str) -> Result<(), NetworkError> {
+    let spawn_err = |source| NetworkError::Io {
+        path: "nft".into(),
+        source,
+    };
+    let mut child = Command::new("nft")
+        .args(["-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(spawn_err)?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(script.as_bytes()).map_err(spawn_err)?;
+    }
+    let out = child.wait_with_output().map_err(spawn_err)?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(NetworkError::Nft {
+            status: out.status.to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::ipam::DEFAULT_POOL;
+    use crate::network::spec::NetworkSpec;
+
+    #[test]
+    fn no_network_only_deletes_the_table() {
+        assert_eq!(
+            render(&IpamState::default(), TABLE),
+            "table ip compose\ndelete table ip compose\n"
+        );
+    }
+
+    #[test]
+    fn two_networks_are_isolated_and_only_the_external_one_is_masqueraded() {
+        let mut state = IpamState::default();
+        let pool = DEFAULT_POOL.parse().unwrap();
+        let mut a = NetworkSpec::new("a");
+        a.bridge_name = Some("br-a".into());
+        let mut b = NetworkSpec::new("b");
+        b.bridge_name = Some("br-b".into());
+        b.internal = true;
+        state.allocate_network(&a, &[], pool).unwrap();
+        state.allocate_network(&b, &[], pool).unwrap();
+        assert_eq!(
+            render(&state, TABLE),
+            "table ip compose\ndelete table ip compose\ntable ip compose {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname \"br-a\" oifname \"br-b\" drop
+    iifname \"br-b\" oifname \"br-a\" drop
+    iifname \"br-b\" oifname != \"br-b\" drop
+    oifname \"br-b\" iifname != \"br-b\" drop
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr 10.89.0.0/24 oifname != \"br-a\" masquerade
+  }
+}
+"
+        );
+    }
+}
