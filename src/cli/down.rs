@@ -6,6 +6,7 @@ use super::session::{timeout, to_observed, Session};
 use super::steps::{self, StepOptions};
 use super::GlobalArgs;
 use crate::plan::{plan_down, DownOptions};
+use compose_runtime::project::OnFailure;
 use std::collections::HashMap;
 use std::process::ExitCode;
 
@@ -46,7 +47,7 @@ pub fn run(global: &GlobalArgs, args: &DownArgs) -> anyhow::Result<ExitCode> {
         volumes: args.volumes,
     };
     let (steps, _) = steps::steps(&session, &plan, &HashMap::new(), &snap, step_opts)?;
-    session.apply(&steps)?;
+    session.apply(&steps, OnFailure::Continue)?;
     drop(lock);
     session.dir.remove_if_empty();
     Ok(ExitCode::SUCCESS)

@@ -4,7 +4,7 @@
 
 use super::session::Session;
 use compose_runtime::container::Status;
-use compose_runtime::project::{ObservedContainer, Op, Snapshot, Step};
+use compose_runtime::project::{ObservedContainer, OnFailure, Op, Snapshot, Step};
 
 /// Load the project and check the service names.
 pub fn session(global: &super::GlobalArgs, services: &[String]) -> anyhow::Result<Session> {
@@ -38,7 +38,17 @@ pub fn each(
             after: vec![],
         })
         .collect();
-    session.apply(&steps)?;
+    // Starting stops at the first failure; stopping and removing go on
+    // and report every failure, as a teardown should.
+    let starts = steps
+        .iter()
+        .all(|s| matches!(s.op, Op::StartContainer { .. }));
+    let on_failure = if starts {
+        OnFailure::Stop
+    } else {
+        OnFailure::Continue
+    };
+    session.apply(&steps, on_failure)?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use super::GlobalArgs;
 use crate::model::Project;
 use crate::plan;
 use compose_runtime::container::Status as RtStatus;
-use compose_runtime::project::{ObservedContainer, ProjectDir, Snapshot, Step};
+use compose_runtime::project::{ObservedContainer, OnFailure, ProjectDir, Snapshot, Step};
 use compose_runtime::supervisor::protocol::ProgressLine;
 use compose_runtime::supervisor::Client;
 use std::path::PathBuf;
@@ -76,9 +76,11 @@ impl Session {
         }
     }
 
-    /// Perform `steps` through the supervisor, printing progress.
-    pub fn apply(&self, steps: &[Step]) -> anyhow::Result<()> {
-        self.client()?.apply(steps, &mut print_progress)?;
+    /// Perform `steps` through the supervisor, printing progress; a
+    /// teardown (`OnFailure::Continue`) goes on past failures.
+    pub fn apply(&self, steps: &[Step], on_failure: OnFailure) -> anyhow::Result<()> {
+        self.client()?
+            .apply(steps, on_failure, &mut print_progress)?;
         Ok(())
     }
 

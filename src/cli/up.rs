@@ -9,7 +9,7 @@ use super::GlobalArgs;
 use crate::plan::{plan_up, UpOptions};
 use compose_runtime::container::Status;
 use compose_runtime::project::interrupt::Interrupts;
-use compose_runtime::project::{Op, Step};
+use compose_runtime::project::{OnFailure, Op, Step};
 use indexmap::IndexMap;
 use std::collections::HashSet;
 use std::process::ExitCode;
@@ -73,7 +73,7 @@ pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
     for note in &notes {
         crate::ui::warn(&note.to_string());
     }
-    session.apply(&steps)?;
+    session.apply(&steps, OnFailure::Stop)?;
     drop(lock);
     if args.detach || args.no_start {
         return Ok(ExitCode::SUCCESS);
@@ -128,7 +128,7 @@ fn attach(session: &Session, args: &UpArgs) -> anyhow::Result<ExitCode> {
                     after: vec![],
                 })
                 .collect();
-            session.apply(&steps)?;
+            session.apply(&steps, OnFailure::Continue)?;
             return Ok(ExitCode::from(130));
         }
         let snap = session.snapshot()?;

@@ -103,15 +103,37 @@ pub enum Progress<'a> {
     Failed(&'a ProjectError),
 }
 
-/// The failed step, and the steps that were not done because of it.
+/// What a failed step means for the others.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    /// Bringing up: start no further step (docker compose cancels).
+    #[default]
+    Stop,
+    /// Tearing down: every step that does not wait for a failed one still
+    /// runs, and every failure is reported (netavark's teardown).
+    Continue,
+}
+
+/// The first failed step, the other failures, and the steps not done.
 #[derive(Debug, thiserror::Error)]
-#[error("{op}: {source}{}", undone(skipped))]
+#[error("{op}: {source}{}{}", also(others), undone(skipped))]
 pub struct ExecuteError {
     pub step: usize,
     pub op: String,
     #[source]
     pub source: Box<ProjectError>,
+    /// `op: error` of every later failure (with `OnFailure::Continue`).
+    pub others: Vec<String>,
     pub skipped: Vec<String>,
+}
+
+fn also(others: &[String]) -> String {
+    if others.is_empty() {
+        String::new()
+    } else {
+        format!("; also {}", others.join("; "))
+    }
 }
 
 fn undone(skipped: &[String]) -> String {
@@ -135,15 +157,17 @@ pub fn execute(
     project: &ProjectDir,
     steps: &[Step],
     init: &InitProgram,
+    on_failure: OnFailure,
     progress: &(dyn Fn(&Op, Progress<'_>) + Sync),
 ) -> Result<(), ExecuteError> {
     let mut state = vec![State::Pending; steps.len()];
     let mut first_error: Option<(usize, ProjectError)> = None;
+    let mut others = Vec::new();
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel::<(usize, Result<(), ProjectError>)>();
         let mut running = 0;
         loop {
-            if first_error.is_none() {
+            if first_error.is_none() || on_failure == OnFailure::Continue {
                 for i in 0..steps.len() {
                     let ready = state[i] == State::Pending
                         && steps[i].after.iter().all(|&a| state[a] == State::Done);
@@ -175,7 +199,11 @@ pub fn execute(
                 Err(e) => {
                     state[i] = State::Failed;
                     undo_failed_start(project, steps, &state, i);
-                    first_error.get_or_insert((i, e));
+                    if first_error.is_none() {
+                        first_error = Some((i, e));
+                    } else {
+                        others.push(format!("{}: {e}", steps[i].op));
+                    }
                 }
             }
         }
@@ -186,6 +214,7 @@ pub fn execute(
             step,
             op: steps[step].op.to_string(),
             source: Box::new(source),
+            others,
             skipped: steps
                 .iter()
                 .zip(&state)
@@ -276,5 +305,29 @@ mod tests {
         );
         assert!(root.path().join("volumes/p_b/_data").is_dir());
         assert!(!root.path().join("volumes/p_c").exists());
+    }
+
+    #[test]
+    fn a_teardown_goes_on_past_failures_and_reports_them_all() {
+        let root = tempfile::tempdir().unwrap();
+        let project = ProjectDir::new(root.path(), "p");
+        let remove = |name: &str, after: Vec<usize>| Step {
+            op: Op::RemoveContainer {
+                name: name.into(),
+                volumes: false,
+            },
+            after,
+        };
+        let steps = vec![
+            remove("p-x-1", vec![]),
+            remove("p-y-1", vec![]),
+            volume("p_after_x", vec![0]),
+            volume("p_free", vec![]),
+        ];
+        let init = InitProgram::at("/nonexistent");
+        let err = execute(&project, &steps, &init, OnFailure::Continue, &|_, _| {}).unwrap_err();
+        assert_eq!(err.others.len(), 1, "{err}");
+        assert_eq!(err.skipped, ["create volume p_after_x"]);
+        assert!(root.path().join("volumes/p_free").is_dir());
     }
 }

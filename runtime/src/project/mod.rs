@@ -24,7 +24,7 @@ pub mod ops;
 pub mod record;
 pub mod volume;
 
-pub use executor::{execute, ExecuteError, Op, Progress, Step};
+pub use executor::{execute, ExecuteError, OnFailure, Op, Progress, Step};
 pub use observe::{observe, ObservedContainer, Snapshot};
 pub use record::ContainerRecord;
 

@@ -6,7 +6,7 @@
 
 use super::protocol::{ProgressLine, Reply, Request};
 use super::{socket_path, LOG_FILE};
-use crate::project::{ProjectDir, Snapshot, Step};
+use crate::project::{OnFailure, ProjectDir, Snapshot, Step};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
@@ -30,12 +30,21 @@ pub enum ClientError {
     Closed { project: String },
     #[error("the supervisor answered something unexpected: {message}")]
     Protocol { message: String },
-    #[error("{op}: {error}{}", undone(skipped))]
+    #[error("{op}: {error}{}{}", also(others), undone(skipped))]
     Failed {
         op: String,
         error: String,
+        others: Vec<String>,
         skipped: Vec<String>,
     },
+}
+
+fn also(others: &[String]) -> String {
+    if others.is_empty() {
+        String::new()
+    } else {
+        format!("; also {}", others.join("; "))
+    }
 }
 
 fn undone(skipped: &[String]) -> String {
@@ -118,6 +127,7 @@ impl Client {
     pub fn apply(
         &self,
         steps: &[Step],
+        on_failure: OnFailure,
         progress: &mut dyn FnMut(&ProgressLine),
     ) -> Result<(), ClientError> {
         if steps.is_empty() {
@@ -125,10 +135,21 @@ impl Client {
         }
         let request = Request::Apply {
             steps: steps.to_vec(),
+            on_failure,
         };
         match self.request(&request, progress)? {
             Reply::Applied => Ok(()),
-            Reply::Failed { op, error, skipped } => Err(ClientError::Failed { op, error, skipped }),
+            Reply::Failed {
+                op,
+                error,
+                others,
+                skipped,
+            } => Err(ClientError::Failed {
+                op,
+                error,
+                others,
+                skipped,
+            }),
             other => Err(unexpected(other)),
         }
     }

@@ -1,6 +1,6 @@
 //! The supervisor's wire format: one JSON object per line.
 
-use crate::project::{Snapshot, Step};
+use crate::project::{OnFailure, Snapshot, Step};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -11,7 +11,11 @@ pub enum Request {
     /// The project's state: answered with `Snapshot`.
     Observe,
     /// Perform steps: `Progress` lines, then `Applied` or `Failed`.
-    Apply { steps: Vec<Step> },
+    Apply {
+        steps: Vec<Step>,
+        #[serde(default)]
+        on_failure: OnFailure,
+    },
     /// Exit now (containers keep running).
     Shutdown,
     /// Stream `Event` replies from now on, until the client goes away.
@@ -47,6 +51,8 @@ pub enum Reply {
     Failed {
         op: String,
         error: String,
+        #[serde(default)]
+        others: Vec<String>,
         skipped: Vec<String>,
     },
     /// The request could not be read or served.

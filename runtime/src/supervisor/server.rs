@@ -272,7 +272,7 @@ fn handle(stream: UnixStream, shared: &Shared) {
                 message: e.to_string(),
             }),
         },
-        Request::Apply { steps } => {
+        Request::Apply { steps, on_failure } => {
             let progress = |op: &Op, p: Progress<'_>| {
                 let error = match p {
                     Progress::Begin => {
@@ -302,11 +302,12 @@ fn handle(stream: UnixStream, shared: &Shared) {
                     },
                 });
             };
-            match execute(&shared.project, &steps, &shared.init, &progress) {
+            match execute(&shared.project, &steps, &shared.init, on_failure, &progress) {
                 Ok(()) => send(&Reply::Applied),
                 Err(e) => send(&Reply::Failed {
                     op: e.op,
                     error: e.source.to_string(),
+                    others: e.others,
                     skipped: e.skipped,
                 }),
             }
