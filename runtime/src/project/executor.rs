@@ -287,13 +287,8 @@ mod tests {
                 done.lock().unwrap().push(op.to_string());
             }
         };
-        let err = execute(
-            &project,
-            &steps,
-            &InitProgram::at("/nonexistent"),
-            &progress,
-        )
-        .unwrap_err();
+        let init = InitProgram::at("/nonexistent");
+        let err = execute(&project, &steps, &init, OnFailure::Stop, &progress).unwrap_err();
         assert_eq!(
             *done.lock().unwrap(),
             ["create volume p_a", "create volume p_b"]
