@@ -33,6 +33,11 @@ fn attached_up_prints_prefixed_logs_and_returns_when_all_exit() {
     assert_eq!(states[1]["ExitCode"], 3, "{ps}");
     // Without -a, exited containers are not listed.
     assert_eq!(p.ok(&["ps", "-q"]), "");
+    assert_eq!(
+        p.ok(&["ps", "--status", "exited", "--services"]),
+        "one\ntwo\n"
+    );
+    assert_eq!(p.ok(&["ps", "--status", "running", "-q"]), "");
 }
 
 #[test]

@@ -22,6 +22,9 @@ pub struct PsArgs {
     /// Format the output: table or json
     #[arg(long, default_value = "table")]
     pub format: String,
+    /// Filter services by status: created, running, paused, exited (repeatable)
+    #[arg(long, value_parser = ["created", "running", "paused", "exited"])]
+    pub status: Vec<String>,
     pub service_names: Vec<String>,
 }
 
@@ -31,7 +34,13 @@ pub fn run(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<ExitCode> {
     let shown: Vec<&ObservedContainer> = session
         .containers(&snap, &args.service_names)
         .into_iter()
-        .filter(|c| args.all || matches!(c.status(), Status::Running | Status::Paused))
+        .filter(|c| {
+            if args.status.is_empty() {
+                args.all || matches!(c.status(), Status::Running | Status::Paused)
+            } else {
+                args.status.iter().any(|s| s == state_word(c))
+            }
+        })
         .collect();
     if args.quiet {
         shown.iter().for_each(|c| println!("{}", c.record.id));
