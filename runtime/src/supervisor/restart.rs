@@ -5,6 +5,56 @@
 //! times; a container stopped by a command is never restarted.
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Docker's restart backoff: 100 ms, doubled per restart, at most a minute.
+fn backoff(restarts: u32) -> Duration {
+    Duration::from_millis(100u64.saturating_mul(1 << restarts.min(10))).min(Duration::from_secs(60))
+}
+
+/// Restarts done and due, per container.
+#[derive(Debug, Default)]
+pub struct Restarts {
+    counts: HashMap<String, u32>,
+    due: HashMap<String, Instant>,
+}
+
+impl Restarts {
+    /// A command started or stopped the container: its count starts over
+    /// and nothing is due.
+    pub fn forget(&mut self, name: &str) {
+        self.counts.remove(name);
+        self.due.remove(name);
+    }
+
+    /// The workload of `name` exited with `code` at `now`: schedule a
+    /// restart if `policy` wants one; returns whether it did.
+    pub fn died(&mut self, name: &str, policy: RestartPolicy, code: i32, now: Instant) -> bool {
+        let count = self.counts.get(name).copied().unwrap_or(0);
+        if !policy.should_restart(code, count) {
+            return false;
+        }
+        self.due.insert(name.to_string(), now + backoff(count));
+        true
+    }
+
+    /// The containers whose restart is due at `now` (counted as restarted).
+    pub fn take_due(&mut self, now: Instant) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .due
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(n, _)| n.clone())
+            .collect();
+        names.sort();
+        for name in &names {
+            self.due.remove(name);
+            *self.counts.entry(name.clone()).or_default() += 1;
+        }
+        names
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "policy", rename_all = "kebab-case")]
@@ -64,5 +114,25 @@ mod tests {
             .should_restart(0, 99));
         assert!(!RestartPolicy::parse("no").unwrap().should_restart(1, 0));
         assert_eq!(RestartPolicy::parse("sometimes"), None);
+    }
+
+    #[test]
+    fn restarts_back_off_and_stop_at_the_limit() {
+        let policy = RestartPolicy::parse("on-failure:2").unwrap();
+        let mut r = Restarts::default();
+        let t0 = Instant::now();
+        assert!(r.died("a", policy, 1, t0));
+        assert!(r.take_due(t0).is_empty(), "not before the backoff");
+        assert_eq!(r.take_due(t0 + Duration::from_millis(100)), ["a"]);
+        assert!(r.died("a", policy, 1, t0));
+        assert!(
+            r.take_due(t0 + Duration::from_millis(150)).is_empty(),
+            "doubled"
+        );
+        assert_eq!(r.take_due(t0 + Duration::from_millis(200)), ["a"]);
+        assert!(!r.died("a", policy, 1, t0), "two restarts were allowed");
+        r.forget("a");
+        assert!(r.died("a", policy, 1, t0));
+        assert_eq!(backoff(30), Duration::from_secs(60));
     }
 }

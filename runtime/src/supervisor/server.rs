@@ -4,6 +4,7 @@
 //! project has no container and no command holds the project lock.
 
 use super::protocol::{ProgressLine, Reply, Request};
+use super::restart::Restarts;
 use super::{events, pid_path, socket_path};
 use crate::container::{become_subreaper, InitProgram};
 use crate::project::{execute, observe, Op, Progress, ProjectDir};
@@ -45,8 +46,8 @@ struct Shared {
     running: Mutex<std::collections::HashSet<String>>,
     /// Containers a command is stopping or stopped: never restarted.
     stopped_by_command: Mutex<std::collections::HashSet<String>>,
-    /// Restarts done per container, for `on-failure:N`.
-    restarts: Mutex<std::collections::HashMap<String, u32>>,
+    /// Restarts done and due (restart policies).
+    restarts: Mutex<Restarts>,
     init: InitProgram,
     active: AtomicUsize,
     shutdown: AtomicBool,
@@ -84,7 +85,7 @@ pub fn serve(project: ProjectDir, init: InitProgram) -> Result<(), ServeError> {
         project,
         running: Mutex::new(std::collections::HashSet::new()),
         stopped_by_command: Mutex::new(std::collections::HashSet::new()),
-        restarts: Mutex::new(std::collections::HashMap::new()),
+        restarts: Mutex::new(Restarts::default()),
         init,
         active: AtomicUsize::new(0),
         shutdown: AtomicBool::new(false),
@@ -163,32 +164,35 @@ fn note_command(shared: &Shared, op: &Op) {
     let Ok(mut stopped) = shared.stopped_by_command.lock() else {
         return;
     };
+    if let (Ok(mut restarts), (_, name)) = (shared.restarts.lock(), op.subject()) {
+        restarts.forget(name);
+    }
     match op {
         Op::StopContainer { name, .. } | Op::RemoveContainer { name, .. } => {
             stopped.insert(name.clone());
         }
         Op::StartContainer { name } => {
             stopped.remove(name);
-            if let Ok(mut restarts) = shared.restarts.lock() {
-                restarts.remove(name);
-            }
         }
         _ => {}
     }
 }
 
 /// A `die` event for each container that ran at the last tick and has
-/// stopped since, and a restart when its policy says so.
+/// stopped since, with its restart scheduled when its policy says so; then
+/// the restarts that are due.
 fn record_deaths(shared: &Shared, snap: &crate::project::Snapshot) {
-    let Ok(mut running) = shared.running.lock() else {
+    let (Ok(mut running), Ok(mut restarts)) = (shared.running.lock(), shared.restarts.lock())
+    else {
         return;
     };
-    let mut now = std::collections::HashSet::new();
+    let now = Instant::now();
+    let mut up = std::collections::HashSet::new();
     for c in &snap.containers {
         let name = &c.record.name;
         match c.status() {
             crate::container::Status::Running | crate::container::Status::Paused => {
-                now.insert(name.clone());
+                up.insert(name.clone());
             }
             crate::container::Status::Stopped if running.contains(name) => {
                 let code = c.state.as_ref().and_then(|s| s.exit).map_or(0, |e| e.code);
@@ -196,44 +200,34 @@ fn record_deaths(shared: &Shared, snap: &crate::project::Snapshot) {
                     &shared.project,
                     &events::died(name, &c.record.service, code),
                 );
-                if restart(shared, c, code) {
-                    now.insert(name.clone());
+                let by_command = shared
+                    .stopped_by_command
+                    .lock()
+                    .map(|s| s.contains(name))
+                    .unwrap_or(true);
+                if !by_command {
+                    restarts.died(name, c.record.restart, code, now);
                 }
             }
             _ => {}
         }
     }
-    *running = now;
-}
-
-/// Start `c` again if its policy wants it; whether it was started.
-fn restart(shared: &Shared, c: &crate::project::ObservedContainer, code: i32) -> bool {
-    let name = &c.record.name;
-    let by_command = shared
-        .stopped_by_command
-        .lock()
-        .map(|s| s.contains(name))
-        .unwrap_or(true);
-    let Ok(mut restarts) = shared.restarts.lock() else {
-        return false;
-    };
-    let count = restarts.get(name).copied().unwrap_or(0);
-    if by_command || !c.record.restart.should_restart(code, count) {
-        return false;
-    }
-    match crate::project::ops::start(&shared.project, name, &shared.init) {
-        Ok(()) => {
-            restarts.insert(name.clone(), count + 1);
-            let mut event = events::died(name, &c.record.service, code);
-            event.action = "restart".into();
-            events::append(&shared.project, &event);
-            true
-        }
-        Err(e) => {
-            eprintln!("restarting {name}: {e}");
-            false
+    for name in restarts.take_due(now) {
+        let Some(c) = snap.containers.iter().find(|c| c.record.name == name) else {
+            continue;
+        };
+        match crate::project::ops::start(&shared.project, &name, &shared.init) {
+            Ok(()) => {
+                let mut event = events::died(&name, &c.record.service, 0);
+                event.action = "restart".into();
+                event.attributes.clear();
+                events::append(&shared.project, &event);
+                up.insert(name);
+            }
+            Err(e) => eprintln!("restarting {name}: {e}"),
         }
     }
+    *running = up;
 }
 
 fn handle(stream: UnixStream, shared: &Shared) {
