@@ -43,6 +43,10 @@ fn main() {
     report("up -d (10 chained services)", &mut up);
     report("down (10 services)", &mut down);
 
+    run(root.path(), &project, &["up", "-d"]);
+    memory(root.path());
+    run(root.path(), &project, &["down", "-t", "10"]);
+
     let init = InitProgram::at(env!("CARGO_BIN_EXE_compose"));
     let mut starts = Vec::new();
     for i in 0..STARTS {
@@ -60,6 +64,62 @@ fn main() {
         c.remove().expect("remove");
     }
     report("create+start to workload exec", &mut starts);
+}
+
+/// Resident memory of the project's supervisor and of each container's init
+/// (our PID 1, not the workload), from /proc: total RSS and the anonymous
+/// part (the rest is the binary's pages, file-backed).
+/// Targets: supervisor ≤ 20 MB, per container ≤ 2 MB.
+fn memory(root: &Path) {
+    let project = root.join("projects/bench");
+    let pid_text = std::fs::read_to_string(project.join("supervisor.pid")).unwrap_or_default();
+    if let Some((rss, anon)) = pid_text.trim().parse::<i32>().ok().and_then(rss_kib) {
+        println!(
+            "{:<36} rss {:>6.1} MB   anon {:>6.1} MB",
+            "supervisor (10 containers)",
+            rss as f64 / 1024.0,
+            anon as f64 / 1024.0
+        );
+    }
+    let mut per = Vec::new();
+    for entry in std::fs::read_dir(project.join("containers"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let state = std::fs::read_to_string(entry.path().join("state.json")).unwrap_or_default();
+        let pid = serde_json::from_str::<serde_json::Value>(&state)
+            .ok()
+            .and_then(|v| v["pid"].as_i64());
+        if let Some(m) = pid.and_then(|p| rss_kib(p as i32)) {
+            per.push(m);
+        }
+    }
+    if !per.is_empty() {
+        let n = per.len() as f64;
+        let rss: u64 = per.iter().map(|m| m.0).sum();
+        let anon: u64 = per.iter().map(|m| m.1).sum();
+        println!(
+            "{:<36} rss {:>6.1} MB   anon {:>6.1} MB   ({} containers, mean)",
+            "container init (PID 1)",
+            rss as f64 / n / 1024.0,
+            anon as f64 / n / 1024.0,
+            per.len()
+        );
+    }
+}
+
+/// (VmRSS, RssAnon) of a process in KiB.
+fn rss_kib(pid: i32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    Some((field("VmRSS:")?, field("RssAnon:").unwrap_or(0)))
 }
 
 fn ten_chained() -> String {

@@ -126,8 +126,14 @@ impl Container {
             .load_state()
             .map_err(io("read", state_dir.join("state.json")))?;
         let pid = Pid::from_raw(state.pid.unwrap_or(0));
+        // A container still `Created` in state.json may already run: the
+        // state moves to Running after `create` returned, so a `stop` right
+        // after `up -d` must still find (and wait for) its init. Without the
+        // pidfd it was taken for exited and its cgroup could not be removed.
         let pidfd = match state.status {
-            Status::Running | Status::Paused if pid.as_raw() > 0 => pidfd_open(pid).ok(),
+            Status::Created | Status::Running | Status::Paused if pid.as_raw() > 0 => {
+                pidfd_open(pid).ok()
+            }
             _ => None,
         };
         Ok(Container {
