@@ -52,6 +52,16 @@ pub fn each(
     Ok(())
 }
 
+/// Stop the selected running containers (`stop`, and the first half of
+/// `restart`), waiting `timeout` seconds before killing.
+pub fn stop(session: &Session, services: &[String], timeout: Option<u64>) -> anyhow::Result<()> {
+    let snap = session.snapshot()?;
+    each(session, &snap, services, is_up, |c| Op::StopContainer {
+        name: c.record.name.clone(),
+        timeout: super::session::timeout(timeout),
+    })
+}
+
 /// Start the selected stopped containers, dependencies first.
 pub fn start(session: &Session, services: &[String]) -> anyhow::Result<()> {
     let snap = session.snapshot()?;

@@ -1,10 +1,8 @@
 //! `compose stop [-t N] [SERVICE...]`: stop running containers (kept for
 //! `start`).
 
-use super::lifecycle::{each, is_up, session};
-use super::session::timeout;
+use super::lifecycle::{self, session};
 use super::GlobalArgs;
-use compose_runtime::project::Op;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -18,12 +16,6 @@ pub struct StopArgs {
 pub fn run(global: &GlobalArgs, args: &StopArgs) -> anyhow::Result<ExitCode> {
     let session = session(global, &args.services)?;
     let _lock = session.dir.lock()?;
-    let snap = session.snapshot()?;
-    each(&session, &snap, &args.services, is_up, |c| {
-        Op::StopContainer {
-            name: c.record.name.clone(),
-            timeout: timeout(args.timeout),
-        }
-    })?;
+    lifecycle::stop(&session, &args.services, args.timeout)?;
     Ok(ExitCode::SUCCESS)
 }
