@@ -90,6 +90,30 @@ fn a_container_is_adopted_from_its_state_directory() {
     fx.cleanup(container);
 }
 
+/// A container whose state.json still says `created` (the state moves to
+/// running after `create` returns) is adopted as live: a stop right after
+/// `up -d` waits for it instead of taking it for exited and then failing to
+/// remove a cgroup its processes still use.
+#[test]
+fn a_container_still_recorded_as_created_is_adopted_as_live() {
+    let fx = Fixture::new("adopt-created");
+    let container = fx.start(&fx.spec(&["sleep", "3600"]));
+    let path = fx.state_dir().join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    state["status"] = "created".into();
+    std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let adopted = Container::load(&fx.state_dir()).unwrap();
+    let exit = adopted.stop(Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        exit.code, 143,
+        "the workload got SIGTERM, not a made-up exit"
+    );
+    adopted.cleanup().expect("no process is left in the cgroup");
+    assert_eq!(container.wait().unwrap(), exit);
+    fx.cleanup(container);
+}
+
 #[test]
 fn setup_failures_name_their_cause_and_leave_nothing() {
     let fx = Fixture::new("badspec");
