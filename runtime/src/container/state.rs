@@ -179,7 +179,13 @@ impl StateDir {
 
     /// Replace `name` atomically with `bytes` (write temp, fsync, rename).
     pub fn write_atomic(&self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-        let tmp = format!(".{name}.tmp.{}", std::process::id());
+        // Unique per call, not only per process: two threads of one process
+        // (the supervisor's exit watcher and a stop step) may save state.json
+        // at the same time, and with a shared temp name one rename would take
+        // the other's file away (ENOENT on the second rename).
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = format!(".{name}.tmp.{}.{n}", std::process::id());
         let flags = OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC;
         let mut file = self.open_file(&tmp, flags, 0o644)?;
         file.write_all(bytes)?;
@@ -218,6 +224,34 @@ impl StateDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threads_saving_state_at_once_never_lose_a_rename() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = std::sync::Arc::new(StateDir::open(tmp.path()).unwrap());
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let dir = dir.clone();
+                std::thread::spawn(move || {
+                    for i in 0..200 {
+                        let mut state = State::created(&format!("c{t}-{i}"));
+                        state.pid = Some(i);
+                        dir.save_state(&state).expect("every save succeeds");
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert!(dir.load_state().is_ok());
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp."))
+            .collect();
+        assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+    }
 
     #[test]
     fn transitions_follow_the_lifecycle() {
