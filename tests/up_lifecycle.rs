@@ -90,7 +90,10 @@ fn up_ps_logs_exec_recreate_and_down() {
 }
 
 #[test]
-fn down_of_ten_sleeping_services_is_fast() {
+/// `sleep` as PID 2 under our init dies from the forwarded SIGTERM: `down`
+/// must not sit out the 10 s grace period and SIGKILL. (How fast `down`
+/// is lives in benches/up.rs; the bound here only tells the two apart.)
+fn down_of_ten_sleeping_services_does_not_wait_for_the_grace_period() {
     let mut yaml = String::from("services:\n");
     for i in 0..10 {
         yaml.push_str(&format!(
@@ -106,7 +109,7 @@ fn down_of_ten_sleeping_services_is_fast() {
     p.ok(&["down"]);
     let took = start.elapsed();
     assert!(
-        took < std::time::Duration::from_secs(1),
+        took < std::time::Duration::from_secs(8),
         "down took {took:?}"
     );
     p.assert_nothing_left(&names, &pids);

@@ -162,7 +162,10 @@ pub fn steps(
                 name: name.clone(),
                 volumes: opts.volumes,
             },
-            Action::CreateNetwork { name } => Op::CreateNetwork { name: name.clone() },
+            Action::CreateNetwork { name } => Op::CreateNetwork {
+                spec: Box::new(compose_runtime::network::NetworkSpec::new(name)),
+                external: false,
+            },
             Action::RemoveNetwork { name } => Op::RemoveNetwork { name: name.clone() },
             Action::CreateVolume { name } => Op::CreateVolume { name: name.clone() },
             Action::RemoveVolume { name } => Op::RemoveVolume { name: name.clone() },
@@ -257,6 +260,11 @@ fn create(
             })
             .collect(),
         restart: restart_policy(service),
+        networks: Vec::new(),
+        dns: Default::default(),
+        ports: Vec::new(),
+        exposed: Vec::new(),
+        links: Vec::new(),
         spec: run.spec,
     };
     let req = CreateRequest {

@@ -19,12 +19,14 @@ pub mod ipam;
 pub mod link;
 pub mod netns;
 pub mod nft;
+pub mod port;
 pub mod proxy;
 pub mod spec;
 pub mod store;
 
 pub use error::{NetworkError, TeardownError};
 pub use ipam::NetworkRecord;
+pub use port::{ExposedPort, Link, Protocol, PublishedPort};
 pub use spec::{Attachment, NetworkSpec, SpecProblem};
 
 use ipnet::Ipv4Net;
@@ -56,7 +58,8 @@ pub struct Attached {
 }
 
 impl Networks {
-    /// The networks under `compose_root`, pool 10.89.0.0/16, table `compose`.
+    /// The networks under `compose_root`, pool 10.89.0.0/16, and the
+    /// root's own nftables table (see [`nft::table_for_root`]).
     pub fn new(compose_root: &Path) -> Networks {
         Networks {
             root: compose_root.to_path_buf(),
@@ -64,7 +67,7 @@ impl Networks {
             pool: ipam::DEFAULT_POOL
                 .parse()
                 .expect("the default pool is a valid prefix"),
-            table: nft::TABLE.to_string(),
+            table: nft::table_for_root(compose_root),
         }
     }
 
@@ -116,6 +119,9 @@ impl Networks {
                 },
             });
         }
+        // Subnets are chosen against the host's routes: two state roots
+        // choosing at once must not both take the same free one.
+        let _host = host_lock()?;
         let routes = host_routes()?;
         let rec = locked
             .state
@@ -325,6 +331,23 @@ fn delete_host_link(name: &str) -> Result<(), NetworkError> {
 
 fn delete_bridge(name: &str) -> Result<(), NetworkError> {
     delete_host_link(name)
+}
+
+/// Where the machine-wide lock of subnet choice lives.
+pub const HOST_LOCK: &str = "/run/compose/networks.lock";
+
+fn host_lock() -> Result<crate::image::lock::LockGuard, NetworkError> {
+    let path = Path::new(HOST_LOCK);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| NetworkError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    crate::image::lock::lock(path, true).map_err(|e| NetworkError::Io {
+        path: path.to_path_buf(),
+        source: e.source,
+    })
 }
 
 fn host_routes() -> Result<Vec<Ipv4Net>, NetworkError> {

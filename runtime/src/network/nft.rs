@@ -14,9 +14,21 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-/// Our table's name (family `ip`); tests pass their own, since the table
-/// is machine-wide and each test has its own COMPOSE_ROOT.
+/// Our table's name (family `ip`) for the default state root.
 pub const TABLE: &str = "compose";
+
+/// The table of a state root: `compose` for the default root, else
+/// `compose_` and 8 hex digits of the root's path, so that two roots (a
+/// test's and the user's) never overwrite each other's rules.
+pub fn table_for_root(root: &std::path::Path) -> String {
+    use sha2::{Digest, Sha256};
+    if root == std::path::Path::new(crate::image::store::DEFAULT_COMPOSE_ROOT) {
+        return TABLE.to_string();
+    }
+    let digest = Sha256::digest(root.as_os_str().as_encoded_bytes());
+    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("{TABLE}_{hex}")
+}
 
 /// The `nft -f` script that makes the table match `state`: create it (so
 /// the delete cannot fail), delete it, then add it back with its rules; or

@@ -6,7 +6,7 @@
 //! the steps left undone.
 
 use super::ops::{self, CreateRequest};
-use super::{ProjectDir, ProjectError};
+use super::{ProjectDir, ProjectError, Services};
 use crate::container::InitProgram;
 use std::fmt;
 use std::sync::mpsc;
@@ -37,8 +37,11 @@ pub enum Op {
     RemoveVolume {
         name: String,
     },
+    /// Create the network (or check that an external one exists).
     CreateNetwork {
-        name: String,
+        spec: Box<crate::network::NetworkSpec>,
+        #[serde(default)]
+        external: bool,
     },
     RemoveNetwork {
         name: String,
@@ -54,7 +57,8 @@ impl Op {
             | Op::StopContainer { name, .. }
             | Op::RemoveContainer { name, .. } => ("Container", name),
             Op::CreateVolume { name } | Op::RemoveVolume { name } => ("Volume", name),
-            Op::CreateNetwork { name } | Op::RemoveNetwork { name } => ("Network", name),
+            Op::CreateNetwork { spec, .. } => ("Network", &spec.name),
+            Op::RemoveNetwork { name } => ("Network", name),
         }
     }
 
@@ -152,11 +156,19 @@ enum State {
     Failed,
 }
 
+/// What the steps run with: the init program of containers and the
+/// supervisor's DNS and port services.
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
+    pub init: &'a InitProgram,
+    pub services: &'a dyn Services,
+}
+
 /// Perform `steps` on `project`; `progress` is called from worker threads.
 pub fn execute(
     project: &ProjectDir,
     steps: &[Step],
-    init: &InitProgram,
+    env: &Env<'_>,
     on_failure: OnFailure,
     progress: &(dyn Fn(&Op, Progress<'_>) + Sync),
 ) -> Result<(), ExecuteError> {
@@ -180,7 +192,7 @@ pub fn execute(
                     let op = &steps[i].op;
                     scope.spawn(move || {
                         progress(op, Progress::Begin);
-                        let result = perform(project, op, init);
+                        let result = perform(project, op, env);
                         match &result {
                             Ok(()) => progress(op, Progress::Done),
                             Err(e) => progress(op, Progress::Failed(e)),
@@ -225,15 +237,23 @@ pub fn execute(
     }
 }
 
-fn perform(project: &ProjectDir, op: &Op, init: &InitProgram) -> Result<(), ProjectError> {
+fn perform(project: &ProjectDir, op: &Op, env: &Env<'_>) -> Result<(), ProjectError> {
     match op {
         Op::CreateContainer { request } => ops::create(project, request),
-        Op::StartContainer { name } => ops::start(project, name, init),
-        Op::StopContainer { name, timeout } => ops::stop(project, name, *timeout),
-        Op::RemoveContainer { name, volumes } => ops::remove(project, name, *volumes),
+        Op::StartContainer { name } => ops::start(project, name, env),
+        Op::StopContainer { name, timeout } => {
+            let result = ops::stop(project, name, *timeout);
+            env.services.refresh();
+            result
+        }
+        Op::RemoveContainer { name, volumes } => {
+            let result = ops::remove(project, name, *volumes);
+            env.services.refresh();
+            result
+        }
         Op::CreateVolume { name } => super::volume::create(&project.volumes_dir(), name).map(drop),
         Op::RemoveVolume { name } => super::volume::remove(&project.volumes_dir(), name),
-        Op::CreateNetwork { name } => ops::create_network(project, name),
+        Op::CreateNetwork { spec, external } => ops::create_network(project, spec, *external),
         Op::RemoveNetwork { name } => ops::remove_network(project, name),
     }
 }
@@ -288,7 +308,11 @@ mod tests {
             }
         };
         let init = InitProgram::at("/nonexistent");
-        let err = execute(&project, &steps, &init, OnFailure::Stop, &progress).unwrap_err();
+        let env = Env {
+            init: &init,
+            services: &crate::project::NoServices,
+        };
+        let err = execute(&project, &steps, &env, OnFailure::Stop, &progress).unwrap_err();
         assert_eq!(
             *done.lock().unwrap(),
             ["create volume p_a", "create volume p_b"]
@@ -320,7 +344,11 @@ mod tests {
             volume("p_free", vec![]),
         ];
         let init = InitProgram::at("/nonexistent");
-        let err = execute(&project, &steps, &init, OnFailure::Continue, &|_, _| {}).unwrap_err();
+        let env = Env {
+            init: &init,
+            services: &crate::project::NoServices,
+        };
+        let err = execute(&project, &steps, &env, OnFailure::Continue, &|_, _| {}).unwrap_err();
         assert_eq!(err.others.len(), 1, "{err}");
         assert_eq!(err.skipped, ["create volume p_after_x"]);
         assert!(root.path().join("volumes/p_free").is_dir());

@@ -7,7 +7,7 @@
 //!   containers/<name>/           the container's state dir (see `container`)
 //!     compose.json               ContainerRecord: service, replica, config hash,
 //!                                hashed config, spec, stop signal (written at create)
-//!   networks/<name>              a network recorded as created (no bridge yet)
+//!   networks/<name>              a network this project created (its NetworkSpec)
 //! $COMPOSE_ROOT/volumes/<name>/_data   named and anonymous volumes
 //! ```
 //!
@@ -18,15 +18,18 @@
 pub mod command;
 pub mod executor;
 pub mod interrupt;
+pub mod join;
 pub mod logs;
 pub mod observe;
 pub mod ops;
 pub mod record;
+pub mod services;
 pub mod volume;
 
-pub use executor::{execute, ExecuteError, OnFailure, Op, Progress, Step};
+pub use executor::{execute, Env, ExecuteError, OnFailure, Op, Progress, Step};
 pub use observe::{observe, ObservedContainer, Snapshot};
 pub use record::ContainerRecord;
+pub use services::{NoServices, Services};
 
 use crate::container::{CleanupError, ContainerError};
 use crate::image::lock::{lock, LockError, LockGuard};
@@ -145,6 +148,30 @@ pub enum ProjectError {
         "container {name}: unknown stop signal {signal:?} (use a name like SIGTERM or a number)"
     )]
     BadSignal { name: String, signal: String },
+    #[error("container {container}: {source}")]
+    Network {
+        container: String,
+        #[source]
+        source: crate::network::NetworkError,
+    },
+    #[error("container {container}: {source}")]
+    NetworkTeardown {
+        container: String,
+        #[source]
+        source: crate::network::TeardownError,
+    },
+    #[error(transparent)]
+    NetworkCreate(#[from] crate::network::NetworkError),
+    #[error(transparent)]
+    NetworkRemove(#[from] crate::network::TeardownError),
+    #[error("network {network} declared as external, but could not be found (create it with another project or `compose network create`, or remove `external: true`)")]
+    ExternalNetworkMissing { network: String },
+    #[error("service {service}: {source}")]
+    Publish {
+        service: String,
+        #[source]
+        source: crate::network::NetworkError,
+    },
 }
 
 impl ProjectError {

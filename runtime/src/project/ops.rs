@@ -1,10 +1,12 @@
 //! What the executor does to one container or volume; each operation
 //! leaves nothing half-made behind when it fails.
 
+use super::executor::Env;
 use super::record::ContainerRecord;
-use super::{command, parse_signal, volume, ProjectDir, ProjectError};
+use super::{command, join, parse_signal, volume, ProjectDir, ProjectError};
 use crate::container::state::STATE_FILE;
-use crate::container::{Container, InitProgram};
+use crate::container::Container;
+use crate::network::NetworkSpec;
 use nix::sys::signal::Signal;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -52,8 +54,9 @@ pub fn create(project: &ProjectDir, req: &CreateRequest) -> Result<(), ProjectEr
     Ok(())
 }
 
-/// Start a created or stopped container.
-pub fn start(project: &ProjectDir, name: &str, init: &InitProgram) -> Result<(), ProjectError> {
+/// Start a created or stopped container: its published ports listen,
+/// it joins its networks, then it runs.
+pub fn start(project: &ProjectDir, name: &str, env: &Env<'_>) -> Result<(), ProjectError> {
     let dir = existing(project, name)?;
     let record = ContainerRecord::read(&dir)?;
     command::check(&record.spec)?;
@@ -65,7 +68,20 @@ pub fn start(project: &ProjectDir, name: &str, init: &InitProgram) -> Result<(),
             previous.cleanup()?;
         }
     }
-    Container::create(&record.spec, &dir, init)?;
+    let mut spec = record.spec.clone();
+    let networked = !record.networks.is_empty();
+    if networked {
+        env.services.publish(&record)?;
+        join::join(project, &record, &mut spec)?;
+    }
+    if let Err(e) = Container::create(&spec, &dir, env.init) {
+        if networked {
+            let _ = join::leave(project, name);
+        }
+        env.services.refresh();
+        return Err(e.into());
+    }
+    env.services.refresh();
     Ok(())
 }
 
@@ -91,6 +107,10 @@ pub fn stop(
         timeout.unwrap_or_else(|| record.stop_grace_period()),
     )?;
     container.cleanup()?;
+    // A stopped container gives its addresses back, as Docker's do.
+    if !record.networks.is_empty() {
+        join::leave(project, name)?;
+    }
     Ok(())
 }
 
@@ -110,6 +130,9 @@ pub fn remove(project: &ProjectDir, name: &str, volumes: bool) -> Result<(), Pro
         Container::load(&dir)?.remove()?;
     } else {
         std::fs::remove_dir_all(&dir).map_err(ProjectError::io("remove", &dir))?;
+    }
+    if record.as_ref().is_some_and(|r| !r.networks.is_empty()) {
+        join::leave(project, name)?;
     }
     if volumes {
         for v in record
@@ -134,16 +157,33 @@ fn existing(project: &ProjectDir, name: &str) -> Result<PathBuf, ProjectError> {
     }
 }
 
-/// Record a network as created. There is no bridge yet: containers get
-/// loopback only, and the record keeps `up` from planning it again.
-pub fn create_network(project: &ProjectDir, name: &str) -> Result<(), ProjectError> {
+/// Create a project network (bridge, subnet, NAT) and record it as the
+/// project's; an external one must exist already.
+pub fn create_network(
+    project: &ProjectDir,
+    spec: &NetworkSpec,
+    external: bool,
+) -> Result<(), ProjectError> {
+    let networks = join::networks(project);
+    if external {
+        return match networks.get(&spec.name)? {
+            Some(_) => Ok(()),
+            None => Err(ProjectError::ExternalNetworkMissing {
+                network: spec.name.clone(),
+            }),
+        };
+    }
+    networks.create(spec)?;
     let dir = project.networks_dir();
     std::fs::create_dir_all(&dir).map_err(ProjectError::io("create", &dir))?;
-    let path = dir.join(name);
-    std::fs::write(&path, b"{}\n").map_err(ProjectError::io("write", &path))
+    let path = dir.join(&spec.name);
+    let json = serde_json::to_vec_pretty(spec).expect("network specs serialise");
+    std::fs::write(&path, json).map_err(ProjectError::io("write", &path))
 }
 
+/// Remove a project network: its bridge, leases and rules, then its record.
 pub fn remove_network(project: &ProjectDir, name: &str) -> Result<(), ProjectError> {
+    join::networks(project).remove(name)?;
     let path = project.networks_dir().join(name);
     match std::fs::remove_file(&path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(ProjectError::Io {

@@ -33,7 +33,38 @@ pub struct ContainerRecord {
     /// What the supervisor does when the workload exits.
     #[serde(default)]
     pub restart: crate::supervisor::restart::RestartPolicy,
+    /// The project networks the container joins, highest priority first
+    /// (empty: `spec.network` says where it runs: host, none, or another
+    /// container's namespace).
+    #[serde(default)]
+    pub networks: Vec<crate::network::Attachment>,
+    /// `dns`, `dns_search`, `dns_opt`: the resolv.conf of a container on
+    /// networks points at the network's DNS server and keeps these.
+    #[serde(default)]
+    pub dns: DnsSettings,
+    /// `ports:`: published by the supervisor's proxies.
+    #[serde(default)]
+    pub ports: Vec<crate::network::PublishedPort>,
+    /// The image's `EXPOSE`, `expose:` and the `ports:` targets.
+    #[serde(default)]
+    pub exposed: Vec<crate::network::ExposedPort>,
+    /// Legacy `links:`, resolved to containers.
+    #[serde(default)]
+    pub links: Vec<crate::network::Link>,
     pub spec: ContainerSpec,
+}
+
+/// A service's DNS settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsSettings {
+    /// `dns`: where names that are not the project's go (else the host's
+    /// resolvers).
+    #[serde(default)]
+    pub servers: Vec<String>,
+    #[serde(default)]
+    pub search: Vec<String>,
+    #[serde(default)]
+    pub options: Vec<String>,
 }
 
 /// A volume a container uses.

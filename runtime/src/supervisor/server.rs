@@ -7,7 +7,7 @@ use super::protocol::{ProgressLine, Reply, Request};
 use super::restart::Restarts;
 use super::{events, pid_path, socket_path};
 use crate::container::{become_subreaper, InitProgram};
-use crate::project::{execute, observe, Op, Progress, ProjectDir};
+use crate::project::{execute, observe, Env, NoServices, Op, Progress, ProjectDir, Services};
 use nix::fcntl::{Flock, FlockArg};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -49,8 +49,19 @@ struct Shared {
     /// Restarts done and due (restart policies).
     restarts: Mutex<Restarts>,
     init: InitProgram,
+    /// DNS servers and port proxies of the project's networks.
+    services: Box<dyn Services + Send>,
     active: AtomicUsize,
     shutdown: AtomicBool,
+}
+
+impl Shared {
+    fn env(&self) -> Env<'_> {
+        Env {
+            init: &self.init,
+            services: self.services.as_ref(),
+        }
+    }
 }
 
 /// Run the supervisor of `project` until it has nothing left. Returns at
@@ -87,6 +98,7 @@ pub fn serve(project: ProjectDir, init: InitProgram) -> Result<(), ServeError> {
         stopped_by_command: Mutex::new(std::collections::HashSet::new()),
         restarts: Mutex::new(Restarts::default()),
         init,
+        services: Box::new(NoServices),
         active: AtomicUsize::new(0),
         shutdown: AtomicBool::new(false),
     });
@@ -216,7 +228,7 @@ fn record_deaths(shared: &Shared, snap: &crate::project::Snapshot) {
         let Some(c) = snap.containers.iter().find(|c| c.record.name == name) else {
             continue;
         };
-        match crate::project::ops::start(&shared.project, &name, &shared.init) {
+        match crate::project::ops::start(&shared.project, &name, &shared.env()) {
             Ok(()) => {
                 let mut event = events::died(&name, &c.record.service, 0);
                 event.action = "restart".into();
@@ -296,7 +308,13 @@ fn handle(stream: UnixStream, shared: &Shared) {
                     },
                 });
             };
-            match execute(&shared.project, &steps, &shared.init, on_failure, &progress) {
+            match execute(
+                &shared.project,
+                &steps,
+                &shared.env(),
+                on_failure,
+                &progress,
+            ) {
                 Ok(()) => send(&Reply::Applied),
                 Err(e) => send(&Reply::Failed {
                     op: e.op,
