@@ -80,13 +80,23 @@ pub enum NetworkError {
     #[error("{what}: the worker thread panicked")]
     ThreadPanicked { what: String },
     #[error(
-        "port {addr} ({proto}) is already in use on the host; free it or publish another port"
+        "port {addr} ({proto}) is already in use on the host{}; free it or publish another port",
+        held(holder)
     )]
     PortInUse {
         addr: SocketAddr,
         proto: &'static str,
+        /// `pid 1234 (nginx)`, or another service of the project, when known.
+        holder: Option<String>,
         #[source]
         source: std::io::Error,
+    },
+    #[error("every port of {host_ip}:{first}-{last} ({proto}) is already in use on the host; free one or publish another range")]
+    PortRangeInUse {
+        host_ip: std::net::IpAddr,
+        first: u16,
+        last: u16,
+        proto: &'static str,
     },
     #[error("cannot listen on {addr} ({proto}): {source}")]
     Listen {
@@ -95,6 +105,12 @@ pub enum NetworkError {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn held(holder: &Option<String>) -> String {
+    holder
+        .as_ref()
+        .map_or(String::new(), |h| format!(" (held by {h})"))
 }
 
 /// Everything that went wrong during a teardown: teardown never stops at

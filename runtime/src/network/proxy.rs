@@ -4,6 +4,8 @@
 //! set as replicas come and go, so a scaled service publishes one port
 //! (docker-proxy does one backend; we load-balance, DESIGN.md).
 
+pub mod holder;
+
 use super::error::NetworkError;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -15,6 +17,11 @@ use tokio::task::JoinHandle;
 
 /// How long a UDP flow without traffic keeps its backend socket.
 pub const UDP_FLOW_IDLE: Duration = Duration::from_secs(30);
+/// The copy buffer per direction of a TCP connection: tokio's default
+/// (8 KiB) costs a syscall pair per 8 KiB; 64 KiB matches loopback's
+/// segment size and lets one read drain what one write of the peer sent
+/// (benches/proxy.rs).
+pub const TCP_BUFFER: usize = 64 * 1024;
 
 /// The changing set of backends and the round-robin cursor.
 #[derive(Debug, Default, Clone)]
@@ -72,6 +79,7 @@ fn listen_error(addr: SocketAddr, proto: &'static str, source: std::io::Error) -
         NetworkError::PortInUse {
             addr,
             proto,
+            holder: holder::find(addr, proto),
             source,
         }
     } else {
@@ -155,7 +163,9 @@ async fn serve_tcp(mut client: TcpStream, backends: Backends) {
         return;
     };
     let _ = backend.set_nodelay(true);
-    let _ = tokio::io::copy_bidirectional(&mut client, &mut backend).await;
+    let _ =
+        tokio::io::copy_bidirectional_with_sizes(&mut client, &mut backend, TCP_BUFFER, TCP_BUFFER)
+            .await;
 }
 
 async fn udp_loop(socket: Arc<UdpSocket>, backends: Backends) {

@@ -162,6 +162,14 @@ impl Client {
         }
     }
 
+    /// The published ports, with the host ports actually bound.
+    pub fn ports(&self) -> Result<Vec<super::netsvc::ports::PortEntry>, ClientError> {
+        match self.request(&Request::Ports, &mut |_| {})? {
+            Reply::Ports { ports } => Ok(ports),
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// Call `each` with every event from now on; returns when the
     /// supervisor exits (the project is gone) or `each` returns false.
     pub fn events(

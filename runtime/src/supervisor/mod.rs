@@ -9,10 +9,12 @@
 //!
 //! The API is JSON lines on `projects/<project>/supervisor.sock`: one
 //! [`protocol::Request`] per connection, answered by [`protocol::Reply`]
-//! lines (progress lines, then one final reply).
+//! lines (progress lines, then one final reply). It also runs the
+//! project's DNS servers and port proxies ([`netsvc`]).
 
 pub mod client;
 pub mod events;
+pub mod netsvc;
 pub mod protocol;
 pub mod restart;
 pub mod server;

@@ -20,6 +20,8 @@ pub enum Request {
     Shutdown,
     /// Stream `Event` replies from now on, until the client goes away.
     Events,
+    /// What is published: answered with `Ports`.
+    Ports,
 }
 
 /// One finished step, as progress lines show it.
@@ -60,6 +62,9 @@ pub enum Reply {
         message: String,
     },
     ShuttingDown,
+    Ports {
+        ports: Vec<super::netsvc::ports::PortEntry>,
+    },
     Event {
         event: super::events::Event,
     },

@@ -3,11 +3,12 @@
 //! state (reaping the inits it is the subreaper of) and exit once the
 //! project has no container and no command holds the project lock.
 
+use super::netsvc::NetServices;
 use super::protocol::{ProgressLine, Reply, Request};
 use super::restart::Restarts;
 use super::{events, pid_path, socket_path};
 use crate::container::{become_subreaper, InitProgram};
-use crate::project::{execute, observe, Env, NoServices, Op, Progress, ProjectDir, Services};
+use crate::project::{execute, observe, Env, Op, Progress, ProjectDir, Services};
 use nix::fcntl::{Flock, FlockArg};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -50,7 +51,7 @@ struct Shared {
     restarts: Mutex<Restarts>,
     init: InitProgram,
     /// DNS servers and port proxies of the project's networks.
-    services: Box<dyn Services + Send>,
+    services: NetServices,
     active: AtomicUsize,
     shutdown: AtomicBool,
 }
@@ -59,7 +60,7 @@ impl Shared {
     fn env(&self) -> Env<'_> {
         Env {
             init: &self.init,
-            services: self.services.as_ref(),
+            services: &self.services,
         }
     }
 }
@@ -92,17 +93,23 @@ pub fn serve(project: ProjectDir, init: InitProgram) -> Result<(), ServeError> {
         .map_err(io("listen on", &sock))?;
     let pid = pid_path(&project);
     std::fs::write(&pid, format!("{}\n", std::process::id())).map_err(io("write", &pid))?;
+    let services =
+        NetServices::new(project.clone()).map_err(io("start the network services of", &dir))?;
+    // Re-adopt: the DNS servers and proxies of containers that kept
+    // running while no supervisor did.
+    services.refresh();
     let shared = Arc::new(Shared {
         project,
         running: Mutex::new(std::collections::HashSet::new()),
         stopped_by_command: Mutex::new(std::collections::HashSet::new()),
         restarts: Mutex::new(Restarts::default()),
         init,
-        services: Box::new(NoServices),
+        services,
         active: AtomicUsize::new(0),
         shutdown: AtomicBool::new(false),
     });
     accept_loop(&listener, &shared);
+    shared.services.shutdown();
     let _ = std::fs::remove_file(&sock);
     let _ = std::fs::remove_file(&pid);
     let _ = std::fs::remove_file(&lock_path);
@@ -155,6 +162,9 @@ fn idle_and_empty(shared: &Shared) -> bool {
     if let Ok(snap) = &snapshot {
         record_deaths(shared, snap);
     }
+    // Containers that exited by themselves leave DNS and the proxies'
+    // backends; removed networks lose their DNS server.
+    shared.services.refresh();
     let empty = matches!(&snapshot, Ok(s) if s.containers.is_empty());
     if !empty || shared.active.load(Ordering::SeqCst) > 0 {
         return false;
@@ -308,13 +318,17 @@ fn handle(stream: UnixStream, shared: &Shared) {
                     },
                 });
             };
-            match execute(
+            let result = execute(
                 &shared.project,
                 &steps,
                 &shared.env(),
                 on_failure,
                 &progress,
-            ) {
+            );
+            // Networks removed by the steps lose their DNS server before
+            // the command returns.
+            shared.services.refresh();
+            match result {
                 Ok(()) => send(&Reply::Applied),
                 Err(e) => send(&Reply::Failed {
                     op: e.op,
@@ -329,6 +343,9 @@ fn handle(stream: UnixStream, shared: &Shared) {
             send(&Reply::ShuttingDown);
         }
         Request::Events => stream_events(&writer, shared),
+        Request::Ports => send(&Reply::Ports {
+            ports: shared.services.ports(),
+        }),
     }
 }
 

@@ -1,8 +1,10 @@
 //! The per-network DNS server: a thin async UDP + TCP server on the
 //! gateway's port 53 in front of the pure `table` (aardvark-dns's split).
 //! Names of the network are answered from the table; every other query is
-//! forwarded unchanged to the host's resolvers (from /etc/resolv.conf) and
-//! the reply relayed back. Wire format: hickory-proto.
+//! forwarded unchanged to the host's resolvers (from /etc/resolv.conf), or
+//! to the asking container's own `dns:` servers when the table has some for
+//! its address (as Docker's embedded server uses a container's `dns` as
+//! its upstreams), and the reply relayed back. Wire format: hickory-proto.
 
 pub mod resolv;
 pub mod table;
@@ -10,7 +12,7 @@ pub mod table;
 use super::error::NetworkError;
 use hickory_proto::op::{Message, MessageType, ResponseCode};
 use hickory_proto::rr::{rdata::A, RData, Record, RecordType};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use table::DnsTable;
@@ -81,8 +83,9 @@ struct Resolver {
 }
 
 impl Resolver {
-    /// The reply bytes for one query, `None` to stay silent (garbage in).
-    async fn answer(&self, query: &[u8]) -> Option<Vec<u8>> {
+    /// The reply bytes for `client`'s query, `None` to stay silent
+    /// (garbage in).
+    async fn answer(&self, query: &[u8], client: IpAddr) -> Option<Vec<u8>> {
         let request = Message::from_vec(query).ok()?;
         if request.message_type() != MessageType::Query {
             return None;
@@ -90,7 +93,8 @@ impl Resolver {
         if let Some(reply) = self.local_answer(&request) {
             return reply.to_vec().ok();
         }
-        match self.forward(query).await {
+        let upstreams = self.upstreams_of(client);
+        match forward(query, &upstreams).await {
             Some(bytes) => Some(bytes),
             None => Message::error_msg(request.id(), request.op_code(), ResponseCode::ServFail)
                 .to_vec()
@@ -131,30 +135,39 @@ impl Resolver {
         Some(reply)
     }
 
-    /// Relay the query to each upstream in turn until one answers.
-    async fn forward(&self, query: &[u8]) -> Option<Vec<u8>> {
-        for upstream in &self.upstreams {
-            let bind: SocketAddr = if upstream.is_ipv4() {
-                "0.0.0.0:0"
-            } else {
-                "[::]:0"
-            }
-            .parse()
-            .ok()?;
-            let Ok(sock) = UdpSocket::bind(bind).await else {
-                continue;
-            };
-            if sock.connect(upstream).await.is_err() || sock.send(query).await.is_err() {
-                continue;
-            }
-            let mut buf = vec![0u8; 65535];
-            if let Ok(Ok(n)) = tokio::time::timeout(UPSTREAM_TIMEOUT, sock.recv(&mut buf)).await {
-                buf.truncate(n);
-                return Some(buf);
-            }
+    /// The client's own servers, else the host's.
+    fn upstreams_of(&self, client: IpAddr) -> Vec<SocketAddr> {
+        let table = self.table.read().unwrap_or_else(|p| p.into_inner());
+        match table.upstreams_for(client) {
+            Some(own) => own.to_vec(),
+            None => self.upstreams.clone(),
         }
-        None
     }
+}
+
+/// Relay the query to each upstream in turn until one answers.
+async fn forward(query: &[u8], upstreams: &[SocketAddr]) -> Option<Vec<u8>> {
+    for upstream in upstreams {
+        let bind: SocketAddr = if upstream.is_ipv4() {
+            "0.0.0.0:0"
+        } else {
+            "[::]:0"
+        }
+        .parse()
+        .ok()?;
+        let Ok(sock) = UdpSocket::bind(bind).await else {
+            continue;
+        };
+        if sock.connect(upstream).await.is_err() || sock.send(query).await.is_err() {
+            continue;
+        }
+        let mut buf = vec![0u8; 65535];
+        if let Ok(Ok(n)) = tokio::time::timeout(UPSTREAM_TIMEOUT, sock.recv(&mut buf)).await {
+            buf.truncate(n);
+            return Some(buf);
+        }
+    }
+    None
 }
 
 async fn serve_udp(socket: Arc<UdpSocket>, resolver: Arc<Resolver>) {
@@ -165,7 +178,7 @@ async fn serve_udp(socket: Arc<UdpSocket>, resolver: Arc<Resolver>) {
         };
         let (query, socket, resolver) = (buf[..n].to_vec(), socket.clone(), resolver.clone());
         tokio::spawn(async move {
-            if let Some(reply) = resolver.answer(&query).await {
+            if let Some(reply) = resolver.answer(&query, client.ip()).await {
                 let _ = socket.send_to(&reply, client).await;
             }
         });
@@ -185,6 +198,9 @@ async fn serve_tcp(listener: TcpListener, resolver: Arc<Resolver>) {
 /// DNS over TCP: each message is prefixed by its 16-bit length (RFC 1035
 /// section 4.2.2); a connection may carry several queries.
 async fn serve_tcp_conn(mut stream: TcpStream, resolver: Arc<Resolver>) {
+    let Ok(client) = stream.peer_addr() else {
+        return;
+    };
     loop {
         let Ok(len) = stream.read_u16().await else {
             return;
@@ -193,7 +209,7 @@ async fn serve_tcp_conn(mut stream: TcpStream, resolver: Arc<Resolver>) {
         if stream.read_exact(&mut query).await.is_err() {
             return;
         }
-        let Some(reply) = resolver.answer(&query).await else {
+        let Some(reply) = resolver.answer(&query, client.ip()).await else {
             return;
         };
         let Ok(len) = u16::try_from(reply.len()) else {

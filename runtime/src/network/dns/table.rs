@@ -1,10 +1,12 @@
 //! The DNS lookup table of one network, pure: which names (service names,
 //! container names, aliases) resolve to which addresses. A service's name
 //! resolves to all its replicas, rotated on each lookup (round-robin DNS,
-//! as Docker's embedded server does).
+//! as Docker's embedded server does). It also says where a client's
+//! unknown names go: a container with its own `dns:` servers has them as
+//! upstreams (Docker's embedded server forwards to the container's `dns`).
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One container's entries on a network.
@@ -38,6 +40,8 @@ impl Entry {
 #[derive(Debug, Default)]
 pub struct DnsTable {
     entries: BTreeMap<String, Entry>,
+    /// Client address → the upstreams its unknown names go to.
+    upstreams: BTreeMap<IpAddr, Vec<SocketAddr>>,
     rotation: AtomicUsize,
 }
 
@@ -58,6 +62,34 @@ impl DnsTable {
 
     pub fn remove(&mut self, container: &str) -> Option<Entry> {
         self.entries.remove(container)
+    }
+
+    /// Replace every entry and client upstream at once; the rotation goes
+    /// on where it was (a rebuild must not send every client to the first
+    /// replica again). Returns whether anything changed.
+    pub fn replace(
+        &mut self,
+        entries: Vec<Entry>,
+        upstreams: BTreeMap<IpAddr, Vec<SocketAddr>>,
+    ) -> bool {
+        let entries: BTreeMap<String, Entry> = entries
+            .into_iter()
+            .map(|e| (e.container.clone(), e))
+            .collect();
+        let changed = entries != self.entries || upstreams != self.upstreams;
+        self.entries = entries;
+        self.upstreams = upstreams;
+        changed
+    }
+
+    /// Where `client`'s unknown names go, when it has its own servers.
+    pub fn upstreams_for(&self, client: IpAddr) -> Option<&[SocketAddr]> {
+        self.upstreams.get(&client).map(Vec::as_slice)
+    }
+
+    /// Every entry, by container name.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values()
     }
 
     /// Every address `name` has, sorted, before rotation.
@@ -135,5 +167,26 @@ mod tests {
         let firsts: Vec<u8> = (0..4).map(|_| table.lookup("web")[0].octets()[3]).collect();
         assert_eq!(firsts, [2, 3, 4, 2]);
         assert_eq!(table.lookup("web").len(), 3);
+    }
+
+    #[test]
+    fn a_rebuild_keeps_the_rotation_and_client_upstreams_follow() {
+        let mut table = DnsTable::new();
+        let replicas = || (1..=2).map(|n| entry(&format!("p-web-{n}"), "web", &[], n + 1));
+        assert!(table.replace(replicas().collect(), BTreeMap::new()));
+        assert_eq!(table.lookup("web")[0].octets()[3], 2);
+        assert!(!table.replace(replicas().collect(), BTreeMap::new()));
+        assert_eq!(table.lookup("web")[0].octets()[3], 3, "rotation kept");
+        let client: IpAddr = Ipv4Addr::new(10, 89, 0, 2).into();
+        let servers = vec!["192.0.2.53:53".parse().unwrap()];
+        assert!(table.replace(
+            replicas().collect(),
+            BTreeMap::from([(client, servers.clone())])
+        ));
+        assert_eq!(table.upstreams_for(client), Some(servers.as_slice()));
+        assert_eq!(
+            table.upstreams_for(Ipv4Addr::new(10, 89, 0, 3).into()),
+            None
+        );
     }
 }

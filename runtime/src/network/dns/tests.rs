@@ -112,3 +112,41 @@ async fn tcp_answers_and_servfail_without_upstream() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_client_with_its_own_servers_is_forwarded_there() {
+    let (own, host) = (fake_upstream().await, silent_upstream().await);
+    let table = table();
+    let client: std::net::IpAddr = Ipv4Addr::LOCALHOST.into();
+    let entries: Vec<Entry> = table.read().unwrap().entries().cloned().collect();
+    table.write().unwrap().replace(
+        entries,
+        std::collections::BTreeMap::from([(client, vec![own])]),
+    );
+    let server = DnsServer::spawn("127.0.0.1:0".parse().unwrap(), table, vec![host])
+        .await
+        .unwrap();
+    let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    sock.connect(server.local_addr()).await.unwrap();
+    sock.send(&query("example.test.", 4)).await.unwrap();
+    let mut buf = [0u8; 1024];
+    let n = tokio::time::timeout(UPSTREAM_TIMEOUT, sock.recv(&mut buf))
+        .await
+        .expect("the client's own server answers, not the silent host one")
+        .unwrap();
+    assert_eq!(addresses(&buf[..n]), [Ipv4Addr::new(192, 0, 2, 7)]);
+    sock.send(&query("web.", 5)).await.unwrap();
+    let n = sock.recv(&mut buf).await.unwrap();
+    assert_eq!(addresses(&buf[..n]).len(), 2, "project names stay ours");
+}
+
+/// An upstream that never answers.
+async fn silent_upstream() -> SocketAddr {
+    let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        while sock.recv_from(&mut buf).await.is_ok() {}
+    });
+    addr
+}

@@ -1,0 +1,399 @@
+//! The supervisor's network services: one DNS server per network the
+//! project created (on its gateway, port 53, UDP and TCP) and one proxy per
+//! published port of a service, balancing across its running replicas.
+//! Both follow the project on disk: every [`Services::refresh`] rebuilds
+//! the wanted state ([`want::wanted`]) and makes the servers and proxies
+//! match it. They run on the supervisor's own tokio runtime, so they live
+//! exactly as long as the supervisor; a new supervisor re-adopts them from
+//! disk (`ports.json` keeps the host ports it bound).
+//!
+//! A port is published by [`Services::publish`] before its container
+//! starts, so a port in use fails the start before anything runs. Until
+//! the thread that published it has refreshed after the start (or died),
+//! the proxy is kept even though no replica runs yet: other services start
+//! in parallel threads and refresh meanwhile.
+
+pub mod ports;
+pub mod want;
+
+use crate::network::dns::{resolv, table::DnsTable, DnsServer, SharedTable};
+use crate::network::proxy::{Backends, PortProxy};
+use crate::network::store::Store;
+use crate::network::{NetworkError, NetworkRecord, Protocol};
+use crate::project::{observe, ContainerRecord, ProjectDir, ProjectError, Services, Snapshot};
+use ports::PortEntry;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
+use std::thread::ThreadId;
+use want::{PortKey, Wanted};
+
+/// The DNS servers and port proxies of one project.
+pub struct NetServices {
+    project: ProjectDir,
+    /// Where names that are not the project's go (the host's resolvers).
+    host_upstreams: Vec<SocketAddr>,
+    state: Mutex<State>,
+    /// Declared last: dropped after every server and proxy.
+    runtime: tokio::runtime::Runtime,
+}
+
+#[derive(Default)]
+struct State {
+    dns: BTreeMap<String, Served>,
+    proxies: BTreeMap<PortKey, Bound>,
+    starting: Vec<Starting>,
+    /// What a previous supervisor bound (ports.json at our start).
+    previous: Vec<PortEntry>,
+    /// What ports.json says now.
+    written: Vec<PortEntry>,
+    /// Failures already logged (a refresh every tick must not repeat them).
+    logged: BTreeSet<String>,
+}
+
+struct Served {
+    gateway: Ipv4Addr,
+    table: SharedTable,
+    _server: DnsServer,
+}
+
+struct Bound {
+    backends: Backends,
+    entry: PortEntry,
+    _proxy: PortProxy,
+}
+
+/// A container between `publish` and the end of its start.
+struct Starting {
+    record: ContainerRecord,
+    thread: ThreadId,
+    /// Dead once the publishing thread exited (a start that failed before
+    /// its refresh).
+    alive: Weak<()>,
+}
+
+thread_local! {
+    static ALIVE: Arc<()> = Arc::new(());
+}
+
+impl Starting {
+    fn here(record: &ContainerRecord) -> Starting {
+        Starting {
+            record: record.clone(),
+            thread: std::thread::current().id(),
+            alive: ALIVE.with(Arc::downgrade),
+        }
+    }
+
+    /// Still starting, seen from a refresh on the current thread.
+    fn pending(&self) -> bool {
+        self.thread != std::thread::current().id() && self.alive.strong_count() > 0
+    }
+}
+
+impl NetServices {
+    /// The services of `project`, nothing served yet (see [`NetServices::refresh`]).
+    pub fn new(project: ProjectDir) -> std::io::Result<NetServices> {
+        // Two workers: a proxy copies in both directions at once.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("compose-net")
+            .enable_all()
+            .build()?;
+        let host_upstreams = std::fs::read_to_string("/etc/resolv.conf")
+            .map(|text| resolv::nameservers(&text))
+            .unwrap_or_default();
+        let previous = ports::read(&project);
+        Ok(NetServices {
+            state: Mutex::new(State {
+                written: previous.clone(),
+                previous,
+                ..Default::default()
+            }),
+            project,
+            host_upstreams,
+            runtime,
+        })
+    }
+
+    /// Where unknown names go (tests point this at a fake resolver).
+    pub fn with_upstreams(mut self, upstreams: Vec<SocketAddr>) -> NetServices {
+        self.host_upstreams = upstreams;
+        self
+    }
+
+    /// What is published now, sorted.
+    pub fn ports(&self) -> Vec<PortEntry> {
+        let mut entries: Vec<PortEntry> = self
+            .lock()
+            .proxies
+            .values()
+            .map(|b| b.entry.clone())
+            .collect();
+        entries.sort();
+        entries
+    }
+
+    /// Where each DNS server listens, by network.
+    pub fn dns_servers(&self) -> BTreeMap<String, Ipv4Addr> {
+        self.lock()
+            .dns
+            .iter()
+            .map(|(name, s)| (name.clone(), s.gateway))
+            .collect()
+    }
+
+    /// Stop serving: every server and proxy closes (supervisor exit).
+    /// ports.json stays for the next supervisor of still-running containers.
+    pub fn shutdown(&self) {
+        let mut state = self.lock();
+        state.proxies.clear();
+        state.dns.clear();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn networks(&self) -> Result<BTreeMap<String, NetworkRecord>, NetworkError> {
+        Ok(Store::new(self.project.root()).read()?.networks)
+    }
+
+    /// Make servers and proxies match the project now; the ports that
+    /// could not be bound, with why.
+    fn sync(&self, state: &mut State) -> Result<Vec<(PortKey, NetworkError)>, ProjectError> {
+        // Read under the state lock: a snapshot older than another
+        // thread's sync would undo what that one did.
+        let snap: Snapshot = observe(&self.project)?;
+        let starting: Vec<&ContainerRecord> = state.starting.iter().map(|s| &s.record).collect();
+        // A project without networks has nothing to serve: leave the
+        // root's network state alone (not even its lock file).
+        let networked = !snap.networks.is_empty()
+            || !starting.is_empty()
+            || snap
+                .containers
+                .iter()
+                .any(|c| !c.record.networks.is_empty());
+        let networks = if networked {
+            self.networks()?
+        } else {
+            BTreeMap::new()
+        };
+        let wanted = want::wanted(&snap, &networks, &starting);
+        self.sync_dns(state, &wanted);
+        let failed = self.sync_ports(state, &wanted);
+        let mut entries: Vec<PortEntry> = state.proxies.values().map(|b| b.entry.clone()).collect();
+        entries.sort();
+        if entries != state.written {
+            if let Err(e) = ports::write(&self.project, &entries) {
+                log(
+                    state,
+                    format!("cannot write {}: {e}", ports::path(&self.project).display()),
+                );
+            }
+            state.written = entries;
+        }
+        Ok(failed)
+    }
+
+    fn sync_dns(&self, state: &mut State, wanted: &Wanted) {
+        state.dns.retain(|name, served| {
+            wanted
+                .dns
+                .get(name)
+                .is_some_and(|w| w.gateway == served.gateway)
+        });
+        for (name, net) in &wanted.dns {
+            if !state.dns.contains_key(name) {
+                let table: SharedTable = Arc::new(RwLock::new(DnsTable::new()));
+                let addr = SocketAddr::new(net.gateway.into(), 53);
+                let spawned = self.runtime.block_on(DnsServer::spawn(
+                    addr,
+                    table.clone(),
+                    self.host_upstreams.clone(),
+                ));
+                match spawned {
+                    Ok(server) => {
+                        state.dns.insert(
+                            name.clone(),
+                            Served {
+                                gateway: net.gateway,
+                                table,
+                                _server: server,
+                            },
+                        );
+                    }
+                    Err(e) => {
+                        log(state, format!("DNS server of network {name}: {e}"));
+                        continue;
+                    }
+                }
+            }
+            let served = &state.dns[name];
+            served
+                .table
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .replace(net.entries.clone(), net.upstreams.clone());
+        }
+    }
+
+    fn sync_ports(&self, state: &mut State, wanted: &Wanted) -> Vec<(PortKey, NetworkError)> {
+        state
+            .proxies
+            .retain(|key, _| wanted.ports.contains_key(key));
+        let mut failed = Vec::new();
+        for (key, backends) in &wanted.ports {
+            if let Some(bound) = state.proxies.get(key) {
+                bound.backends.set(backends.clone());
+                continue;
+            }
+            let backends = Backends::new(backends.clone());
+            match self.bind(state, key, &backends) {
+                Ok((proxy, port)) => {
+                    let bound = Bound {
+                        backends,
+                        entry: PortEntry::new(key, port),
+                        _proxy: proxy,
+                    };
+                    state.proxies.insert(key.clone(), bound);
+                }
+                Err(e) => failed.push((key.clone(), e)),
+            }
+        }
+        failed
+    }
+
+    /// Listen for `key`: the first host port of its candidates that is
+    /// free. A port one of our own proxies holds is named as that service's.
+    fn bind(
+        &self,
+        state: &State,
+        key: &PortKey,
+        backends: &Backends,
+    ) -> Result<(PortProxy, u16), NetworkError> {
+        let ip = ports::host_ip(&key.port);
+        let proto = key.port.protocol;
+        let previous = state
+            .previous
+            .iter()
+            .find(|e| e.is_for(key))
+            .map(|e| e.host_port);
+        let candidates = ports::candidates(&key.port, previous);
+        let mut last_error = None;
+        for port in &candidates {
+            if let Some(other) = state
+                .proxies
+                .values()
+                .find(|b| *port != 0 && b.entry.overlaps(ip, *port, proto))
+            {
+                last_error = Some(NetworkError::PortInUse {
+                    addr: SocketAddr::new(ip, *port),
+                    proto: proto.as_str(),
+                    holder: Some(format!("service {} of this project", other.entry.service)),
+                    source: std::io::ErrorKind::AddrInUse.into(),
+                });
+                continue;
+            }
+            let addr = SocketAddr::new(ip, *port);
+            let listening = match proto {
+                Protocol::Tcp => self
+                    .runtime
+                    .block_on(PortProxy::tcp(addr, backends.clone())),
+                Protocol::Udp => self
+                    .runtime
+                    .block_on(PortProxy::udp(addr, backends.clone())),
+            };
+            match listening {
+                Ok(proxy) => {
+                    let port = proxy.local_addr().port();
+                    return Ok((proxy, port));
+                }
+                Err(e @ NetworkError::PortInUse { .. }) => last_error = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        match (key.port.host_ports, last_error) {
+            (Some((first, last)), Some(_)) if first != last => Err(NetworkError::PortRangeInUse {
+                host_ip: ip,
+                first,
+                last,
+                proto: proto.as_str(),
+            }),
+            (_, Some(e)) => Err(e),
+            (_, None) => Err(NetworkError::Listen {
+                addr: SocketAddr::new(ip, 0),
+                proto: proto.as_str(),
+                source: std::io::ErrorKind::InvalidInput.into(),
+            }),
+        }
+    }
+}
+
+/// Into the supervisor's log, once per distinct message.
+fn log(state: &mut State, message: String) {
+    if state.logged.insert(message.clone()) {
+        eprintln!("{message}");
+    }
+}
+
+/// A port a refresh could not bind, for the log.
+fn failure(key: &PortKey, e: &NetworkError) -> String {
+    format!(
+        "service {}: publishing {}/{}: {e}",
+        key.service, key.port.container_port, key.port.protocol
+    )
+}
+
+impl Services for NetServices {
+    fn publish(&self, record: &ContainerRecord) -> Result<(), ProjectError> {
+        let mut state = self.lock();
+        state.starting.push(Starting::here(record));
+        let me = std::thread::current().id();
+        let forget = |state: &mut State| {
+            state
+                .starting
+                .retain(|s| !(s.thread == me && s.record.name == record.name))
+        };
+        let failed = match self.sync(&mut state) {
+            Ok(failed) => failed,
+            Err(e) => {
+                forget(&mut state);
+                return Err(e);
+            }
+        };
+        let mut mine = None;
+        for (key, e) in failed {
+            if key.service == record.service && mine.is_none() {
+                mine = Some(e);
+            } else {
+                log(&mut state, failure(&key, &e));
+            }
+        }
+        let Some(source) = mine else {
+            return Ok(());
+        };
+        // Nothing of this start stays published.
+        forget(&mut state);
+        if let Err(e) = self.sync(&mut state) {
+            log(&mut state, e.to_string());
+        }
+        Err(ProjectError::Publish {
+            service: record.service.clone(),
+            source,
+        })
+    }
+
+    fn refresh(&self) {
+        let mut state = self.lock();
+        state.starting.retain(Starting::pending);
+        match self.sync(&mut state) {
+            Ok(failed) => {
+                for (key, e) in failed {
+                    log(&mut state, failure(&key, &e));
+                }
+            }
+            Err(e) => log(&mut state, e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! What the supervisor should serve, computed from the project on disk and
+//! nothing else (pure): the DNS entries of each network the project created
+//! and the published ports with their backends. `NetServices` then makes
+//! the running servers and proxies match.
+
+use crate::container::Status;
+use crate::network::dns::table::Entry;
+use crate::network::{NetworkRecord, PublishedPort};
+use crate::project::{ContainerRecord, ObservedContainer, Snapshot};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// One published port of one service (replicas share it: the proxy
+/// balances across them).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PortKey {
+    pub service: String,
+    pub port: PublishedPort,
+}
+
+/// A network's DNS server: where it listens and what it answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkDns {
+    pub gateway: Ipv4Addr,
+    pub entries: Vec<Entry>,
+    /// Containers with their own `dns:` servers, by their address here.
+    pub upstreams: BTreeMap<IpAddr, Vec<SocketAddr>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wanted {
+    pub dns: BTreeMap<String, NetworkDns>,
+    /// Each published port and the running replicas behind it (empty while
+    /// its first replica is still starting).
+    pub ports: BTreeMap<PortKey, Vec<SocketAddr>>,
+}
+
+/// A container that answers by name and takes connections: running, or
+/// paused (it keeps its address, as Docker's do).
+pub fn is_up(c: &ObservedContainer) -> bool {
+    matches!(c.status(), Status::Running | Status::Paused)
+}
+
+/// What to serve for `snap`. `networks` is every network of the root (a
+/// container's first network may be another project's); DNS is served
+/// for the project's own (`snap.networks`). `starting` are containers
+/// whose ports are published before they run.
+pub fn wanted(
+    snap: &Snapshot,
+    networks: &BTreeMap<String, NetworkRecord>,
+    starting: &[&ContainerRecord],
+) -> Wanted {
+    let up: Vec<&ContainerRecord> = snap
+        .containers
+        .iter()
+        .filter(|c| is_up(c))
+        .map(|c| &c.record)
+        .collect();
+    let dns = snap
+        .networks
+        .iter()
+        .filter_map(|name| Some((name.clone(), network_dns(name, networks.get(name)?, &up))))
+        .collect();
+    let mut ports: BTreeMap<PortKey, Vec<SocketAddr>> = BTreeMap::new();
+    for record in starting.iter().chain(&up) {
+        for port in &record.ports {
+            ports.entry(key(record, port)).or_default();
+        }
+    }
+    for record in &up {
+        let Some(address) = first_address(record, networks) else {
+            continue;
+        };
+        for port in &record.ports {
+            let backends = ports.entry(key(record, port)).or_default();
+            backends.push(SocketAddr::new(address.into(), port.container_port));
+        }
+    }
+    for backends in ports.values_mut() {
+        backends.sort();
+        backends.dedup();
+    }
+    Wanted { dns, ports }
+}
+
+fn key(record: &ContainerRecord, port: &PublishedPort) -> PortKey {
+    PortKey {
+        service: record.service.clone(),
+        port: port.clone(),
+    }
+}
+
+/// The container's address on its first (highest priority) network: where
+/// its published ports are forwarded to.
+fn first_address(
+    record: &ContainerRecord,
+    networks: &BTreeMap<String, NetworkRecord>,
+) -> Option<Ipv4Addr> {
+    let first = record.networks.first()?;
+    networks
+        .get(&first.network)?
+        .leases
+        .get(&record.name)
+        .copied()
+}
+
+/// The entries of one network: every up container attached to it answers
+/// to its service name, container name, hostname and aliases, and to the
+/// aliases other containers' `links:` give it.
+fn network_dns(name: &str, net: &NetworkRecord, up: &[&ContainerRecord]) -> NetworkDns {
+    let mut link_aliases: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for consumer in up {
+        for link in &consumer.links {
+            link_aliases
+                .entry(link.container.as_str())
+                .or_default()
+                .push(link.alias.clone());
+        }
+    }
+    let mut entries = Vec::new();
+    let mut upstreams = BTreeMap::new();
+    for record in up {
+        let Some(att) = record.networks.iter().find(|a| a.network == name) else {
+            continue;
+        };
+        let Some(&address) = net.leases.get(&record.name) else {
+            continue;
+        };
+        let mut entry = Entry::for_attachment(att, &record.service, address);
+        if !record.spec.hostname.is_empty() {
+            entry.aliases.push(record.spec.hostname.clone());
+        }
+        if let Some(aliases) = link_aliases.get(record.name.as_str()) {
+            entry.aliases.extend(aliases.iter().cloned());
+        }
+        entry.aliases.sort();
+        entry.aliases.dedup();
+        entries.push(entry);
+        let own = servers(&record.dns.servers);
+        if !own.is_empty() {
+            upstreams.insert(IpAddr::V4(address), own);
+        }
+    }
+    NetworkDns {
+        gateway: net.gateway,
+        entries,
+        upstreams,
+    }
+}
+
+/// A service's `dns:` entries as upstreams: addresses, port 53 unless
+/// given (`1.1.1.1`, `[2606:4700::1111]:53`); anything else is skipped.
+pub fn servers(texts: &[String]) -> Vec<SocketAddr> {
+    texts
+        .iter()
+        .filter_map(|t| {
+            t.parse::<SocketAddr>()
+                .ok()
+                .or_else(|| t.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 53)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,197 @@
+use super::*;
+use crate::container::{ContainerSpec, State};
+use crate::network::{Attachment, Link, NetworkSpec, Protocol};
+use crate::project::record::DnsSettings;
+use std::collections::BTreeSet;
+
+fn record(service: &str, n: u32, networks: &[&str]) -> ContainerRecord {
+    let name = format!("p-{service}-{n}");
+    let mut spec = ContainerSpec::new(&name, vec![], vec!["true".into()]);
+    spec.hostname = format!("{service}{n}.host");
+    ContainerRecord {
+        name: name.clone(),
+        project: "p".into(),
+        service: service.into(),
+        number: n,
+        id: "0".repeat(64),
+        image: "busybox".into(),
+        image_id: String::new(),
+        config_hash: String::new(),
+        config: serde_json::Value::Null,
+        created_at: String::new(),
+        stop_signal: "SIGTERM".into(),
+        stop_grace_period_ms: 0,
+        volumes: vec![],
+        restart: Default::default(),
+        networks: networks.iter().map(|n| Attachment::new(n, &name)).collect(),
+        dns: DnsSettings::default(),
+        ports: vec![],
+        exposed: vec![],
+        links: vec![],
+        spec,
+    }
+}
+
+fn observed(record: ContainerRecord, status: Status) -> ObservedContainer {
+    let mut state = State::created(&record.name);
+    state.status = status;
+    ObservedContainer {
+        record,
+        state: Some(state),
+        dir: "/nonexistent".into(),
+    }
+}
+
+fn network(name: &str, third: u8, leases: &[(&str, u8)]) -> NetworkRecord {
+    NetworkRecord {
+        spec: NetworkSpec::new(name),
+        subnet: format!("10.89.{third}.0/24").parse().unwrap(),
+        gateway: Ipv4Addr::new(10, 89, third, 1),
+        bridge: format!("cb-{name}"),
+        leases: leases
+            .iter()
+            .map(|(c, last)| (c.to_string(), Ipv4Addr::new(10, 89, third, *last)))
+            .collect(),
+    }
+}
+
+fn http(host: Option<(u16, u16)>) -> PublishedPort {
+    PublishedPort {
+        host_ip: None,
+        host_ports: host,
+        container_port: 80,
+        protocol: Protocol::Tcp,
+    }
+}
+
+#[test]
+fn names_follow_running_containers_with_aliases_hostnames_and_links() {
+    let mut web = record("web", 1, &["p_default"]);
+    web.networks[0].aliases = vec!["www".into()];
+    web.dns.servers = vec!["192.0.2.53".into(), "not an address".into()];
+    let mut app = record("app", 1, &["p_default"]);
+    app.links = vec![Link {
+        container: "p-web-1".into(),
+        alias: "legacy".into(),
+    }];
+    let stopped = record("db", 1, &["p_default"]);
+    let snap = Snapshot {
+        containers: vec![
+            observed(app, Status::Running),
+            observed(stopped, Status::Stopped),
+            observed(web, Status::Running),
+        ],
+        networks: BTreeSet::from(["p_default".to_string()]),
+        volumes: BTreeSet::new(),
+    };
+    let networks = BTreeMap::from([(
+        "p_default".to_string(),
+        network(
+            "p_default",
+            0,
+            &[("p-web-1", 2), ("p-app-1", 3), ("p-db-1", 4)],
+        ),
+    )]);
+    let want = wanted(&snap, &networks, &[]);
+    let dns = &want.dns["p_default"];
+    assert_eq!(dns.gateway, Ipv4Addr::new(10, 89, 0, 1));
+    let names: Vec<(&str, Vec<&str>)> = dns
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.container.as_str(),
+                e.aliases.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("p-app-1", vec!["app1.host"]),
+            ("p-web-1", vec!["legacy", "web1.host", "www"])
+        ],
+        "the stopped db has no entry"
+    );
+    assert_eq!(
+        dns.upstreams,
+        BTreeMap::from([(
+            IpAddr::from(Ipv4Addr::new(10, 89, 0, 2)),
+            vec!["192.0.2.53:53".parse().unwrap()]
+        )])
+    );
+}
+
+#[test]
+fn ports_balance_over_up_replicas_on_their_first_network_and_starting_ones_hold_theirs() {
+    let replicas: Vec<ContainerRecord> = (1..=3)
+        .map(|n| {
+            let mut r = record("web", n, &["p_front", "p_back"]);
+            r.ports = vec![http(Some((8080, 8080)))];
+            r
+        })
+        .collect();
+    let mut api = record("api", 1, &["p_back"]);
+    api.ports = vec![http(None)];
+    let snap = Snapshot {
+        containers: vec![
+            observed(replicas[0].clone(), Status::Running),
+            observed(replicas[1].clone(), Status::Paused),
+            observed(replicas[2].clone(), Status::Stopped),
+        ],
+        networks: BTreeSet::from(["p_back".into(), "p_front".into()]),
+        volumes: BTreeSet::new(),
+    };
+    let networks = BTreeMap::from([
+        (
+            "p_front".to_string(),
+            network("p_front", 1, &[("p-web-1", 2), ("p-web-2", 3)]),
+        ),
+        (
+            "p_back".to_string(),
+            network("p_back", 2, &[("p-web-1", 2), ("p-web-2", 3)]),
+        ),
+    ]);
+    let want = wanted(&snap, &networks, &[&api]);
+    let web = PortKey {
+        service: "web".into(),
+        port: http(Some((8080, 8080))),
+    };
+    let api_key = PortKey {
+        service: "api".into(),
+        port: http(None),
+    };
+    assert_eq!(
+        want.ports,
+        BTreeMap::from([
+            (api_key, vec![]),
+            (
+                web,
+                vec![
+                    "10.89.1.2:80".parse().unwrap(),
+                    "10.89.1.3:80".parse().unwrap()
+                ]
+            ),
+        ])
+    );
+    assert_eq!(want.dns.len(), 2);
+}
+
+#[test]
+fn dns_servers_parse_with_or_without_a_port() {
+    let texts = [
+        "1.1.1.1",
+        "[2001:db8::1]:5353",
+        "10.0.0.1:53",
+        "dns.example",
+    ];
+    let parsed = servers(&texts.map(String::from));
+    assert_eq!(
+        parsed,
+        [
+            "1.1.1.1:53".parse::<SocketAddr>().unwrap(),
+            "[2001:db8::1]:5353".parse().unwrap(),
+            "10.0.0.1:53".parse().unwrap()
+        ]
+    );
+}
