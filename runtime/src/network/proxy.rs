@@ -124,6 +124,14 @@ impl PortProxy {
         })
     }
 
+    /// Stop listening and wait until the socket is closed (a drop only
+    /// asks the runtime to close it), so the port can be bound again at
+    /// once.
+    pub async fn close(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
+
     /// The address actually bound (port 0 resolved).
     pub fn local_addr(&self) -> SocketAddr {
         self.local
@@ -208,10 +216,15 @@ async fn open_flow(
     let sock = UdpSocket::bind(bind).await.ok()?;
     sock.connect(backend).await.ok()?;
     let sock = Arc::new(sock);
-    let (reply, listener) = (sock.clone(), listener.clone());
+    // Weak: the listening socket closes with the proxy, not when the last
+    // flow has been idle long enough.
+    let (reply, listener) = (sock.clone(), Arc::downgrade(listener));
     tokio::spawn(async move {
         let mut buf = vec![0u8; 65536];
         while let Ok(Ok(len)) = tokio::time::timeout(UDP_FLOW_IDLE, reply.recv(&mut buf)).await {
+            let Some(listener) = listener.upgrade() else {
+                return;
+            };
             let _ = listener.send_to(&buf[..len], client).await;
         }
     });

@@ -75,6 +75,16 @@ impl DnsServer {
     pub fn local_addr(&self) -> SocketAddr {
         self.local
     }
+
+    /// Stop both listeners and wait until their sockets are closed.
+    pub async fn close(mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        for task in &mut self.tasks {
+            let _ = task.await;
+        }
+    }
 }
 
 struct Resolver {
@@ -176,10 +186,15 @@ async fn serve_udp(socket: Arc<UdpSocket>, resolver: Arc<Resolver>) {
         let Ok((n, client)) = socket.recv_from(&mut buf).await else {
             continue;
         };
-        let (query, socket, resolver) = (buf[..n].to_vec(), socket.clone(), resolver.clone());
+        // Weak: the socket closes with the server, not when the last
+        // forwarded query has timed out.
+        let (query, socket, resolver) =
+            (buf[..n].to_vec(), Arc::downgrade(&socket), resolver.clone());
         tokio::spawn(async move {
             if let Some(reply) = resolver.answer(&query, client.ip()).await {
-                let _ = socket.send_to(&reply, client).await;
+                if let Some(socket) = socket.upgrade() {
+                    let _ = socket.send_to(&reply, client).await;
+                }
             }
         });
     }

@@ -54,13 +54,13 @@ struct State {
 struct Served {
     gateway: Ipv4Addr,
     table: SharedTable,
-    _server: DnsServer,
+    server: DnsServer,
 }
 
 struct Bound {
     backends: Backends,
     entry: PortEntry,
-    _proxy: PortProxy,
+    proxy: PortProxy,
 }
 
 /// A container between `publish` and the end of its start.
@@ -147,8 +147,27 @@ impl NetServices {
     /// ports.json stays for the next supervisor of still-running containers.
     pub fn shutdown(&self) {
         let mut state = self.lock();
-        state.proxies.clear();
-        state.dns.clear();
+        let proxies = std::mem::take(&mut state.proxies);
+        let dns = std::mem::take(&mut state.dns);
+        self.close(proxies.into_values(), dns.into_values());
+    }
+
+    /// Close servers and proxies and wait until their sockets are gone:
+    /// a port released by a stop can be bound again right away.
+    fn close(&self, proxies: impl Iterator<Item = Bound>, dns: impl Iterator<Item = Served>) {
+        let proxies: Vec<PortProxy> = proxies.map(|b| b.proxy).collect();
+        let servers: Vec<DnsServer> = dns.map(|s| s.server).collect();
+        if proxies.is_empty() && servers.is_empty() {
+            return;
+        }
+        self.runtime.block_on(async {
+            for proxy in proxies {
+                proxy.close().await;
+            }
+            for server in servers {
+                server.close().await;
+            }
+        });
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -197,12 +216,19 @@ impl NetServices {
     }
 
     fn sync_dns(&self, state: &mut State, wanted: &Wanted) {
-        state.dns.retain(|name, served| {
-            wanted
-                .dns
-                .get(name)
-                .is_some_and(|w| w.gateway == served.gateway)
-        });
+        let gone: Vec<String> = state
+            .dns
+            .iter()
+            .filter(|(name, served)| {
+                wanted
+                    .dns
+                    .get(*name)
+                    .is_none_or(|w| w.gateway != served.gateway)
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        let closed: Vec<Served> = gone.iter().filter_map(|n| state.dns.remove(n)).collect();
+        self.close(std::iter::empty(), closed.into_iter());
         for (name, net) in &wanted.dns {
             if !state.dns.contains_key(name) {
                 let table: SharedTable = Arc::new(RwLock::new(DnsTable::new()));
@@ -219,7 +245,7 @@ impl NetServices {
                             Served {
                                 gateway: net.gateway,
                                 table,
-                                _server: server,
+                                server,
                             },
                         );
                     }
@@ -254,7 +280,7 @@ impl NetServices {
                     let bound = Bound {
                         backends,
                         entry: PortEntry::new(key, port),
-                        _proxy: proxy,
+                        proxy,
                     };
                     state.proxies.insert(key.clone(), bound);
                 }
@@ -327,6 +353,14 @@ impl NetServices {
                 source: std::io::ErrorKind::InvalidInput.into(),
             }),
         }
+    }
+}
+
+impl Drop for NetServices {
+    /// Sockets are closed before the runtime goes (which would close them
+    /// too, in no particular order).
+    fn drop(&mut self) {
+        self.shutdown();
     }
 }
 

@@ -36,9 +36,15 @@ pub struct Wanted {
 }
 
 /// A container that answers by name and takes connections: running, or
-/// paused (it keeps its address, as Docker's do).
+/// paused (it keeps its address, as Docker's do), or started and not yet
+/// marked running (its init moves state.json to Running after `create`
+/// returned; the refresh right after the start must count it).
 pub fn is_up(c: &ObservedContainer) -> bool {
-    matches!(c.status(), Status::Running | Status::Paused)
+    match c.status() {
+        Status::Running | Status::Paused => true,
+        Status::Created => c.state.as_ref().is_some_and(|s| s.pid.is_some()),
+        Status::Stopped => false,
+    }
 }
 
 /// What to serve for `snap`. `networks` is every network of the root (a

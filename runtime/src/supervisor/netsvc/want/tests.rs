@@ -75,9 +75,17 @@ fn names_follow_running_containers_with_aliases_hostnames_and_links() {
         alias: "legacy".into(),
     }];
     let stopped = record("db", 1, &["p_default"]);
+    let mut starting = observed(record("cache", 1, &["p_default"]), Status::Created);
+    starting.state.as_mut().unwrap().pid = Some(42);
+    let never_started = ObservedContainer {
+        state: None,
+        ..observed(record("idle", 1, &["p_default"]), Status::Created)
+    };
     let snap = Snapshot {
         containers: vec![
             observed(app, Status::Running),
+            starting,
+            never_started,
             observed(stopped, Status::Stopped),
             observed(web, Status::Running),
         ],
@@ -89,7 +97,13 @@ fn names_follow_running_containers_with_aliases_hostnames_and_links() {
         network(
             "p_default",
             0,
-            &[("p-web-1", 2), ("p-app-1", 3), ("p-db-1", 4)],
+            &[
+                ("p-web-1", 2),
+                ("p-app-1", 3),
+                ("p-db-1", 4),
+                ("p-cache-1", 5),
+                ("p-idle-1", 6),
+            ],
         ),
     )]);
     let want = wanted(&snap, &networks, &[]);
@@ -109,9 +123,10 @@ fn names_follow_running_containers_with_aliases_hostnames_and_links() {
         names,
         [
             ("p-app-1", vec!["app1.host"]),
+            ("p-cache-1", vec!["cache1.host"]),
             ("p-web-1", vec!["legacy", "web1.host", "www"])
         ],
-        "the stopped db has no entry"
+        "the stopped db and the never started idle have no entry"
     );
     assert_eq!(
         dns.upstreams,
