@@ -12,6 +12,7 @@ pub mod kill;
 mod lifecycle;
 pub mod logs;
 pub mod pause;
+pub mod port;
 pub mod ps;
 pub mod pull;
 pub mod restart;
@@ -133,6 +134,8 @@ pub enum Command {
     Events(events::EventsArgs),
     /// Pause services
     Pause(pause::PauseArgs),
+    /// Print the public port for a port binding
+    Port(port::PortArgs),
     /// Unpause services
     Unpause(pause::PauseArgs),
     /// A project's supervisor (internal)
@@ -165,6 +168,7 @@ pub fn main() -> ExitCode {
         Command::Rm(args) => rm::run(&cli.global, args),
         Command::Events(args) => events::run(&cli.global, args),
         Command::Pause(args) => pause::run(&cli.global, args, true),
+        Command::Port(args) => port::run(&cli.global, args),
         Command::Unpause(args) => pause::run(&cli.global, args, false),
         Command::Supervise(args) => supervise::run(args),
     };

@@ -1,10 +1,12 @@
 //! `compose ps`: the project's containers, running ones by default, as a
 //! table, JSON lines, IDs (`-q`) or service names (`--services`).
 
+use super::port::{display, published, publishers};
 use super::session::Session;
 use super::GlobalArgs;
 use compose_runtime::container::Status;
 use compose_runtime::project::ObservedContainer;
+use compose_runtime::supervisor::netsvc::ports::PortEntry;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
@@ -31,6 +33,7 @@ pub struct PsArgs {
 pub fn run(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<ExitCode> {
     let session = Session::load_existing(global, &[])?;
     let snap = session.snapshot()?;
+    let ports = published(&session)?;
     let shown: Vec<&ObservedContainer> = session
         .containers(&snap, &args.service_names)
         .into_iter()
@@ -50,10 +53,10 @@ pub fn run(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<ExitCode> {
         names.iter().for_each(|n| println!("{n}"));
     } else if args.format == "json" {
         for c in &shown {
-            println!("{}", json(c));
+            println!("{}", json(c, &ports));
         }
     } else if args.format == "table" {
-        print!("{}", table(&shown));
+        print!("{}", table(&shown, &ports));
     } else {
         anyhow::bail!("--format {:?}: use table or json", args.format);
     }
@@ -123,7 +126,7 @@ pub fn human(d: Duration) -> String {
     }
 }
 
-fn table(shown: &[&ObservedContainer]) -> String {
+fn table(shown: &[&ObservedContainer], ports: &[PortEntry]) -> String {
     let header = [
         "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS",
     ];
@@ -140,7 +143,7 @@ fn table(shown: &[&ObservedContainer]) -> String {
                     human(since(Some(&c.record.created_at)).unwrap_or_default())
                 ),
                 status(c),
-                String::new(),
+                display(&publishers(c, ports)),
             ]
         })
         .collect();
@@ -168,7 +171,7 @@ fn table(shown: &[&ObservedContainer]) -> String {
     out
 }
 
-fn json(c: &ObservedContainer) -> serde_json::Value {
+fn json(c: &ObservedContainer, ports: &[PortEntry]) -> serde_json::Value {
     serde_json::json!({
         "Command": command(c),
         "CreatedAt": c.record.created_at,
@@ -178,7 +181,7 @@ fn json(c: &ObservedContainer) -> serde_json::Value {
         "Image": c.record.image,
         "Name": c.record.name,
         "Project": c.record.project,
-        "Publishers": [],
+        "Publishers": publishers(c, ports),
         "RunningFor": format!("{} ago", human(since(Some(&c.record.created_at)).unwrap_or_default())),
         "Service": c.record.service,
         "State": state_word(c),
