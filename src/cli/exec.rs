@@ -54,7 +54,7 @@ pub fn run(global: &GlobalArgs, args: &ExecArgs) -> anyhow::Result<ExitCode> {
     if c.status() != Status::Running {
         anyhow::bail!("container {} is not running", c.record.name);
     }
-    let mut process = c.record.spec.process.clone();
+    let mut process = c.running_process();
     process.args = args.command.clone();
     process.tty = false;
     for kv in &args.env {

@@ -135,6 +135,7 @@ pub fn steps(
     let mut from = volumes_from_sources(snap);
     let mut notes = Vec::new();
     let mut steps = Vec::new();
+    let first = first_containers(session);
     for step in &plan.steps {
         let op = match &step.action {
             Action::CreateContainer {
@@ -144,7 +145,12 @@ pub fn steps(
             } => {
                 let config = &session.project.services[service];
                 let image = &images[service];
-                let (req, run_notes) = create(session, config, *number, name, image, &from)?;
+                let target = Target {
+                    number: *number,
+                    name,
+                    image,
+                };
+                let (req, run_notes) = create(session, config, &target, &from, &first)?;
                 from.entry(service.clone())
                     .or_insert_with(|| req.record.spec.mounts.clone());
                 from.insert(format!("container:{name}"), req.record.spec.mounts.clone());
@@ -162,10 +168,7 @@ pub fn steps(
                 name: name.clone(),
                 volumes: opts.volumes,
             },
-            Action::CreateNetwork { name } => Op::CreateNetwork {
-                spec: Box::new(compose_runtime::network::NetworkSpec::new(name)),
-                external: false,
-            },
+            Action::CreateNetwork { name } => network_op(session, name, &mut notes)?,
             Action::RemoveNetwork { name } => Op::RemoveNetwork { name: name.clone() },
             Action::CreateVolume { name } => Op::CreateVolume { name: name.clone() },
             Action::RemoveVolume { name } => Op::RemoveVolume { name: name.clone() },
@@ -178,6 +181,43 @@ pub fn steps(
     notes.sort();
     notes.dedup();
     Ok((steps, notes))
+}
+
+/// Create the project network called `name` (its runtime name).
+fn network_op(session: &Session, name: &str, notes: &mut Vec<Note>) -> Result<Op, StepsError> {
+    let found = session
+        .project
+        .networks
+        .iter()
+        .find(|(_, n)| n.name == name);
+    let spec = match found {
+        Some((key, config)) => run_spec::network::network_spec(key, config, notes)?,
+        None => compose_runtime::network::NetworkSpec::new(name),
+    };
+    Ok(Op::CreateNetwork {
+        external: found.is_some_and(|(_, n)| n.external),
+        spec: Box::new(spec),
+    })
+}
+
+/// Each service's first container, by service name.
+fn first_containers(session: &Session) -> BTreeMap<String, String> {
+    session
+        .project
+        .services
+        .values()
+        .map(|s| {
+            let name = crate::plan::container_name(&session.project.name, s, 1);
+            (s.name.clone(), name)
+        })
+        .collect()
+}
+
+/// The container a create step makes.
+struct Target<'a> {
+    number: u32,
+    name: &'a str,
+    image: &'a Image,
 }
 
 /// Mounts of existing containers, for `volumes_from`: by service (its
@@ -220,11 +260,11 @@ fn restart_policy(service: &ServiceConfig) -> RestartPolicy {
 fn create(
     session: &Session,
     service: &ServiceConfig,
-    number: u32,
-    name: &str,
-    image: &Image,
+    target: &Target<'_>,
     from: &BTreeMap<String, Vec<Mount>>,
+    first: &BTreeMap<String, String>,
 ) -> Result<(CreateRequest, Vec<Note>), StepsError> {
+    let (number, name, image) = (target.number, target.name, target.image);
     let id = new_container_id();
     let volume_root = session.dir.volumes_dir();
     let ctx = run_spec::Context {
@@ -236,6 +276,9 @@ fn create(
         volume_root: &volume_root,
         volumes: &session.project.volumes,
         volumes_from: from,
+        compose_root: &session.root,
+        networks: &session.project.networks,
+        first_containers: first,
     };
     let run = run_spec::build(service, &ctx)?;
     let record = ContainerRecord {
@@ -260,11 +303,11 @@ fn create(
             })
             .collect(),
         restart: restart_policy(service),
-        networks: Vec::new(),
-        dns: Default::default(),
-        ports: Vec::new(),
-        exposed: Vec::new(),
-        links: Vec::new(),
+        networks: run.networking.attachments,
+        dns: run.networking.dns,
+        ports: run.networking.ports,
+        exposed: run.networking.exposed,
+        links: run.networking.links,
         spec: run.spec,
     };
     let req = CreateRequest {

@@ -8,12 +8,13 @@
 
 mod limits;
 mod mounts;
+pub mod network;
 mod process;
 #[cfg(test)]
 mod tests;
 
-use crate::model::{ServiceConfig, VolumeConfig};
-use compose_runtime::container::spec::{EtcFiles, NetworkMode};
+use crate::model::{NetworkConfig, ServiceConfig, VolumeConfig};
+use compose_runtime::container::spec::EtcFiles;
 use compose_runtime::container::{ContainerSpec, Mount};
 use compose_runtime::image::oci::ImageConfig;
 use indexmap::IndexMap;
@@ -44,6 +45,13 @@ pub struct Context<'a> {
     /// Mounts of the containers `volumes_from` may name, keyed by service
     /// name or `container:<name>`.
     pub volumes_from: &'a BTreeMap<String, Vec<Mount>>,
+    /// `$COMPOSE_ROOT` (where other containers' network namespaces are).
+    pub compose_root: &'a Path,
+    /// The project's top-level `networks`.
+    pub networks: &'a IndexMap<String, NetworkConfig>,
+    /// Each service's first container name (`network_mode: service:`,
+    /// `links`).
+    pub first_containers: &'a BTreeMap<String, String>,
 }
 
 /// A container ready to create: the runtime spec plus what the runtime
@@ -59,6 +67,8 @@ pub struct RunSpec {
     pub volumes: Vec<VolumeUse>,
     /// Bind sources to create when missing (`bind.create_host_path`).
     pub host_dirs: Vec<PathBuf>,
+    /// Networks, ports, links and DNS settings.
+    pub networking: network::Networking,
     /// Settings this runtime does not apply yet; `up` prints each once.
     pub notes: Vec<Note>,
 }
@@ -66,10 +76,8 @@ pub struct RunSpec {
 /// A setting that is accepted but not (yet) applied by the bundled runtime.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Note {
-    /// No bridge networks yet: the container has loopback only.
-    LoopbackOnly,
-    /// `ports` are not published yet.
-    PortsNotPublished,
+    /// `ports` with a `network_mode` that has no networks of its own.
+    PortsDiscarded { mode: String },
     /// A field the runtime ignores (`domainname`, `security_opt: apparmor=...`).
     Ignored { field: String },
 }
@@ -77,12 +85,10 @@ pub enum Note {
 impl fmt::Display for Note {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Note::LoopbackOnly => f.write_str(
-                "networks are not implemented yet: containers get their own network namespace with loopback only (use network_mode: host to share the host's)",
+            Note::PortsDiscarded { mode } => write!(
+                f,
+                "published ports are discarded when using network_mode: {mode} (the container has no network of its own to publish from)"
             ),
-            Note::PortsNotPublished => {
-                f.write_str("ports are not published yet (no network layer); use network_mode: host")
-            }
             Note::Ignored { field } => write!(f, "`{field}` is not supported by the bundled runtime yet and is ignored"),
         }
     }
@@ -128,8 +134,34 @@ pub enum RunSpecError {
         index: usize,
         kind: String,
     },
-    #[error("services.{service}.network_mode: {mode:?} is not supported yet (use host or none, or leave it unset)")]
+    #[error("services.{service}.network_mode: {mode:?} is not a network mode this runtime knows (host, none, service:NAME with NAME a service of the project, container:NAME, or leave it unset)")]
     NetworkMode { service: String, mode: String },
+    #[error(
+        "services.{service}.networks.{network}.ipv4_address: {value:?} is not an IPv4 address"
+    )]
+    NetworkAddress {
+        service: String,
+        network: String,
+        value: String,
+    },
+    #[error("services.{service}.ports[{index}]: {reason}")]
+    Port {
+        service: String,
+        index: usize,
+        reason: String,
+    },
+    #[error("services.{service}.expose[{index}]: {entry:?} is not a port or range with an optional /tcp or /udp")]
+    Expose {
+        service: String,
+        index: usize,
+        entry: String,
+    },
+    #[error("networks.{network}.{field}: {reason}")]
+    Network {
+        network: String,
+        field: String,
+        reason: String,
+    },
 }
 
 /// The container spec of one replica of `service`.
@@ -153,10 +185,8 @@ pub fn build(service: &ServiceConfig, ctx: &Context<'_>) -> Result<RunSpec, RunS
     process::apply(service, ctx.image, &mut spec.process);
     spec.rootfs.read_only = service.read_only;
     spec.etc = etc_files(service);
-    spec.network = network(service, &mut notes)?;
-    if !service.ports.is_empty() && spec.network != NetworkMode::Host {
-        notes.push(Note::PortsNotPublished);
-    }
+    let networking = network::networking(service, ctx, &mut notes)?;
+    spec.network = networking.mode.clone();
     limits::apply(service, &mut spec, &mut notes)?;
     let mounted = mounts::apply(service, ctx, &mut spec)?;
     notes.sort();
@@ -169,6 +199,7 @@ pub fn build(service: &ServiceConfig, ctx: &Context<'_>) -> Result<RunSpec, RunS
             .map_or(DEFAULT_STOP_GRACE, |d| d.as_std()),
         volumes: mounted.volumes,
         host_dirs: mounted.host_dirs,
+        networking,
         notes,
     })
 }
@@ -184,23 +215,6 @@ fn stop_signal(service: &ServiceConfig, image: &ImageConfig) -> String {
         .clone()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "SIGTERM".to_string())
-}
-
-/// `network_mode`: host and none are the runtime's; every other service
-/// gets its own namespace with loopback only until networks exist.
-fn network(service: &ServiceConfig, notes: &mut Vec<Note>) -> Result<NetworkMode, RunSpecError> {
-    match service.network_mode.as_str() {
-        "host" => Ok(NetworkMode::Host),
-        "none" => Ok(NetworkMode::Loopback),
-        "" | "bridge" | "default" => {
-            notes.push(Note::LoopbackOnly);
-            Ok(NetworkMode::Loopback)
-        }
-        other => Err(RunSpecError::NetworkMode {
-            service: service.name.clone(),
-            mode: other.to_string(),
-        }),
-    }
 }
 
 /// Docker's loopback entries of /etc/hosts (the runtime's default), which a

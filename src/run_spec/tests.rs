@@ -22,6 +22,8 @@ struct Fixture {
     image: ImageConfig,
     volumes: IndexMap<String, VolumeConfig>,
     from: BTreeMap<String, Vec<Mount>>,
+    networks: IndexMap<String, NetworkConfig>,
+    first: BTreeMap<String, String>,
 }
 
 impl Fixture {
@@ -30,6 +32,8 @@ impl Fixture {
             image: image(None, Some(&["sh"])),
             volumes: IndexMap::new(),
             from: BTreeMap::new(),
+            networks: IndexMap::new(),
+            first: BTreeMap::from([("db".to_string(), "p-db-1".to_string())]),
         }
     }
     fn build(&self, service: &ServiceConfig) -> Result<RunSpec, RunSpecError> {
@@ -42,6 +46,9 @@ impl Fixture {
             volume_root: Path::new("/root/volumes"),
             volumes: &self.volumes,
             volumes_from: &self.from,
+            compose_root: Path::new("/root"),
+            networks: &self.networks,
+            first_containers: &self.first,
         };
         build(service, &ctx)
     }
@@ -443,34 +450,286 @@ fn volumes_from_copies_binds_and_honours_ro() {
     ));
 }
 
+fn port(target: u32, published: &str, protocol: &str) -> crate::model::ServicePortConfig {
+    crate::model::ServicePortConfig {
+        target,
+        published: published.into(),
+        protocol: protocol.into(),
+        ..Default::default()
+    }
+}
+
 #[test]
-fn network_mode_host_none_and_the_loopback_note() {
+fn network_modes_host_none_service_and_container() {
+    use compose_runtime::container::spec::NetworkMode;
     let fx = Fixture::new();
     let host = ServiceConfig {
         network_mode: "host".into(),
-        ports: vec![Default::default()],
+        ports: vec![port(80, "8080", "tcp")],
         ..web()
     };
     let run = fx.build(&host).unwrap();
     assert_eq!(run.spec.network, NetworkMode::Host);
-    assert!(run.notes.is_empty());
+    assert!(run.networking.attachments.is_empty());
+    assert!(run.networking.ports.is_empty());
+    assert_eq!(
+        run.notes,
+        [Note::PortsDiscarded {
+            mode: "host".into()
+        }]
+    );
     let none = ServiceConfig {
         network_mode: "none".into(),
         ..web()
     };
-    assert_eq!(fx.build(&none).unwrap().spec.network, NetworkMode::Loopback);
-    let default = ServiceConfig {
-        ports: vec![Default::default()],
-        ..web()
-    };
-    let run = fx.build(&default).unwrap();
-    assert_eq!(run.notes, [Note::LoopbackOnly, Note::PortsNotPublished]);
-    let other = ServiceConfig {
+    let run = fx.build(&none).unwrap();
+    assert_eq!(run.spec.network, NetworkMode::Loopback);
+    assert!(run.networking.attachments.is_empty());
+    let service = ServiceConfig {
         network_mode: "service:db".into(),
         ..web()
     };
-    assert!(matches!(
-        fx.build(&other),
-        Err(RunSpecError::NetworkMode { .. })
-    ));
+    assert_eq!(
+        fx.build(&service).unwrap().spec.network,
+        NetworkMode::Join {
+            path: "/root/netns/p-db-1".into()
+        }
+    );
+    let container = ServiceConfig {
+        network_mode: "container:other".into(),
+        ..web()
+    };
+    assert_eq!(
+        fx.build(&container).unwrap().spec.network,
+        NetworkMode::Join {
+            path: "/root/netns/other".into()
+        }
+    );
+    for bad in ["service:nope", "macvlan"] {
+        let s = ServiceConfig {
+            network_mode: bad.into(),
+            ..web()
+        };
+        assert!(
+            matches!(fx.build(&s), Err(RunSpecError::NetworkMode { .. })),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn networks_are_ordered_by_priority_and_carry_aliases_and_addresses() {
+    use crate::model::service::ServiceNetworkConfig;
+    let mut fx = Fixture::new();
+    for key in ["front", "back"] {
+        fx.networks.insert(
+            key.into(),
+            NetworkConfig {
+                name: format!("p_{key}"),
+                ..Default::default()
+            },
+        );
+    }
+    let mut s = web();
+    s.networks.insert("back".into(), None);
+    s.networks.insert(
+        "front".into(),
+        Some(ServiceNetworkConfig {
+            aliases: vec!["www".into()],
+            ipv4_address: "10.9.0.5".into(),
+            priority: 10,
+            gateway_priority: 3,
+            ..Default::default()
+        }),
+    );
+    s.mac_address = "02:42:ac:11:00:02".into();
+    let run = fx.build(&s).unwrap();
+    let atts = &run.networking.attachments;
+    assert_eq!(
+        atts.iter().map(|a| a.network.as_str()).collect::<Vec<_>>(),
+        ["p_front", "p_back"]
+    );
+    assert_eq!(atts[0].container, "p-web-1");
+    assert_eq!(atts[0].aliases, ["www"]);
+    assert_eq!(atts[0].ipv4_address, Some("10.9.0.5".parse().unwrap()));
+    assert_eq!(atts[0].priority, 3);
+    assert_eq!(atts[0].mac_address.as_deref(), Some("02:42:ac:11:00:02"));
+    assert_eq!(atts[1].mac_address, None);
+
+    // No `networks:`: the project's default network.
+    let run = fx.build(&web()).unwrap();
+    assert_eq!(run.networking.attachments[0].network, "p_default");
+
+    s.networks.insert(
+        "back".into(),
+        Some(ServiceNetworkConfig {
+            ipv4_address: "10.9.0".into(),
+            ..Default::default()
+        }),
+    );
+    let err = fx.build(&s).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "services.web.networks.back.ipv4_address: \"10.9.0\" is not an IPv4 address"
+    );
+}
+
+#[test]
+fn ports_links_exposed_and_dns_become_record_data() {
+    use compose_runtime::network::{ExposedPort, Link, Protocol, PublishedPort};
+    let mut fx = Fixture::new();
+    fx.image
+        .config
+        .exposed_ports
+        .insert("9000/tcp".into(), serde_json::json!({}));
+    let s = ServiceConfig {
+        ports: vec![
+            port(80, "8080", "tcp"),
+            crate::model::ServicePortConfig {
+                host_ip: "127.0.0.1".into(),
+                ..port(53, "", "udp")
+            },
+            port(81, "8000-8010", "tcp"),
+        ],
+        expose: vec!["3000-3001".into(), "7/udp".into()],
+        links: vec!["db".into(), "db:database".into()],
+        dns: vec!["9.9.9.9".into()],
+        dns_search: vec!["corp".into()],
+        ..web()
+    };
+    let run = fx.build(&s).unwrap();
+    let net = &run.networking;
+    assert_eq!(
+        net.ports,
+        [
+            PublishedPort {
+                host_ip: None,
+                host_ports: Some((8080, 8080)),
+                container_port: 80,
+                protocol: Protocol::Tcp
+            },
+            PublishedPort {
+                host_ip: Some("127.0.0.1".parse().unwrap()),
+                host_ports: None,
+                container_port: 53,
+                protocol: Protocol::Udp
+            },
+            PublishedPort {
+                host_ip: None,
+                host_ports: Some((8000, 8010)),
+                container_port: 81,
+                protocol: Protocol::Tcp
+            },
+        ]
+    );
+    let tcp = |port| ExposedPort {
+        port,
+        protocol: Protocol::Tcp,
+    };
+    let udp = |port| ExposedPort {
+        port,
+        protocol: Protocol::Udp,
+    };
+    assert_eq!(
+        net.exposed,
+        [
+            udp(7),
+            udp(53),
+            tcp(80),
+            tcp(81),
+            tcp(3000),
+            tcp(3001),
+            tcp(9000)
+        ]
+    );
+    assert_eq!(
+        net.links,
+        [
+            Link {
+                container: "p-db-1".into(),
+                alias: "db".into()
+            },
+            Link {
+                container: "p-db-1".into(),
+                alias: "database".into()
+            }
+        ]
+    );
+    assert_eq!(net.dns.servers, ["9.9.9.9"]);
+    assert_eq!(net.dns.search, ["corp"]);
+
+    let sctp = ServiceConfig {
+        ports: vec![port(80, "80", "sctp")],
+        ..web()
+    };
+    assert_eq!(
+        fx.build(&sctp).unwrap_err().to_string(),
+        "services.web.ports[0]: protocol \"sctp\" is not supported (tcp or udp)"
+    );
+}
+
+#[test]
+fn top_level_networks_become_bridge_specs() {
+    use crate::model::resources::{IpamConfig, IpamPool};
+    let config = NetworkConfig {
+        name: "p_back".into(),
+        internal: true,
+        driver_opts: [
+            (
+                "com.docker.network.bridge.name".to_string(),
+                "br-back".to_string(),
+            ),
+            (
+                "com.docker.network.driver.mtu".to_string(),
+                "1400".to_string(),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+        ipam: IpamConfig {
+            config: vec![
+                IpamPool {
+                    subnet: "10.7.0.0/16".into(),
+                    gateway: "10.7.0.254".into(),
+                    ip_range: "10.7.1.0/24".into(),
+                    auxiliary_addresses: [("printer".to_string(), "10.7.1.5".to_string())]
+                        .into_iter()
+                        .collect(),
+                    ..Default::default()
+                },
+                IpamPool {
+                    subnet: "fd00::/64".into(),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut notes = Vec::new();
+    let spec = network::network_spec("back", &config, &mut notes).unwrap();
+    assert_eq!(spec.name, "p_back");
+    assert!(spec.internal);
+    assert_eq!(spec.bridge_name.as_deref(), Some("br-back"));
+    assert_eq!(spec.mtu, Some(1400));
+    assert_eq!(spec.subnet, Some("10.7.0.0/16".parse().unwrap()));
+    assert_eq!(spec.gateway, Some("10.7.0.254".parse().unwrap()));
+    assert_eq!(spec.ip_range, Some("10.7.1.0/24".parse().unwrap()));
+    assert_eq!(
+        spec.aux_addresses["printer"],
+        "10.7.1.5".parse::<std::net::Ipv4Addr>().unwrap()
+    );
+    assert!(notes.is_empty(), "{notes:?}");
+    spec.validate().unwrap();
+
+    let overlay = NetworkConfig {
+        driver: "overlay".into(),
+        ..Default::default()
+    };
+    let err = network::network_spec("x", &overlay, &mut notes).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("networks.x.driver: driver \"overlay\" is not supported"),
+        "{err}"
+    );
 }

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-const APPLETS: [&str; 12] = [
+const APPLETS: [&str; 19] = [
     "sh", "sleep", "echo", "cat", "env", "id", "ls", "true", "false", "test", "printf", "kill",
+    "wget", "httpd", "ip", "nslookup", "hostname", "grep", "nc",
 ];
 
 pub struct Project {
@@ -159,6 +160,55 @@ impl Project {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The kernel's network objects of the project now: bridges and host
+    /// veth ends (from the root's ipam.json), to check after `down`.
+    pub fn network_interfaces(&self) -> Vec<String> {
+        let path = self.root.path().join("networks/ipam.json");
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return Vec::new();
+        };
+        let state: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut names = Vec::new();
+        for (network, rec) in state["networks"].as_object().into_iter().flatten() {
+            names.push(rec["bridge"].as_str().unwrap().to_string());
+            for container in rec["leases"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k)
+            {
+                let att = compose_runtime::network::Attachment::new(network, container);
+                names.push(att.host_ifname());
+            }
+        }
+        names
+    }
+
+    /// Nothing of the project is left: no mount under the root, no
+    /// cgroup, none of `pids` alive, no network namespace, nft table or
+    /// (with `interfaces` from [`Project::network_interfaces`]) link.
+    pub fn assert_no_network_left(&self, interfaces: &[String]) {
+        let links = Command::new("ip").args(["-o", "link"]).output().unwrap();
+        let links = String::from_utf8_lossy(&links.stdout);
+        for name in interfaces {
+            assert!(
+                !links.contains(&format!(" {name}:")) && !links.contains(&format!(" {name}@")),
+                "link {name} left"
+            );
+        }
+        let netns = self.root.path().join("netns");
+        let left: Vec<_> = std::fs::read_dir(&netns)
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "netns left: {left:?}");
+        let table = compose_runtime::network::nft::table_for_root(self.root.path());
+        let out = Command::new("nft")
+            .args(["list", "table", "ip", &table])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "nft table {table} left");
     }
 
     /// Nothing of the project is left: no mount under the root, no

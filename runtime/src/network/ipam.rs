@@ -127,6 +127,7 @@ impl IpamState {
         }
         let taken = |rec: &NetworkRecord, addr: Ipv4Addr| {
             addr == rec.gateway
+                || rec.spec.aux_addresses.values().any(|a| *a == addr)
                 || rec
                     .leases
                     .iter()
@@ -139,6 +140,14 @@ impl IpamState {
                         network: network.to_string(),
                         address: addr,
                         range: rec.subnet,
+                    });
+                }
+                let aux = rec.spec.aux_addresses.iter().find(|(_, a)| **a == addr);
+                if let Some((host, _)) = aux {
+                    return Err(NetworkError::AddressInUse {
+                        network: network.to_string(),
+                        address: addr,
+                        holder: format!("aux_addresses.{host}"),
                     });
                 }
                 if let Some((holder, _)) = rec

@@ -38,6 +38,10 @@ pub struct NetworkSpec {
     pub bridge_name: Option<String>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// `ipam.config[].aux_addresses`: addresses of other hosts on the
+    /// network, never leased to a container.
+    #[serde(default)]
+    pub aux_addresses: BTreeMap<String, Ipv4Addr>,
 }
 
 /// One container on one network (Compose `services.<s>.networks.<n>`).
@@ -73,6 +77,7 @@ impl NetworkSpec {
             mtu: None,
             bridge_name: None,
             labels: BTreeMap::new(),
+            aux_addresses: BTreeMap::new(),
         }
     }
 
@@ -107,7 +112,8 @@ impl NetworkSpec {
             return Some(SpecProblem::Mtu { mtu });
         }
         let Some(subnet) = self.subnet else {
-            let needs_subnet = self.gateway.is_some() || self.ip_range.is_some();
+            let needs_subnet =
+                self.gateway.is_some() || self.ip_range.is_some() || !self.aux_addresses.is_empty();
             return needs_subnet.then_some(SpecProblem::NeedsSubnet);
         };
         if subnet.prefix_len() > 30 {
@@ -124,6 +130,17 @@ impl NetworkSpec {
         }
         if let Some(range) = self.ip_range.filter(|r| !subnet.contains(r)) {
             return Some(SpecProblem::RangeOutside { range, subnet });
+        }
+        if let Some((host, address)) = self
+            .aux_addresses
+            .iter()
+            .find(|(_, a)| !usable_host(subnet, **a))
+        {
+            return Some(SpecProblem::AuxOutside {
+                host: host.clone(),
+                address: *address,
+                subnet,
+            });
         }
         None
     }
@@ -148,6 +165,12 @@ pub enum SpecProblem {
     GatewayOutside { gateway: Ipv4Addr, subnet: Ipv4Net },
     #[error("ip_range {range} is not inside subnet {subnet}")]
     RangeOutside { range: Ipv4Net, subnet: Ipv4Net },
+    #[error("aux_addresses.{host}: {address} is not a host address of {subnet}")]
+    AuxOutside {
+        host: String,
+        address: Ipv4Addr,
+        subnet: Ipv4Net,
+    },
     #[error("it exists with another configuration; remove it first (compose down)")]
     ExistsDifferently,
     #[error("bridge {bridge} is already used by network {other}")]

@@ -22,6 +22,17 @@ impl ObservedContainer {
     pub fn status(&self) -> Status {
         self.state.as_ref().map_or(Status::Created, |s| s.status)
     }
+
+    /// The process the container runs with as started: the record's, plus
+    /// what start added (link variables). `exec` starts from it, as
+    /// Docker's exec inherits the container's environment.
+    pub fn running_process(&self) -> crate::container::spec::ProcessSpec {
+        let path = self.dir.join(crate::container::state::CONFIG_FILE);
+        std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<crate::container::state::InitConfig>(&b).ok())
+            .map_or_else(|| self.record.spec.process.clone(), |c| c.spec.process)
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]

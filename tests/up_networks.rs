@@ -1,0 +1,218 @@
+//! `up` puts services on project networks: each container gets its own
+//! network namespace with an address on the project's bridge, /etc/hosts
+//! and /etc/resolv.conf that go with it, Docker's link variables, and
+//! `network_mode: service:` shares a namespace. `down` leaves no bridge,
+//! veth, namespace or nft table. (Names over DNS and published ports are
+//! served by the supervisor: tests/network_up.rs.)
+
+mod up_support;
+
+use up_support::{stderr, Project};
+
+/// `b` serves /www/index.html on port 8000 (busybox httpd, in the
+/// foreground); `a` links to it as `bee`; `c` shares `b`'s namespace.
+const WEB: &str = "
+services:
+  b:
+    image: IMAGE
+    expose: [\"8000\"]
+    environment:
+      FLAVOUR: plain
+    command: [\"sh\", \"-c\", \"mkdir -p /www && echo hello from b > /www/index.html && exec httpd -f -p 8000 -h /www\"]
+  a:
+    image: IMAGE
+    links: [\"b:bee\"]
+    command: sleep 3600
+  c:
+    image: IMAGE
+    network_mode: \"service:b\"
+    command: sleep 3600
+";
+
+fn exec(p: &Project, service: &str, script: &str) -> String {
+    let out = p.compose(&["exec", "-T", service, "sh", "-c", script]);
+    assert!(
+        out.status.success(),
+        "exec {service} {script:?}: {}",
+        stderr(&out)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The container's `eth0` IPv4 address, from `ip -o -4 addr`.
+fn address(p: &Project, service: &str) -> String {
+    let out = exec(p, service, "ip -o -4 addr show dev eth0");
+    let word = out
+        .split_whitespace()
+        .skip_while(|w| *w != "inet")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no inet in {out:?}"));
+    word.split('/').next().unwrap().to_string()
+}
+
+#[test]
+fn services_share_a_network_with_hosts_resolv_conf_and_link_variables() {
+    let p = Project::new("net", WEB);
+    p.ok(&["up", "-d"]);
+    let (a, b) = (address(&p, "a"), address(&p, "b"));
+    assert_ne!(a, b);
+    assert!(a.starts_with("10.") && b.starts_with("10."), "{a} {b}");
+
+    // /etc/hosts names the container's own address; resolv.conf points
+    // at the network's gateway (the project's DNS server).
+    let hosts = exec(&p, "a", "cat /etc/hosts");
+    let hostname = exec(&p, "a", "hostname");
+    assert!(
+        hosts.contains(&format!("{a}\t{}", hostname.trim())),
+        "{hosts}"
+    );
+    let resolv = exec(&p, "a", "cat /etc/resolv.conf");
+    let gateway = exec(&p, "a", "ip route show default");
+    let gw = gateway.split_whitespace().nth(2).unwrap();
+    assert!(
+        resolv.starts_with(&format!("nameserver {gw}\n")),
+        "{resolv}"
+    );
+
+    // Docker's link variables, with b's address.
+    let env = exec(&p, "a", "env");
+    for var in [
+        format!("BEE_PORT=tcp://{b}:8000"),
+        format!("BEE_PORT_8000_TCP=tcp://{b}:8000"),
+        format!("BEE_PORT_8000_TCP_ADDR={b}"),
+        "BEE_PORT_8000_TCP_PORT=8000".to_string(),
+        "BEE_PORT_8000_TCP_PROTO=tcp".to_string(),
+        format!("BEE_NAME=/{}/bee", p.container("a", 1)),
+        "BEE_ENV_FLAVOUR=plain".to_string(),
+    ] {
+        assert!(env.lines().any(|l| l == var), "{var} missing in:\n{env}");
+    }
+
+    // a reaches b over the bridge; c, in b's namespace, on loopback.
+    let page = exec(
+        &p,
+        "a",
+        "wget -qO- http://$BEE_PORT_8000_TCP_ADDR:8000/index.html",
+    );
+    assert_eq!(page, "hello from b\n");
+    let page = exec(&p, "c", "wget -qO- http://127.0.0.1:8000/index.html");
+    assert_eq!(page, "hello from b\n");
+    assert_eq!(address(&p, "c"), b);
+
+    let names = p.container_dirs();
+    let pids = p.init_pids();
+    let interfaces = p.network_interfaces();
+    assert_eq!(
+        interfaces.len(),
+        3,
+        "a bridge and two veths: {interfaces:?}"
+    );
+    p.ok(&["down", "-t", "1"]);
+    p.assert_nothing_left(&names, &pids);
+    p.assert_no_network_left(&interfaces);
+}
+
+#[test]
+fn a_stopped_container_gives_its_address_back_and_start_joins_again() {
+    let p = Project::new(
+        "restart",
+        "services:\n  s:\n    image: IMAGE\n    command: sleep 3600\n",
+    );
+    p.ok(&["up", "-d"]);
+    let before = address(&p, "s");
+    let interfaces = p.network_interfaces();
+    p.ok(&["stop", "-t", "1"]);
+    let now = p.network_interfaces();
+    assert_eq!(now.len(), 1, "only the bridge stays: {now:?}");
+    assert!(std::fs::read_dir(p.root.path().join("netns"))
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(true));
+    p.ok(&["start"]);
+    assert_eq!(address(&p, "s"), before);
+    p.ok(&["down", "-t", "1"]);
+    p.assert_no_network_left(&interfaces);
+}
+
+#[test]
+fn fixed_addresses_and_custom_subnets_are_honoured_and_clashes_explained() {
+    let p = Project::new(
+        "ipam",
+        "
+services:
+  s:
+    image: IMAGE
+    command: sleep 3600
+    networks:
+      back:
+        ipv4_address: 10.123.45.10
+networks:
+  back:
+    ipam:
+      config:
+        - subnet: 10.123.45.0/24
+          aux_addresses:
+            printer: 10.123.45.11
+",
+    );
+    p.ok(&["up", "-d"]);
+    assert_eq!(address(&p, "s"), "10.123.45.10");
+    let interfaces = p.network_interfaces();
+    p.ok(&["down", "-t", "1"]);
+    p.assert_no_network_left(&interfaces);
+
+    p.write(
+        "
+services:
+  s:
+    image: IMAGE
+    command: sleep 3600
+    networks:
+      back:
+        ipv4_address: 10.123.45.11
+networks:
+  back:
+    ipam:
+      config:
+        - subnet: 10.123.45.0/24
+          aux_addresses:
+            printer: 10.123.45.11
+",
+    );
+    let out = p.compose(&["up", "-d"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("address 10.123.45.11 is already used by aux_addresses.printer"),
+        "{err}"
+    );
+    assert!(p.container_dirs().is_empty(), "{:?}", p.container_dirs());
+    p.ok(&["down"]);
+    p.assert_no_network_left(&[]);
+}
+
+#[test]
+fn a_missing_external_network_is_a_clear_error() {
+    let p = Project::new(
+        "external",
+        "
+services:
+  s:
+    image: IMAGE
+    command: sleep 3600
+    networks: [outside]
+networks:
+  outside:
+    external: true
+    name: nowhere_net
+",
+    );
+    let out = p.compose(&["up", "-d"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("network nowhere_net declared as external, but could not be found"),
+        "{err}"
+    );
+    assert!(p.container_dirs().is_empty(), "{:?}", p.container_dirs());
+    p.assert_no_network_left(&[]);
+}
