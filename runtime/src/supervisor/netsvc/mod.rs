@@ -14,13 +14,14 @@
 //! in parallel threads and refresh meanwhile.
 
 pub mod ports;
+mod snapshot;
 pub mod want;
 
 use crate::network::dns::{resolv, table::DnsTable, DnsServer, SharedTable};
 use crate::network::proxy::{Backends, PortProxy};
 use crate::network::store::Store;
 use crate::network::{NetworkError, NetworkRecord, Protocol};
-use crate::project::{observe, ContainerRecord, ProjectDir, ProjectError, Services, Snapshot};
+use crate::project::{ContainerRecord, ProjectDir, ProjectError, Services, Snapshot};
 use ports::PortEntry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -183,7 +184,7 @@ impl NetServices {
     fn sync(&self, state: &mut State) -> Result<Vec<(PortKey, NetworkError)>, ProjectError> {
         // Read under the state lock: a snapshot older than another
         // thread's sync would undo what that one did.
-        let snap: Snapshot = observe(&self.project)?;
+        let snap: Snapshot = snapshot::snapshot(&self.project);
         let starting: Vec<&ContainerRecord> = state.starting.iter().map(|s| &s.record).collect();
         // A project without networks has nothing to serve: leave the
         // root's network state alone (not even its lock file).
