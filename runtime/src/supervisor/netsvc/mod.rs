@@ -432,3 +432,6 @@ impl Services for NetServices {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -168,4 +168,4 @@ pub fn servers(texts: &[String]) -> Vec<SocketAddr> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -4,7 +4,12 @@ use crate::network::{Attachment, Link, NetworkSpec, Protocol};
 use crate::project::record::DnsSettings;
 use std::collections::BTreeSet;
 
-fn record(service: &str, n: u32, networks: &[&str]) -> ContainerRecord {
+/// A record of replica `n` of `service` on `networks` (no ports).
+pub(in crate::supervisor::netsvc) fn record(
+    service: &str,
+    n: u32,
+    networks: &[&str],
+) -> ContainerRecord {
     let name = format!("p-{service}-{n}");
     let mut spec = ContainerSpec::new(&name, vec![], vec!["true".into()]);
     spec.hostname = format!("{service}{n}.host");
