@@ -175,8 +175,19 @@ impl NetServices {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Every network of the root. Read without the IPAM lock: ipam.json is
+    /// replaced atomically, and a refresh every tick must not contend with
+    /// other projects' attaches for the lock.
     fn networks(&self) -> Result<BTreeMap<String, NetworkRecord>, NetworkError> {
-        Ok(Store::new(self.project.root()).read()?.networks)
+        let path = Store::new(self.project.root()).path();
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+            Err(source) => return Err(NetworkError::Io { path, source }),
+        };
+        let state: crate::network::ipam::IpamState = serde_json::from_slice(&bytes)
+            .map_err(|source| NetworkError::State { path, source })?;
+        Ok(state.networks)
     }
 
     /// Make servers and proxies match the project now; the ports that
