@@ -197,8 +197,8 @@ impl NetServices {
         // thread's sync would undo what that one did.
         let snap: Snapshot = snapshot::snapshot(&self.project);
         let starting: Vec<&ContainerRecord> = state.starting.iter().map(|s| &s.record).collect();
-        // A project without networks has nothing to serve: leave the
-        // root's network state alone (not even its lock file).
+        // A project without networks has nothing to serve and no reason
+        // to read the root's network state.
         let networked = !snap.networks.is_empty()
             || !starting.is_empty()
             || snap

@@ -1,3 +1,6 @@
+//! The wanted state from hand-made snapshots: names, aliases, links,
+//! per-client upstreams, ports and their backends.
+
 use super::*;
 use crate::container::{ContainerSpec, State};
 use crate::network::{Attachment, Link, NetworkSpec, Protocol};
