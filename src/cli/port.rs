@@ -63,16 +63,21 @@ pub fn run(global: &GlobalArgs, args: &PortArgs) -> anyhow::Result<ExitCode> {
             println!("{}", host_port(&e.host_ip.to_string(), e.host_port));
             Ok(ExitCode::SUCCESS)
         }
-        None => Err(PortError::NotPublished {
-            port: args.private_port,
-            protocol,
-            container: container.record.name.clone(),
-            published: publishers(container, &ports)
+        None => {
+            let mut published: Vec<String> = publishers(container, &ports)
                 .iter()
                 .map(|p| format!("{}/{}", p.target_port, p.protocol))
-                .collect(),
+                .collect();
+            // A port on both 0.0.0.0 and [::] is one container port.
+            published.dedup();
+            Err(PortError::NotPublished {
+                port: args.private_port,
+                protocol,
+                container: container.record.name.clone(),
+                published,
+            }
+            .into())
         }
-        .into()),
     }
 }
 
@@ -248,8 +253,11 @@ mod tests {
             "53/udp, 127.0.0.1:8000-8001->8000-8001/tcp, 9000/tcp, 0.0.0.0:8080->80/tcp"
         );
         assert_eq!(
-            display(&[publisher("::1", 80, 8080, tcp)]),
-            "[::1]:8080->80/tcp"
+            display(&[
+                publisher("0.0.0.0", 80, 8080, tcp),
+                publisher("::", 80, 8080, tcp)
+            ]),
+            "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp"
         );
         assert_eq!(display(&[]), "");
     }

@@ -7,8 +7,10 @@
 pub mod holder;
 
 use super::error::NetworkError;
+use nix::sys::socket::SockType;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -94,9 +96,13 @@ fn listen_error(addr: SocketAddr, proto: &'static str, source: std::io::Error) -
 impl PortProxy {
     /// Listen for TCP on `addr`; must be called inside a tokio runtime.
     pub async fn tcp(addr: SocketAddr, backends: Backends) -> Result<PortProxy, NetworkError> {
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| listen_error(addr, "tcp", e))?;
+        let listener = if is_v6_wildcard(addr) {
+            v6only_socket(addr, SockType::Stream)
+                .and_then(|fd| TcpListener::from_std(std::net::TcpListener::from(fd)))
+        } else {
+            TcpListener::bind(addr).await
+        }
+        .map_err(|e| listen_error(addr, "tcp", e))?;
         let local = listener
             .local_addr()
             .map_err(|e| listen_error(addr, "tcp", e))?;
@@ -110,9 +116,13 @@ impl PortProxy {
 
     /// Listen for UDP on `addr`; must be called inside a tokio runtime.
     pub async fn udp(addr: SocketAddr, backends: Backends) -> Result<PortProxy, NetworkError> {
-        let socket = UdpSocket::bind(addr)
-            .await
-            .map_err(|e| listen_error(addr, "udp", e))?;
+        let socket = if is_v6_wildcard(addr) {
+            v6only_socket(addr, SockType::Datagram)
+                .and_then(|fd| UdpSocket::from_std(std::net::UdpSocket::from(fd)))
+        } else {
+            UdpSocket::bind(addr).await
+        }
+        .map_err(|e| listen_error(addr, "udp", e))?;
         let local = socket
             .local_addr()
             .map_err(|e| listen_error(addr, "udp", e))?;
@@ -140,6 +150,31 @@ impl PortProxy {
     pub fn proto(&self) -> &'static str {
         self.proto
     }
+}
+
+fn is_v6_wildcard(addr: SocketAddr) -> bool {
+    addr.is_ipv6() && addr.ip().is_unspecified()
+}
+
+/// A non-blocking socket bound to the IPv6 wildcard `addr` with
+/// IPV6_V6ONLY (ipv6(7)), so that it takes IPv6 only and can sit beside
+/// the IPv4 wildcard listener of the same port, as Docker publishes a port
+/// on both `0.0.0.0` and `[::]`. Listening already for a stream socket.
+fn v6only_socket(addr: SocketAddr, kind: SockType) -> std::io::Result<OwnedFd> {
+    use nix::sys::socket::{self, sockopt, AddressFamily, Backlog, SockFlag, SockaddrIn6};
+    let SocketAddr::V6(v6) = addr else {
+        return Err(std::io::ErrorKind::InvalidInput.into());
+    };
+    let flags = SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK;
+    let fd = socket::socket(AddressFamily::Inet6, kind, flags, None)?;
+    socket::setsockopt(&fd, sockopt::Ipv6V6Only, &true)?;
+    // As tokio's own bind does: a port in TIME_WAIT can be reused.
+    socket::setsockopt(&fd, sockopt::ReuseAddr, &true)?;
+    socket::bind(fd.as_raw_fd(), &SockaddrIn6::from(v6))?;
+    if kind == SockType::Stream {
+        socket::listen(&fd, Backlog::MAXCONN)?;
+    }
+    Ok(fd)
 }
 
 async fn accept_loop(listener: TcpListener, backends: Backends) {
@@ -284,6 +319,32 @@ mod tests {
             err.to_string().contains(&proxy.local_addr().to_string()),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn the_v6_wildcard_takes_ipv6_only_beside_the_v4_wildcard() {
+        let v4 = PortProxy::tcp("0.0.0.0:0".parse().unwrap(), Backends::default())
+            .await
+            .unwrap();
+        let port = v4.local_addr().port();
+        let v6 = PortProxy::tcp(
+            SocketAddr::new("::".parse().unwrap(), port),
+            Backends::default(),
+        )
+        .await
+        .expect("[::] beside 0.0.0.0 on one port");
+        assert_eq!(v6.local_addr().port(), port);
+        let udp4 = PortProxy::udp("0.0.0.0:0".parse().unwrap(), Backends::default())
+            .await
+            .unwrap();
+        let udp_port = udp4.local_addr().port();
+        PortProxy::udp(
+            SocketAddr::new("::".parse().unwrap(), udp_port),
+            Backends::default(),
+        )
+        .await
+        .expect("udp too");
+        assert!(TcpStream::connect(("::1", port)).await.is_ok());
     }
 
     #[tokio::test]

@@ -58,10 +58,12 @@ struct Served {
     server: DnsServer,
 }
 
+/// The proxies of one published port: one, or for a port without
+/// `host_ip` one on `0.0.0.0` and one on `[::]` (as Docker publishes).
 struct Bound {
     backends: Backends,
-    entry: PortEntry,
-    proxy: PortProxy,
+    entries: Vec<PortEntry>,
+    proxies: Vec<PortProxy>,
 }
 
 /// A container between `publish` and the end of its start.
@@ -129,7 +131,7 @@ impl NetServices {
             .lock()
             .proxies
             .values()
-            .map(|b| b.entry.clone())
+            .flat_map(|b| b.entries.iter().cloned())
             .collect();
         entries.sort();
         entries
@@ -156,7 +158,7 @@ impl NetServices {
     /// Close servers and proxies and wait until their sockets are gone:
     /// a port released by a stop can be bound again right away.
     fn close(&self, proxies: impl Iterator<Item = Bound>, dns: impl Iterator<Item = Served>) {
-        let proxies: Vec<PortProxy> = proxies.map(|b| b.proxy).collect();
+        let proxies: Vec<PortProxy> = proxies.flat_map(|b| b.proxies).collect();
         let servers: Vec<DnsServer> = dns.map(|s| s.server).collect();
         if proxies.is_empty() && servers.is_empty() {
             return;
@@ -213,7 +215,11 @@ impl NetServices {
         let wanted = want::wanted(&snap, &networks, &starting);
         self.sync_dns(state, &wanted);
         let failed = self.sync_ports(state, &wanted);
-        let mut entries: Vec<PortEntry> = state.proxies.values().map(|b| b.entry.clone()).collect();
+        let mut entries: Vec<PortEntry> = state
+            .proxies
+            .values()
+            .flat_map(|b| b.entries.iter().cloned())
+            .collect();
         entries.sort();
         if entries != state.written {
             if let Err(e) = ports::write(&self.project, &entries) {
@@ -277,9 +283,17 @@ impl NetServices {
     }
 
     fn sync_ports(&self, state: &mut State, wanted: &Wanted) -> Vec<(PortKey, NetworkError)> {
-        state
+        let gone: Vec<PortKey> = state
             .proxies
-            .retain(|key, _| wanted.ports.contains_key(key));
+            .keys()
+            .filter(|key| !wanted.ports.contains_key(*key))
+            .cloned()
+            .collect();
+        let closed: Vec<Bound> = gone
+            .iter()
+            .filter_map(|k| state.proxies.remove(k))
+            .collect();
+        self.close(closed.into_iter(), std::iter::empty());
         let mut failed = Vec::new();
         for (key, backends) in &wanted.ports {
             if let Some(bound) = state.proxies.get(key) {
@@ -289,17 +303,39 @@ impl NetServices {
             let backends = Backends::new(backends.clone());
             match self.bind(state, key, &backends) {
                 Ok((proxy, port)) => {
-                    let bound = Bound {
+                    let mut bound = Bound {
                         backends,
-                        entry: PortEntry::new(key, port),
-                        proxy,
+                        entries: vec![PortEntry::new(key, port)],
+                        proxies: vec![proxy],
                     };
+                    if key.port.host_ip.is_none() {
+                        self.bind_v6_twin(key, port, &mut bound);
+                    }
                     state.proxies.insert(key.clone(), bound);
                 }
                 Err(e) => failed.push((key.clone(), e)),
             }
         }
         failed
+    }
+
+    /// A port published without `host_ip` also listens on `[::]` (IPv6
+    /// only), so `localhost` resolving to ::1 reaches it too. Best effort:
+    /// a host without IPv6, or with the port taken there, keeps IPv4 only.
+    fn bind_v6_twin(&self, key: &PortKey, port: u16, bound: &mut Bound) {
+        let addr = SocketAddr::new(std::net::Ipv6Addr::UNSPECIFIED.into(), port);
+        let backends = bound.backends.clone();
+        let twin = match key.port.protocol {
+            Protocol::Tcp => self.runtime.block_on(PortProxy::tcp(addr, backends)),
+            Protocol::Udp => self.runtime.block_on(PortProxy::udp(addr, backends)),
+        };
+        if let Ok(proxy) = twin {
+            bound.entries.push(PortEntry {
+                host_ip: addr.ip(),
+                ..PortEntry::new(key, port)
+            });
+            bound.proxies.push(proxy);
+        }
     }
 
     /// Listen for `key`: the first host port of its candidates that is
@@ -323,12 +359,13 @@ impl NetServices {
             if let Some(other) = state
                 .proxies
                 .values()
-                .find(|b| *port != 0 && b.entry.overlaps(ip, *port, proto))
+                .flat_map(|b| &b.entries)
+                .find(|e| *port != 0 && e.overlaps(ip, *port, proto))
             {
                 last_error = Some(NetworkError::PortInUse {
                     addr: SocketAddr::new(ip, *port),
                     proto: proto.as_str(),
-                    holder: Some(format!("service {} of this project", other.entry.service)),
+                    holder: Some(format!("service {} of this project", other.service)),
                     source: std::io::ErrorKind::AddrInUse.into(),
                 });
                 continue;

@@ -24,6 +24,33 @@ fn web(service: &str, host_ports: Option<(u16, u16)>) -> ContainerRecord {
     r
 }
 
+#[test]
+fn a_port_without_host_ip_listens_on_both_wildcards_when_the_host_has_ipv6() {
+    let (_root, services) = services();
+    let mut rec = record("web", 1, &[]);
+    rec.ports = vec![PublishedPort {
+        host_ip: None,
+        host_ports: None,
+        container_port: 80,
+        protocol: Protocol::Tcp,
+    }];
+    services.publish(&rec).unwrap();
+    let entries = services.ports();
+    let ips: Vec<String> = entries.iter().map(|e| e.host_ip.to_string()).collect();
+    let ipv6 = std::net::TcpListener::bind("[::1]:0").is_ok();
+    assert_eq!(
+        ips,
+        if ipv6 {
+            vec!["0.0.0.0", "::"]
+        } else {
+            vec!["0.0.0.0"]
+        }
+    );
+    assert!(entries.iter().all(|e| e.host_port == entries[0].host_port));
+    services.refresh();
+    assert!(services.ports().is_empty());
+}
+
 /// A port nothing listens on now.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
