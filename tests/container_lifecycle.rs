@@ -114,6 +114,33 @@ fn a_container_still_recorded_as_created_is_adopted_as_live() {
     fx.cleanup(container);
 }
 
+/// While `create` runs, state.json says `created` with no pid yet. A
+/// supervisor tick that loads the container then must not conclude it
+/// exited: it used to save `stopped` over the `running` state PID 1 was
+/// about to write, so `down` skipped the stop and left it running.
+#[test]
+fn a_container_loaded_before_its_pid_is_recorded_has_not_exited() {
+    let fx = Fixture::new("adopt-creating");
+    let container = fx.start(&fx.spec(&["sleep", "3600"]));
+    let path = fx.state_dir().join("state.json");
+    let running = std::fs::read_to_string(&path).unwrap();
+    let mut state: serde_json::Value = serde_json::from_str(&running).unwrap();
+    state["status"] = "created".into();
+    state["pid"] = serde_json::Value::Null;
+    let creating = serde_json::to_vec(&state).unwrap();
+    std::fs::write(&path, &creating).unwrap();
+    let early = Container::load(&fx.state_dir()).unwrap();
+    assert_eq!(early.state().unwrap().status, Status::Created);
+    assert_eq!(early.wait_timeout(Duration::ZERO).unwrap(), None);
+    assert_eq!(std::fs::read(&path).unwrap(), creating, "nothing was saved");
+    // PID 1 records itself: the container is adopted as running.
+    std::fs::write(&path, &running).unwrap();
+    let adopted = Container::load(&fx.state_dir()).unwrap();
+    assert_eq!(adopted.state().unwrap().status, Status::Running);
+    assert_eq!(adopted.stop(Duration::from_secs(5)).unwrap().code, 143);
+    fx.cleanup(container);
+}
+
 #[test]
 fn setup_failures_name_their_cause_and_leave_nothing() {
     let fx = Fixture::new("badspec");

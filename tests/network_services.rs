@@ -274,19 +274,44 @@ fn http_get(addr: SocketAddr) -> String {
     }
 }
 
-/// A UDP echo server on port 9000 inside the namespace at `netns` (the
-/// socket stays in that namespace; the thread serving it need not).
-fn udp_echo_in(netns: &std::path::Path) {
+/// A UDP echo server on port 9000 inside the namespace at `netns` (busybox
+/// has none). Its socket keeps the namespace (and so the container's veth
+/// pair) alive: drop the guard before checking that nothing is left.
+struct UdpEcho {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for UdpEcho {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn udp_echo_in(netns: &std::path::Path) -> UdpEcho {
     let sock = compose_runtime::network::netns::on_thread(Some(netns), "bind", || {
         Ok(UdpSocket::bind("0.0.0.0:9000").expect("bind in the container's netns"))
     })
     .unwrap();
-    std::thread::spawn(move || {
+    sock.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let thread = std::thread::spawn(move || {
         let mut buf = [0u8; 512];
-        while let Ok((n, from)) = sock.recv_from(&mut buf) {
-            let _ = sock.send_to(&buf[..n], from);
+        while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+            if let Ok((n, from)) = sock.recv_from(&mut buf) {
+                let _ = sock.send_to(&buf[..n], from);
+            }
         }
     });
+    UdpEcho {
+        stop,
+        thread: Some(thread),
+    }
 }
 
 /// A web server answering its hostname on port 8000.
@@ -390,7 +415,9 @@ fn names_resolve_and_published_ports_balance_over_replicas() {
     seen.dedup();
     assert_eq!(seen, ["web1", "web2"]);
 
-    udp_echo_in(&Networks::new(p.fx.root.path()).netns_path(&format!("{}-echo-1", p.dir.name())));
+    let echo = udp_echo_in(
+        &Networks::new(p.fx.root.path()).netns_path(&format!("{}-echo-1", p.dir.name())),
+    );
     let client = UdpSocket::bind("127.0.0.1:0").unwrap();
     client
         .set_read_timeout(Some(Duration::from_secs(1)))
@@ -406,6 +433,7 @@ fn names_resolve_and_published_ports_balance_over_replicas() {
         }
     }
     assert_eq!(echoed.as_deref(), Some(&b"ping\n"[..]), "udp round trip");
+    drop(echo);
 
     // A client on the network: names, aliases, rotation, links, forwarding.
     // wget's getaddrinfo sorts addresses (RFC 6724 rule 9, longest

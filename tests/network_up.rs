@@ -122,19 +122,46 @@ fn assert_closed(sockets: &[(&str, SocketAddr)]) {
     }
 }
 
-/// A UDP echo server on port 9000 in the container's network namespace.
-fn udp_echo_in(p: &Project, container: &str) {
+/// A UDP echo server on port 9000 inside the namespace at `netns` (busybox
+/// has none). Its socket keeps the namespace (and so the container's veth
+/// pair) alive: drop the guard before checking that nothing is left.
+struct UdpEcho {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for UdpEcho {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn udp_echo_in(p: &Project, container: &str) -> UdpEcho {
     let netns = p.root.path().join("netns").join(container);
-    let sock = compose_runtime::network::netns::on_thread(Some(&netns), "bind", || {
+    let netns = netns.as_path();
+    let sock = compose_runtime::network::netns::on_thread(Some(netns), "bind", || {
         Ok(UdpSocket::bind("0.0.0.0:9000").expect("bind in the container's netns"))
     })
     .unwrap();
-    std::thread::spawn(move || {
+    sock.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let thread = std::thread::spawn(move || {
         let mut buf = [0u8; 512];
-        while let Ok((n, from)) = sock.recv_from(&mut buf) {
-            let _ = sock.send_to(&buf[..n], from);
+        while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+            if let Ok((n, from)) = sock.recv_from(&mut buf) {
+                let _ = sock.send_to(&buf[..n], from);
+            }
         }
     });
+    UdpEcho {
+        stop,
+        thread: Some(thread),
+    }
 }
 
 fn udp_round_trip(addr: SocketAddr) -> Option<Vec<u8>> {
@@ -216,10 +243,11 @@ fn services_find_each_other_by_name_and_published_ports_balance_over_replicas() 
     );
 
     // UDP round trip through the published udp port.
-    udp_echo_in(&p, &p.container("u", 1));
+    let echo = udp_echo_in(&p, &p.container("u", 1));
     let udp = port(&p, &["--protocol", "udp", "u", "9000"]);
     let echoed = eventually("udp echo", || udp_round_trip(udp));
     assert_eq!(echoed, b"ping");
+    drop(echo);
 
     let dns = gateway(&p);
     let interfaces = p.network_interfaces();

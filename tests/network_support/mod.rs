@@ -69,15 +69,32 @@ pub fn nft_tables() -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Whether one of `interfaces` is still a link on the host.
+pub fn any_link_left(interfaces: &[String]) -> Option<String> {
+    let links = links();
+    interfaces
+        .iter()
+        .find(|name| links.contains(&format!(" {name}:")) || links.contains(&format!(" {name}@")))
+        .cloned()
+}
+
+/// Wait (up to 5 s) for `interfaces` to be gone: a container's veth pair
+/// goes with its namespace, which the kernel dismantles in the background.
+pub fn wait_links_gone(interfaces: &[String]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while let Some(name) = any_link_left(interfaces) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "link {name} left: {}",
+            links()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Nothing of `names` (interfaces) nor the table nor a netns mount is left.
 pub fn assert_nothing_left(root: &Path, interfaces: &[String], table: &str) {
-    let links = links();
-    for name in interfaces {
-        assert!(
-            !links.contains(&format!(" {name}:")) && !links.contains(&format!(" {name}@")),
-            "link {name} left: {links}"
-        );
-    }
+    wait_links_gone(interfaces);
     let tables = nft_tables();
     assert!(
         !tables

@@ -190,13 +190,20 @@ impl Project {
     /// cgroup, none of `pids` alive, no network namespace, nft table or
     /// (with `interfaces` from [`Project::network_interfaces`]) link.
     pub fn assert_no_network_left(&self, interfaces: &[String]) {
-        let links = Command::new("ip").args(["-o", "link"]).output().unwrap();
-        let links = String::from_utf8_lossy(&links.stdout);
-        for name in interfaces {
-            assert!(
-                !links.contains(&format!(" {name}:")) && !links.contains(&format!(" {name}@")),
-                "link {name} left"
-            );
+        // A veth pair goes with its container's namespace, which the
+        // kernel dismantles in the background: give it a moment.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let links = Command::new("ip").args(["-o", "link"]).output().unwrap();
+            let links = String::from_utf8_lossy(&links.stdout);
+            let left = interfaces
+                .iter()
+                .find(|n| links.contains(&format!(" {n}:")) || links.contains(&format!(" {n}@")));
+            match left {
+                None => break,
+                Some(name) => assert!(Instant::now() < deadline, "link {name} left"),
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
         let netns = self.root.path().join("netns");
         let left: Vec<_> = std::fs::read_dir(&netns)

@@ -231,6 +231,17 @@ impl Container {
 
     /// Wait at most `timeout`; `None` if the container still runs.
     pub fn wait_timeout(&self, timeout: Duration) -> Result<Option<ExitStatus>, ContainerError> {
+        if self.pidfd.is_none() && self.pid.as_raw() <= 0 {
+            // Loaded while its creator had not recorded PID 1 yet (state
+            // `Created`, no pid): it has not exited. Concluding it had and
+            // saving that would overwrite the `Running` state PID 1 is
+            // about to write, and hide a live container from `stop`.
+            let state = self.read_state()?;
+            return Ok(match (state.status, state.exit) {
+                (Status::Stopped, Some(exit)) => Some(exit),
+                _ => None,
+            });
+        }
         let mut reaped = None;
         if let Some(pidfd) = &self.pidfd {
             let ms = timeout.as_millis().min(i32::MAX as u128) as i32;

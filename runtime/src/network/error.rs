@@ -113,6 +113,19 @@ fn held(holder: &Option<String>) -> String {
         .map_or(String::new(), |h| format!(" (held by {h})"))
 }
 
+impl NetworkError {
+    /// The kernel said the object exists already (EEXIST).
+    pub fn is_exists(&self) -> bool {
+        match self {
+            NetworkError::Netlink {
+                source: rtnetlink::Error::NetlinkError(msg),
+                ..
+            } => -msg.raw_code() == nix::libc::EEXIST,
+            _ => false,
+        }
+    }
+}
+
 /// Everything that went wrong during a teardown: teardown never stops at
 /// the first error (netavark's teardown collects them all).
 #[derive(Debug, thiserror::Error)]

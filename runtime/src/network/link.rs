@@ -7,7 +7,7 @@ use super::error::NetworkError;
 use super::netns::on_thread;
 use futures_util::TryStreamExt;
 use ipnet::Ipv4Net;
-use rtnetlink::packet_route::link::LinkAttribute;
+use rtnetlink::packet_route::link::{InfoData, InfoVeth, LinkAttribute, LinkInfo};
 use rtnetlink::{Handle, LinkBridge, LinkUnspec, LinkVeth, RouteMessageBuilder};
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
@@ -155,8 +155,10 @@ pub async fn delete_link(handle: &Handle, name: &str) -> Result<(), NetworkError
     }
 }
 
-/// Create the veth pair `host`/`peer`, put `host` on `bridge` and up, and
-/// move `peer` into the namespace open as `netns`.
+/// Create the veth pair `host`/`peer` in one request: `host` on `bridge`
+/// and up, `peer` made directly inside the namespace open as `netns`.
+/// (Moving a made link into a namespace waits for an RCU grace period,
+/// ~15 ms a container; creating it there does not.)
 pub async fn create_veth(
     handle: &Handle,
     host: &str,
@@ -165,38 +167,30 @@ pub async fn create_veth(
     mtu: Option<u32>,
     netns: &std::fs::File,
 ) -> Result<(), NetworkError> {
-    let mut msg = LinkVeth::new(host, peer);
+    let bridge_index = require_index(handle, bridge).await?;
+    let mut builder = LinkVeth::new(host, peer).controller(bridge_index).up();
     if let Some(mtu) = mtu {
-        msg = msg.mtu(mtu);
+        builder = builder.mtu(mtu);
+    }
+    let mut msg = builder.build();
+    for attr in &mut msg.attributes {
+        let LinkAttribute::LinkInfo(infos) = attr else {
+            continue;
+        };
+        for info in infos {
+            if let LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer_msg))) = info {
+                peer_msg
+                    .attributes
+                    .push(LinkAttribute::NetNsFd(netns.as_raw_fd()));
+            }
+        }
     }
     handle
         .link()
-        .add(msg.build())
+        .add(msg)
         .execute()
         .await
-        .map_err(nl(format!("create veth {host}")))?;
-    let bridge_index = require_index(handle, bridge).await?;
-    let host_index = require_index(handle, host).await?;
-    let msg = LinkUnspec::new_with_index(host_index)
-        .controller(bridge_index)
-        .up()
-        .build();
-    handle
-        .link()
-        .set(msg)
-        .execute()
-        .await
-        .map_err(nl(format!("attach {host} to {bridge}")))?;
-    let peer_index = require_index(handle, peer).await?;
-    let msg = LinkUnspec::new_with_index(peer_index)
-        .setns_by_fd(netns.as_raw_fd())
-        .build();
-    handle
-        .link()
-        .set(msg)
-        .execute()
-        .await
-        .map_err(nl(format!("move {peer} into the container")))
+        .map_err(nl(format!("create veth {host} on {bridge}")))
 }
 
 /// What the container's interface gets.

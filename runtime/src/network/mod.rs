@@ -232,10 +232,22 @@ impl Networks {
         })?;
         let mtu = rec.spec.mtu;
         let (host_ref, peer_ref, bridge, ns) = (&host, &peer, &rec.bridge, &ns_file);
-        link::with_netlink(None, "create veth", |h| async move {
-            link::create_veth(&h, host_ref, peer_ref, bridge, mtu, ns).await
-        })
-        .inspect_err(|_| {
+        let create = || {
+            link::with_netlink(None, "create veth", |h| async move {
+                link::create_veth(&h, host_ref, peer_ref, bridge, mtu, ns).await
+            })
+        };
+        // A pair of an earlier run of this container may still be on its
+        // way out with its namespace (see `teardown_container`): it is ours
+        // by name, delete it and try again.
+        let created = match create() {
+            Err(e) if e.is_exists() => {
+                let _ = delete_host_link(&host);
+                create()
+            }
+            other => other,
+        };
+        created.inspect_err(|_| {
             let _ = delete_host_link(&host);
         })?;
         let cfg = link::InterfaceConfig {
@@ -288,29 +300,51 @@ impl Networks {
     }
 
     /// Detach a container from every network and remove its namespace.
+    ///
+    /// The veths are not deleted one by one: unmounting the namespace of a
+    /// container whose processes are gone destroys it, and the kernel takes
+    /// each veth pair with it in the background. Deleting a veth waits for
+    /// an RCU grace period (~25 ms a container, most of `down`'s time).
+    /// When the namespace cannot be removed the links are deleted here.
     pub fn teardown_container(&self, container: &str) -> Result<(), TeardownError> {
         let mut errors = Vec::new();
-        let networks: Vec<String> = match self.store.read() {
-            Ok(state) => state
-                .networks
-                .iter()
-                .filter(|(_, rec)| rec.leases.contains_key(container))
-                .map(|(name, _)| name.clone())
-                .collect(),
+        let networks = match self.release_all(container) {
+            Ok(networks) => networks,
             Err(e) => {
                 errors.push(e);
                 Vec::new()
             }
         };
-        for network in networks {
-            if let Err(e) = self.detach(&network, container) {
-                errors.extend(e.errors);
-            }
-        }
         if let Err(e) = self.remove_netns(container) {
             errors.push(e);
+            for network in &networks {
+                let host = Attachment::new(network, container).host_ifname();
+                if let Err(e) = delete_host_link(&host) {
+                    errors.push(e);
+                }
+            }
         }
         TeardownError::check(errors)
+    }
+
+    /// Give back every address `container` holds; the networks it was on.
+    fn release_all(&self, container: &str) -> Result<Vec<String>, NetworkError> {
+        let mut locked = self.store.lock()?;
+        let networks: Vec<String> = locked
+            .state
+            .networks
+            .iter()
+            .filter(|(_, rec)| rec.leases.contains_key(container))
+            .map(|(name, _)| name.clone())
+            .collect();
+        if networks.is_empty() {
+            return Ok(networks);
+        }
+        for network in &networks {
+            locked.state.release(network, container);
+        }
+        locked.save()?;
+        Ok(networks)
     }
 }
 
