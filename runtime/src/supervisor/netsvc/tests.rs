@@ -14,7 +14,7 @@ fn services() -> (tempfile::TempDir, NetServices) {
 }
 
 fn web(service: &str, host_ports: Option<(u16, u16)>) -> ContainerRecord {
-    let mut r = record(service, 1, &[]);
+    let mut r = record(service, 1, &["p_default"]);
     r.ports = vec![PublishedPort {
         host_ip: Some(Ipv4Addr::LOCALHOST.into()),
         host_ports,
@@ -27,7 +27,7 @@ fn web(service: &str, host_ports: Option<(u16, u16)>) -> ContainerRecord {
 #[test]
 fn a_port_without_host_ip_listens_on_both_wildcards_when_the_host_has_ipv6() {
     let (_root, services) = services();
-    let mut rec = record("web", 1, &[]);
+    let mut rec = record("web", 1, &["p_default"]);
     rec.ports = vec![PublishedPort {
         host_ip: None,
         host_ports: None,
@@ -66,23 +66,29 @@ fn a_starting_containers_port_survives_other_refreshes_until_its_thread_is_done(
     let rec = web("web", None);
     let (published, published_rx) = mpsc::channel();
     let (go, go_rx) = mpsc::channel::<()>();
-    std::thread::scope(|s| {
+    let (ports, on_disk) = std::thread::scope(|s| {
         let (services, rec) = (&services, &rec);
         s.spawn(move || {
-            services.publish(rec).unwrap();
-            published.send(()).unwrap();
+            let published_ok = services.publish(rec).is_ok();
+            let _ = published.send(published_ok);
             // The start fails before its refresh: the thread just ends.
-            go_rx.recv().unwrap();
+            let _ = go_rx.recv();
         });
-        published_rx.recv().unwrap();
+        let published_ok = published_rx.recv().unwrap();
         services.refresh();
-        let ports = services.ports();
-        assert_eq!(ports.len(), 1, "kept while starting");
-        assert_ne!(ports[0].host_port, 0);
-        let on_disk = ports::read(&ProjectDir::new(root.path(), "p"));
-        assert_eq!(on_disk, ports);
+        let seen = (
+            services.ports(),
+            ports::read(&ProjectDir::new(root.path(), "p")),
+        );
+        // Let the thread end before asserting (a failed assertion in the
+        // scope would wait for it forever).
         go.send(()).unwrap();
+        assert!(published_ok);
+        seen
     });
+    assert_eq!(ports.len(), 1, "kept while starting");
+    assert_ne!(ports[0].host_port, 0);
+    assert_eq!(on_disk, ports);
     // The thread's locals (its liveness marker) go a moment after the
     // scope saw it finish; the supervisor refreshes every tick.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);

@@ -68,7 +68,11 @@ pub fn wanted(
         .filter_map(|name| Some((name.clone(), network_dns(name, networks.get(name)?, &up))))
         .collect();
     let mut ports: BTreeMap<PortKey, Vec<SocketAddr>> = BTreeMap::new();
-    for record in starting.iter().chain(&up) {
+    // Only containers on project networks publish: with `network_mode:
+    // host` the workload listens on the host itself (Docker discards the
+    // ports), and a shared namespace is published by its owner.
+    let on_networks = |r: &&&ContainerRecord| !r.networks.is_empty();
+    for record in starting.iter().chain(&up).filter(on_networks) {
         for port in &record.ports {
             ports.entry(key(record, port)).or_default();
         }

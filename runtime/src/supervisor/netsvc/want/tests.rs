@@ -156,11 +156,14 @@ fn ports_balance_over_up_replicas_on_their_first_network_and_starting_ones_hold_
         .collect();
     let mut api = record("api", 1, &["p_back"]);
     api.ports = vec![http(None)];
+    let mut host = record("host", 1, &[]);
+    host.ports = vec![http(Some((9090, 9090)))];
     let snap = Snapshot {
         containers: vec![
             observed(replicas[0].clone(), Status::Running),
             observed(replicas[1].clone(), Status::Paused),
             observed(replicas[2].clone(), Status::Stopped),
+            observed(host, Status::Running),
         ],
         networks: BTreeSet::from(["p_back".into(), "p_front".into()]),
         volumes: BTreeSet::new(),
@@ -195,7 +198,8 @@ fn ports_balance_over_up_replicas_on_their_first_network_and_starting_ones_hold_
                     "10.89.1.3:80".parse().unwrap()
                 ]
             ),
-        ])
+        ]),
+        "no port for the container in the host's namespace"
     );
     assert_eq!(want.dns.len(), 2);
 }
