@@ -341,3 +341,40 @@ services:
     p.assert_no_network_left(&interfaces);
     drop(taken);
 }
+
+#[test]
+fn another_projects_containers_get_no_answers_from_our_dns() {
+    let ours = Project::new(
+        "dnsa",
+        "services:\n  secret:\n    image: IMAGE\n    command: sleep 3600\n",
+    );
+    let theirs = Project::new(
+        "dnsb",
+        "services:\n  snoop:\n    image: IMAGE\n    command: sleep 3600\n",
+    );
+    ours.ok(&["up", "-d"]);
+    theirs.ok(&["up", "-d"]);
+    let dns = gateway(&ours);
+    // Our own container resolves it; theirs is refused by our server.
+    eventually("secret resolves at home", || {
+        let out = ours.compose(&["exec", "-T", "secret", "nslookup", "secret"]);
+        out.status.success().then_some(())
+    });
+    let out = theirs.compose(&[
+        "exec",
+        "-T",
+        "snoop",
+        "nslookup",
+        "secret",
+        &dns.ip().to_string(),
+    ]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(!out.status.success(), "answered across projects: {text}");
+    assert!(text.contains("REFUSED"), "refused, not unreachable: {text}");
+    let interfaces = [ours.network_interfaces(), theirs.network_interfaces()].concat();
+    ours.ok(&["down", "-t", "1"]);
+    theirs.ok(&["down", "-t", "1"]);
+    assert_closed(&[("udp", dns)]);
+    ours.assert_no_network_left(&interfaces);
+    theirs.assert_no_network_left(&interfaces);
+}

@@ -57,13 +57,22 @@ impl DnsServer {
             proto,
             source,
         };
-        let udp = UdpSocket::bind(addr)
-            .await
-            .map_err(|e| listen_err("udp", e))?;
-        let local = udp.local_addr().map_err(|e| listen_err("udp", e))?;
-        let tcp = TcpListener::bind(local)
-            .await
-            .map_err(|e| listen_err("tcp", e))?;
+        // Port 0 (tests, benches) picks a free UDP port whose TCP twin may
+        // be taken: try a few.
+        let attempts = if addr.port() == 0 { 8 } else { 1 };
+        let mut attempt = 0;
+        let (udp, local, tcp) = loop {
+            attempt += 1;
+            let udp = UdpSocket::bind(addr)
+                .await
+                .map_err(|e| listen_err("udp", e))?;
+            let local = udp.local_addr().map_err(|e| listen_err("udp", e))?;
+            match TcpListener::bind(local).await {
+                Ok(tcp) => break (udp, local, tcp),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempt < attempts => {}
+                Err(e) => return Err(listen_err("tcp", e)),
+            }
+        };
         let resolver = Arc::new(Resolver { table, upstreams });
         let tasks = vec![
             tokio::spawn(serve_udp(Arc::new(udp), resolver.clone())),
@@ -99,6 +108,11 @@ impl Resolver {
         let request = Message::from_vec(query).ok()?;
         if request.message_type() != MessageType::Query {
             return None;
+        }
+        if !self.serves(client) {
+            return Message::error_msg(request.id(), request.op_code(), ResponseCode::Refused)
+                .to_vec()
+                .ok();
         }
         if let Some(reply) = self.local_answer(&request) {
             return reply.to_vec().ok();
@@ -143,6 +157,11 @@ impl Resolver {
             }
         }
         Some(reply)
+    }
+
+    fn serves(&self, client: IpAddr) -> bool {
+        let table = self.table.read().unwrap_or_else(|p| p.into_inner());
+        table.serves(client)
     }
 
     /// The client's own servers, else the host's.

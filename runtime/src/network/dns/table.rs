@@ -42,6 +42,8 @@ pub struct DnsTable {
     entries: BTreeMap<String, Entry>,
     /// Client address → the upstreams its unknown names go to.
     upstreams: BTreeMap<IpAddr, Vec<SocketAddr>>,
+    /// Who may ask (the network's subnet); `None`: anyone.
+    clients: Option<ipnet::Ipv4Net>,
     rotation: AtomicUsize,
 }
 
@@ -80,6 +82,22 @@ impl DnsTable {
         self.entries = entries;
         self.upstreams = upstreams;
         changed
+    }
+
+    /// Answer only clients in `subnet`: the server listens on the host,
+    /// where other projects' containers could reach it and learn this
+    /// network's names (or use it as an open resolver).
+    pub fn restrict_to(&mut self, subnet: ipnet::Ipv4Net) {
+        self.clients = Some(subnet);
+    }
+
+    /// Whether `client` may ask.
+    pub fn serves(&self, client: IpAddr) -> bool {
+        match (self.clients, client) {
+            (None, _) => true,
+            (Some(net), IpAddr::V4(v4)) => net.contains(&v4),
+            (Some(_), IpAddr::V6(_)) => false,
+        }
     }
 
     /// Where `client`'s unknown names go, when it has its own servers.
@@ -188,5 +206,15 @@ mod tests {
             table.upstreams_for(Ipv4Addr::new(10, 89, 0, 3).into()),
             None
         );
+    }
+
+    #[test]
+    fn a_restricted_table_serves_its_subnet_only() {
+        let mut table = DnsTable::new();
+        assert!(table.serves(Ipv4Addr::LOCALHOST.into()));
+        table.restrict_to("10.89.0.0/24".parse().unwrap());
+        assert!(table.serves(Ipv4Addr::new(10, 89, 0, 9).into()));
+        assert!(!table.serves(Ipv4Addr::new(10, 89, 1, 9).into()));
+        assert!(!table.serves("::1".parse().unwrap()));
     }
 }

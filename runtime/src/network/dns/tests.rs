@@ -150,3 +150,23 @@ async fn silent_upstream() -> SocketAddr {
     });
     addr
 }
+
+#[tokio::test]
+async fn clients_outside_the_network_are_refused() {
+    let table = table();
+    table
+        .write()
+        .unwrap()
+        .restrict_to("10.89.0.0/24".parse().unwrap());
+    let server = DnsServer::spawn("127.0.0.1:0".parse().unwrap(), table, vec![])
+        .await
+        .unwrap();
+    let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    sock.connect(server.local_addr()).await.unwrap();
+    sock.send(&query("web.", 6)).await.unwrap();
+    let mut buf = [0u8; 1024];
+    let n = sock.recv(&mut buf).await.unwrap();
+    let reply = Message::from_vec(&buf[..n]).unwrap();
+    assert_eq!(reply.response_code(), ResponseCode::Refused);
+    assert!(reply.answers().is_empty());
+}

@@ -249,7 +249,9 @@ impl NetServices {
         self.close(std::iter::empty(), closed.into_iter());
         for (name, net) in &wanted.dns {
             if !state.dns.contains_key(name) {
-                let table: SharedTable = Arc::new(RwLock::new(DnsTable::new()));
+                let mut fresh = DnsTable::new();
+                fresh.restrict_to(net.subnet);
+                let table: SharedTable = Arc::new(RwLock::new(fresh));
                 let addr = SocketAddr::new(net.gateway.into(), 53);
                 let spawned = self.runtime.block_on(DnsServer::spawn(
                     addr,

@@ -22,6 +22,8 @@ pub struct PortKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkDns {
     pub gateway: Ipv4Addr,
+    /// Who may ask: the network's containers.
+    pub subnet: ipnet::Ipv4Net,
     pub entries: Vec<Entry>,
     /// Containers with their own `dns:` servers, by their address here.
     pub upstreams: BTreeMap<IpAddr, Vec<SocketAddr>>,
@@ -153,6 +155,7 @@ fn network_dns(name: &str, net: &NetworkRecord, up: &[&ContainerRecord]) -> Netw
     }
     NetworkDns {
         gateway: net.gateway,
+        subnet: net.subnet,
         entries,
         upstreams,
     }
