@@ -216,3 +216,55 @@ networks:
     assert!(p.container_dirs().is_empty(), "{:?}", p.container_dirs());
     p.assert_no_network_left(&[]);
 }
+
+#[test]
+fn an_ipv6_network_gives_containers_ipv6_addresses_that_reach_each_other() {
+    let p = Project::new(
+        "v6",
+        "
+services:
+  a:
+    image: IMAGE
+    command: sleep 3600
+    networks:
+      dual:
+        ipv6_address: fd42:4242:1::10
+  b:
+    image: IMAGE
+    command: sleep 3600
+    networks: [dual]
+networks:
+  dual:
+    enable_ipv6: true
+    ipam:
+      config:
+        - subnet: fd42:4242:1::/64
+",
+    );
+    p.ok(&["up", "-d"]);
+    let v6 = |service: &str| {
+        let out = exec(&p, service, "ip -o -6 addr show dev eth0 scope global");
+        out.split_whitespace()
+            .skip_while(|w| *w != "inet6")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no inet6 in {out:?}"))
+            .to_string()
+    };
+    assert_eq!(v6("a"), "fd42:4242:1::10/64");
+    let b = v6("b");
+    assert!(b.starts_with("fd42:4242:1::"), "{b}");
+    let route = exec(&p, "b", "ip -6 route show default");
+    assert!(route.contains("via fd42:4242:1::1"), "{route}");
+    let b_addr = b.split('/').next().unwrap();
+    exec(&p, "a", &format!("ping -c 1 -W 2 {b_addr}"));
+    assert!(!address(&p, "a").is_empty(), "IPv4 stays");
+    let interfaces = p.network_interfaces();
+    p.ok(&["down", "-t", "1"]);
+    p.assert_no_network_left(&interfaces);
+    let table = compose_runtime::network::nft::table_for_root(p.root.path());
+    let out = std::process::Command::new("nft")
+        .args(["list", "table", "ip6", &table])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "ip6 table {table} left");
+}

@@ -144,6 +144,14 @@ pub enum RunSpecError {
         network: String,
         value: String,
     },
+    #[error(
+        "services.{service}.networks.{network}.ipv6_address: {value:?} is not an IPv6 address"
+    )]
+    NetworkAddress6 {
+        service: String,
+        network: String,
+        value: String,
+    },
     #[error("services.{service}.ports[{index}]: {reason}")]
     Port {
         service: String,

@@ -136,8 +136,19 @@ fn attachments(
             if !c.mac_address.is_empty() {
                 att.mac_address = Some(c.mac_address.clone());
             }
+            if !c.ipv6_address.is_empty() {
+                att.ipv6_address =
+                    Some(
+                        c.ipv6_address
+                            .parse()
+                            .map_err(|_| RunSpecError::NetworkAddress6 {
+                                service: service.name.clone(),
+                                network: key.clone(),
+                                value: c.ipv6_address.clone(),
+                            })?,
+                    );
+            }
             for (field, set) in [
-                ("ipv6_address", !c.ipv6_address.is_empty()),
                 ("link_local_ips", !c.link_local_ips.is_empty()),
                 ("interface_name", !c.interface_name.is_empty()),
                 ("driver_opts", !c.driver_opts.is_empty()),
@@ -318,18 +329,53 @@ pub fn network_spec(
             }),
         }
     }
-    if config.enable_ipv6 == Some(true) {
-        notes.push(Note::Ignored {
-            field: format!("networks.{key}.enable_ipv6"),
-        });
+    spec.ipv6 = config.enable_ipv6 == Some(true);
+    let v6 = config
+        .ipam
+        .config
+        .iter()
+        .enumerate()
+        .filter(|(_, pool)| pool.subnet.contains(':'));
+    for (index, pool) in v6 {
+        let field = |f: &str| format!("ipam.config[{index}].{f}");
+        if spec.subnet6.is_some() {
+            notes.push(Note::Ignored {
+                field: format!(
+                    "networks.{key}.{} (one IPv6 subnet per network)",
+                    field("subnet")
+                ),
+            });
+            continue;
+        }
+        spec.subnet6 = Some(pool.subnet.parse().map_err(|_| {
+            bad(
+                &field("subnet"),
+                format!("{:?} is not an IPv6 subnet (like fd00:1::/64)", pool.subnet),
+            )
+        })?);
+        if !pool.gateway.is_empty() {
+            spec.gateway6 = Some(pool.gateway.parse().map_err(|_| {
+                bad(
+                    &field("gateway"),
+                    format!("{:?} is not an IPv6 address", pool.gateway),
+                )
+            })?);
+        }
+    }
+    if spec.subnet6.is_some() && !spec.ipv6 {
+        return Err(bad(
+            "ipam.config",
+            "an IPv6 subnet needs `enable_ipv6: true` on the network".to_string(),
+        ));
     }
     let v4 = config
         .ipam
         .config
         .iter()
-        .filter(|pool| !pool.subnet.contains(':'));
-    for (index, pool) in v4.enumerate() {
-        if index > 0 {
+        .enumerate()
+        .filter(|(_, pool)| !pool.subnet.contains(':'));
+    for (n, (index, pool)) in v4.enumerate() {
+        if n > 0 {
             notes.push(Note::Ignored {
                 field: format!("networks.{key}.ipam.config[{index}] (one IPv4 subnet per network)"),
             });

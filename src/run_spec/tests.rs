@@ -698,12 +698,14 @@ fn top_level_networks_become_bridge_specs() {
                     ..Default::default()
                 },
                 IpamPool {
-                    subnet: "fd00::/64".into(),
+                    subnet: "fd00:7::/64".into(),
+                    gateway: "fd00:7::fe".into(),
                     ..Default::default()
                 },
             ],
             ..Default::default()
         },
+        enable_ipv6: Some(true),
         ..Default::default()
     };
     let mut notes = Vec::new();
@@ -719,8 +721,18 @@ fn top_level_networks_become_bridge_specs() {
         spec.aux_addresses["printer"],
         "10.7.1.5".parse::<std::net::Ipv4Addr>().unwrap()
     );
+    assert!(spec.ipv6);
+    assert_eq!(spec.subnet6, Some("fd00:7::/64".parse().unwrap()));
+    assert_eq!(spec.gateway6, Some("fd00:7::fe".parse().unwrap()));
     assert!(notes.is_empty(), "{notes:?}");
     spec.validate().unwrap();
+    let mut no_v6 = config.clone();
+    no_v6.enable_ipv6 = None;
+    let err = network::network_spec("back", &no_v6, &mut notes).unwrap_err();
+    assert!(
+        err.to_string().contains("needs `enable_ipv6: true`"),
+        "{err}"
+    );
 
     let overlay = NetworkConfig {
         driver: "overlay".into(),

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-const APPLETS: [&str; 19] = [
+const APPLETS: [&str; 20] = [
     "sh", "sleep", "echo", "cat", "env", "id", "ls", "true", "false", "test", "printf", "kill",
-    "wget", "httpd", "ip", "nslookup", "hostname", "grep", "nc",
+    "wget", "httpd", "ip", "nslookup", "hostname", "grep", "nc", "ping",
 ];
 
 pub struct Project {
