@@ -50,6 +50,10 @@ fn spec_on(fx: &Fixture, layer: &Path, script: &str) -> ContainerSpec {
 
 #[test]
 fn an_image_from_scratch_gets_its_mount_points_in_the_writable_layer() {
+    // The init inherits it; mount points must still come out 0755. (The
+    // whole test binary gets it: its other tests run as root and do not
+    // care.)
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let fx = Fixture::new("scratch");
     let layer = scratch_layer(&fx, "scratch");
     let before = tree(&layer);
@@ -106,6 +110,13 @@ fn an_image_from_scratch_gets_its_mount_points_in_the_writable_layer() {
             "{made} is not in the writable layer"
         );
     }
+    // Made as Docker makes them (0755), whatever the caller's umask.
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(upper.join("data/nested"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o755);
     // The bind source was not written to.
     assert_eq!(std::fs::read_dir(&host_dir).unwrap().count(), 1);
 }

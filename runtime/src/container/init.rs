@@ -261,6 +261,9 @@ fn workload_stdio(tty: bool) -> Result<(workload::Stdio, Vec<(OwnedFd, Stream)>)
 /// so every container path resolved later stays in the container.
 fn setup(config: &InitConfig, state_dir: &Path) -> Result<Plan, SetupError> {
     let spec = &config.spec;
+    // Mount points and the working directory are created 0755 as under
+    // Docker (whose daemon runs with umask 022), whatever the caller's.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
     rootfs::make_private()?;
     if spec.network == NetworkMode::Loopback {
         crate::sys::net::interface_up("lo").map_err(SetupError::io("bring up", "lo"))?;
