@@ -136,9 +136,11 @@ fn working_dir_and_user_come_from_the_service_else_the_image() {
 }
 
 #[test]
-fn hostname_defaults_to_the_short_container_id() {
+fn hostname_defaults_to_the_short_container_id_and_domainname_is_set() {
     let fx = Fixture::new();
-    assert_eq!(fx.build(&web()).unwrap().spec.hostname, "0123456789ab");
+    let plain = fx.build(&web()).unwrap();
+    assert_eq!(plain.spec.hostname, "0123456789ab");
+    assert_eq!(plain.spec.domainname, "");
     let s = ServiceConfig {
         hostname: "db".into(),
         domainname: "example.com".into(),
@@ -146,9 +148,8 @@ fn hostname_defaults_to_the_short_container_id() {
     };
     let run = fx.build(&s).unwrap();
     assert_eq!(run.spec.hostname, "db");
-    assert!(run.notes.contains(&Note::Ignored {
-        field: "domainname".into()
-    }));
+    assert_eq!(run.spec.domainname, "example.com");
+    assert!(run.notes.iter().all(|n| !matches!(n, Note::Ignored { .. })));
 }
 
 #[test]
