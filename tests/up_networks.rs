@@ -268,3 +268,62 @@ networks:
         .unwrap();
     assert!(!out.status.success(), "ip6 table {table} left");
 }
+
+#[test]
+fn two_projects_cannot_reach_each_other_and_an_internal_network_stays_inside() {
+    let server = "
+services:
+  web:
+    image: IMAGE
+    command: [\"sh\", \"-c\", \"mkdir -p /www && echo hi > /www/index.html && exec httpd -f -p 8000 -h /www\"]
+  peer:
+    image: IMAGE
+    command: sleep 3600
+";
+    let p = Project::new("iso-a", server);
+    let q = Project::new(
+        "iso-b",
+        "
+services:
+  probe:
+    image: IMAGE
+    command: sleep 3600
+  shut:
+    image: IMAGE
+    command: sleep 3600
+    networks: [closed]
+networks:
+  closed:
+    internal: true
+",
+    );
+    p.ok(&["up", "-d"]);
+    q.ok(&["up", "-d"]);
+    let web = address(&p, "web");
+    let url = format!("http://{web}:8000/index.html");
+    // Same project: reachable.
+    assert_eq!(exec(&p, "peer", &format!("wget -qO- {url}")), "hi\n");
+    // Another project's container: dropped between the bridges.
+    // (busybox wget's own -T crashes; `timeout` ends a hanging connect.)
+    let dropped = |service: &str| {
+        let script = format!("timeout 2 wget -O- {url}");
+        let out = q.compose(&["exec", "-T", service, "sh", "-c", &script]);
+        assert_eq!(
+            out.status.code(),
+            Some(143),
+            "{service}: the connection should hang (dropped), not fail or succeed: {}",
+            stderr(&out)
+        );
+    };
+    dropped("probe");
+    // An internal network has no way out, not even to another network.
+    dropped("shut");
+    let route = exec(&q, "shut", "ip route");
+    assert!(route.contains("default via"), "{route}");
+
+    let (pi, qi) = (p.network_interfaces(), q.network_interfaces());
+    p.ok(&["down", "-t", "1"]);
+    q.ok(&["down", "-t", "1"]);
+    p.assert_no_network_left(&pi);
+    q.assert_no_network_left(&qi);
+}

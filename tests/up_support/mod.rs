@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-const APPLETS: [&str; 20] = [
+const APPLETS: [&str; 21] = [
     "sh", "sleep", "echo", "cat", "env", "id", "ls", "true", "false", "test", "printf", "kill",
-    "wget", "httpd", "ip", "nslookup", "hostname", "grep", "nc", "ping",
+    "wget", "httpd", "ip", "nslookup", "hostname", "grep", "nc", "ping", "timeout",
 ];
 
 pub struct Project {

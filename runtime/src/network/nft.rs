@@ -10,6 +10,7 @@
 
 use super::error::NetworkError;
 use super::ipam::{IpamState, NetworkRecord};
+use super::spec::BRIDGE_PREFIX;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -74,6 +75,20 @@ fn render_family(
                 );
             }
         }
+    }
+    // Bridges of other state roots (another table, another pool) are
+    // `cb-` bridges too: nothing crosses from ours to theirs either way.
+    for net in nets {
+        let _ = writeln!(
+            out,
+            "    iifname \"{0}\" oifname \"{BRIDGE_PREFIX}*\" oifname != \"{0}\" drop",
+            net.bridge
+        );
+        let _ = writeln!(
+            out,
+            "    oifname \"{0}\" iifname \"{BRIDGE_PREFIX}*\" iifname != \"{0}\" drop",
+            net.bridge
+        );
     }
     for net in nets.iter().filter(|n| n.spec.internal) {
         let _ = writeln!(
@@ -185,6 +200,10 @@ mod tests {
     type filter hook forward priority filter; policy accept;
     iifname \"br-a\" oifname \"br-b\" drop
     iifname \"br-b\" oifname \"br-a\" drop
+    iifname \"br-a\" oifname \"cb-*\" oifname != \"br-a\" drop
+    oifname \"br-a\" iifname \"cb-*\" iifname != \"br-a\" drop
+    iifname \"br-b\" oifname \"cb-*\" oifname != \"br-b\" drop
+    oifname \"br-b\" iifname \"cb-*\" iifname != \"br-b\" drop
     iifname \"br-b\" oifname != \"br-b\" drop
     oifname \"br-b\" iifname != \"br-b\" drop
   }
@@ -221,6 +240,10 @@ delete table ip6 compose
     type filter hook forward priority filter; policy accept;
     iifname \"br-a\" oifname \"br-b\" drop
     iifname \"br-b\" oifname \"br-a\" drop
+    iifname \"br-a\" oifname \"cb-*\" oifname != \"br-a\" drop
+    oifname \"br-a\" iifname \"cb-*\" iifname != \"br-a\" drop
+    iifname \"br-b\" oifname \"cb-*\" oifname != \"br-b\" drop
+    oifname \"br-b\" iifname \"cb-*\" iifname != \"br-b\" drop
   }
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;

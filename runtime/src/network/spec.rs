@@ -8,6 +8,9 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+/// The prefix of the bridges we name ourselves.
+pub const BRIDGE_PREFIX: &str = "cb-";
+
 /// Linux's IFNAMSIZ minus the NUL: the longest interface name.
 pub const MAX_IFNAME: usize = 15;
 
@@ -103,7 +106,7 @@ impl NetworkSpec {
     pub fn bridge(&self) -> String {
         match &self.bridge_name {
             Some(name) => name.clone(),
-            None => format!("cb-{}", short_hash(&self.name, 12)),
+            None => format!("{BRIDGE_PREFIX}{}", short_hash(&self.name, 12)),
         }
     }
 
