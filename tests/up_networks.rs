@@ -133,10 +133,9 @@ fn a_stopped_container_gives_its_address_back_and_start_joins_again() {
     p.assert_no_network_left(&interfaces);
 }
 
-#[test]
-fn fixed_addresses_and_custom_subnets_are_honoured_and_clashes_explained() {
-    let p = Project::new(
-        "ipam",
+/// A service at `address` on a network with a subnet and an aux address.
+fn fixed_address(address: &str) -> String {
+    format!(
         "
 services:
   s:
@@ -144,7 +143,7 @@ services:
     command: sleep 3600
     networks:
       back:
-        ipv4_address: 10.123.45.10
+        ipv4_address: {address}
 networks:
   back:
     ipam:
@@ -152,7 +151,13 @@ networks:
         - subnet: 10.123.45.0/24
           aux_addresses:
             printer: 10.123.45.11
-",
+"
+    )
+}
+
+#[test]
+fn fixed_addresses_and_custom_subnets_are_honoured_and_clashes_explained() {
+    let p = Project::new("ipam", &fixed_address("10.123.45.10"));
     );
     p.ok(&["up", "-d"]);
     assert_eq!(address(&p, "s"), "10.123.45.10");
@@ -160,24 +165,7 @@ networks:
     p.ok(&["down", "-t", "1"]);
     p.assert_no_network_left(&interfaces);
 
-    p.write(
-        "
-services:
-  s:
-    image: IMAGE
-    command: sleep 3600
-    networks:
-      back:
-        ipv4_address: 10.123.45.11
-networks:
-  back:
-    ipam:
-      config:
-        - subnet: 10.123.45.0/24
-          aux_addresses:
-            printer: 10.123.45.11
-",
-    );
+    p.write(&fixed_address("10.123.45.11"));
     let out = p.compose(&["up", "-d"]);
     assert!(!out.status.success());
     let err = stderr(&out);

@@ -6,20 +6,10 @@
 
 mod up_support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use up_support::{alive, stderr, Project};
 
 const SERVICES: usize = 20;
-
-fn supervisor_pid(p: &Project) -> Option<i32> {
-    let path = p
-        .root
-        .path()
-        .join("projects")
-        .join(&p.name)
-        .join("supervisor.pid");
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
-}
 
 /// The numbers service `s` has logged, in order (`s-1  | 17` lines).
 fn counted(p: &Project, service: &str) -> Vec<u64> {
@@ -46,17 +36,7 @@ fn twenty_logging_containers_outlive_a_killed_supervisor_without_restarts_or_los
     assert_eq!(inits.len(), SERVICES);
     std::thread::sleep(Duration::from_millis(500));
 
-    let first = supervisor_pid(&p).expect("a supervisor runs after up");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(first),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while alive(first) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(!alive(first), "the supervisor survived SIGKILL");
+    let first = p.kill_supervisor();
     let before: Vec<usize> = (0..SERVICES)
         .map(|i| counted(&p, &format!("s{i}")).len())
         .collect();
@@ -69,7 +49,7 @@ fn twenty_logging_containers_outlive_a_killed_supervisor_without_restarts_or_los
         SERVICES,
         "{ps}"
     );
-    let second = supervisor_pid(&p).expect("ps started a new supervisor");
+    let second = p.supervisor_pid().expect("ps started a new supervisor");
     assert_ne!(first, second);
     // Two ticks of the new supervisor: time to (wrongly) restart anything.
     std::thread::sleep(Duration::from_millis(1200));

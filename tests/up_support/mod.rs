@@ -162,6 +162,33 @@ impl Project {
         }
     }
 
+    /// The pid of the project's supervisor, from its pid file.
+    pub fn supervisor_pid(&self) -> Option<i32> {
+        let path = self
+            .root
+            .path()
+            .join("projects")
+            .join(&self.name)
+            .join("supervisor.pid");
+        std::fs::read_to_string(path).ok()?.trim().parse().ok()
+    }
+
+    /// SIGKILL the supervisor and wait until it is gone; its pid.
+    pub fn kill_supervisor(&self) -> i32 {
+        let pid = self.supervisor_pid().expect("a supervisor runs");
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while alive(pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(!alive(pid), "the supervisor survived SIGKILL");
+        pid
+    }
+
     /// The kernel's network objects of the project now: bridges and host
     /// veth ends (from the root's ipam.json), to check after `down`.
     pub fn network_interfaces(&self) -> Vec<String> {
