@@ -158,7 +158,6 @@ networks:
 #[test]
 fn fixed_addresses_and_custom_subnets_are_honoured_and_clashes_explained() {
     let p = Project::new("ipam", &fixed_address("10.123.45.10"));
-    );
     p.ok(&["up", "-d"]);
     assert_eq!(address(&p, "s"), "10.123.45.10");
     let interfaces = p.network_interfaces();
