@@ -314,3 +314,58 @@ networks:
     p.assert_no_network_left(&pi);
     q.assert_no_network_left(&qi);
 }
+
+#[test]
+fn a_project_joins_another_projects_network_declared_external() {
+    let p = Project::new(
+        "ext-owner",
+        "
+services:
+  web:
+    image: IMAGE
+    command: [\"sh\", \"-c\", \"mkdir -p /www && echo shared > /www/index.html && exec httpd -f -p 8000 -h /www\"]
+    networks: [shared]
+networks:
+  shared:
+    name: SHARED
+",
+    );
+    let shared = format!("{}_shared_net", p.name);
+    p.write(
+        &std::fs::read_to_string(p.dir.join("compose.yaml"))
+            .unwrap()
+            .replace("SHARED", &shared),
+    );
+    let q = p.sibling(
+        "ext-user",
+        &format!(
+            "
+services:
+  client:
+    image: IMAGE
+    command: sleep 3600
+    networks: [outside]
+networks:
+  outside:
+    external: true
+    name: {shared}
+"
+        ),
+    );
+    p.ok(&["up", "-d"]);
+    q.ok(&["up", "-d"]);
+    let web = address(&p, "web");
+    let page = exec(
+        &q,
+        "client",
+        &format!("wget -qO- http://{web}:8000/index.html"),
+    );
+    assert_eq!(page, "shared\n");
+    // The user's down leaves the network it does not own.
+    let interfaces = p.network_interfaces();
+    q.ok(&["down", "-t", "1"]);
+    assert_eq!(exec(&p, "web", "echo alive"), "alive\n");
+    assert!(p.network_interfaces().iter().any(|i| i.starts_with("cb-")));
+    p.ok(&["down", "-t", "1"]);
+    p.assert_no_network_left(&interfaces);
+}
