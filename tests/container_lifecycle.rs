@@ -141,6 +141,30 @@ fn a_container_loaded_before_its_pid_is_recorded_has_not_exited() {
     fx.cleanup(container);
 }
 
+/// A value loaded while the container was starting follows its init once
+/// it recorded itself: `stop` through it signals the workload (the
+/// supervisor keeps such values between ticks).
+#[test]
+fn a_container_loaded_while_starting_can_be_stopped_once_it_runs() {
+    let fx = Fixture::new("stop-starting");
+    let container = fx.start(&fx.spec(&["sleep", "3600"]));
+    let path = fx.state_dir().join("state.json");
+    let running = std::fs::read_to_string(&path).unwrap();
+    let starting = serde_json::json!({"id": fx.id(), "status": "created"});
+    std::fs::write(&path, serde_json::to_vec(&starting).unwrap()).unwrap();
+    let early = Container::load(&fx.state_dir()).unwrap();
+    assert_eq!(early.state().unwrap().status, Status::Created);
+
+    std::fs::write(&path, &running).unwrap();
+    let state = early.state().unwrap();
+    assert_eq!(state.status, Status::Running);
+    assert_eq!(state.pid, Some(container.pid().as_raw()));
+    let exit = early.stop(Duration::from_secs(5)).unwrap();
+    assert_eq!(exit.code, 143, "the workload got SIGTERM");
+    assert_eq!(container.wait().unwrap(), exit);
+    fx.cleanup(container);
+}
+
 #[test]
 fn setup_failures_name_their_cause_and_leave_nothing() {
     let fx = Fixture::new("badspec");

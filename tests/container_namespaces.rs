@@ -56,3 +56,43 @@ fn a_container_can_join_another_containers_network_namespace() {
     a.stop(Duration::from_secs(5)).unwrap();
     first.cleanup(a);
 }
+
+#[test]
+fn domainname_is_set_in_the_containers_uts_namespace() {
+    let host = std::fs::read_to_string("/proc/sys/kernel/domainname").unwrap();
+    let fx = Fixture::new("domain");
+    let mut spec = fx.spec(&["sh", "-c", "hostname; cat /proc/sys/kernel/domainname"]);
+    spec.hostname = "db".into();
+    spec.domainname = "example.com".into();
+    let (code, out, entries) = fx.run(&spec);
+    assert_eq!(code, 0, "{entries:?}");
+    assert_eq!(out, "db\nexample.com\n");
+    // Only the container's namespace changed.
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/kernel/domainname").unwrap(),
+        host
+    );
+
+    // Unset, it is left alone: a new UTS namespace starts as a copy of
+    // the host's (runc sets it only when given, so Docker shows the same).
+    let fx = Fixture::new("no-domain");
+    let (code, out, _) = fx.run(&fx.spec(&["cat", "/proc/sys/kernel/domainname"]));
+    assert_eq!(code, 0);
+    assert_eq!(out, host);
+}
+
+#[test]
+fn an_invalid_domainname_is_refused_before_anything_starts() {
+    let fx = Fixture::new("bad-domain");
+    let mut spec = fx.spec(&["true"]);
+    spec.domainname = "a".repeat(65);
+    let err = compose_runtime::container::Container::create(
+        &spec,
+        &fx.state_dir(),
+        &container_support::init_program(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("domainname"), "{err}");
+    assert!(!fx.state_dir().exists(), "a state directory was made");
+}

@@ -8,16 +8,6 @@ mod up_support;
 use std::time::{Duration, Instant};
 use up_support::{alive, Project};
 
-fn supervisor_pid(p: &Project) -> Option<i32> {
-    let path = p
-        .root
-        .path()
-        .join("projects")
-        .join(&p.name)
-        .join("supervisor.pid");
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
-}
-
 fn parent_of(pid: i32) -> i32 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     let (_, rest) = stat.rsplit_once(") ").unwrap();
@@ -31,30 +21,21 @@ fn containers_survive_a_killed_supervisor_and_are_re_adopted() {
         "services:\n  a:\n    image: IMAGE\n    command: sleep 3600\n  b:\n    image: IMAGE\n    command: sleep 3600\n",
     );
     p.ok(&["up", "-d"]);
-    let first = supervisor_pid(&p).expect("a supervisor runs after up");
+    let first = p.supervisor_pid().expect("a supervisor runs after up");
     let inits = p.init_pids();
     assert_eq!(inits.len(), 2);
     for pid in &inits {
         assert_eq!(parent_of(*pid), first, "the supervisor reaps the inits");
     }
 
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(first),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while alive(first) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(!alive(first), "the supervisor survived SIGKILL");
+    assert_eq!(p.kill_supervisor(), first);
     for pid in &inits {
         assert!(alive(*pid), "container init {pid} died with the supervisor");
     }
 
     let ps = p.ok(&["ps"]);
     assert_eq!(ps.lines().filter(|l| l.contains(" Up ")).count(), 2, "{ps}");
-    let second = supervisor_pid(&p).expect("ps started a new supervisor");
+    let second = p.supervisor_pid().expect("ps started a new supervisor");
     assert_ne!(first, second);
     assert!(alive(second));
 

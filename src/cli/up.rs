@@ -8,6 +8,7 @@ use super::steps::{self, StepOptions};
 use super::GlobalArgs;
 use crate::plan::{plan_up, UpOptions};
 use compose_runtime::container::Status;
+use compose_runtime::project::interrupt::force_stop;
 use compose_runtime::project::interrupt::Interrupts;
 use compose_runtime::project::{OnFailure, Op, Step};
 use indexmap::IndexMap;
@@ -81,6 +82,35 @@ pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
     attach(&session, args)
 }
 
+/// Run the graceful stop on a thread while watching for a second Ctrl-C,
+/// which kills the containers being stopped (docker compose's
+/// `runEventLoop`: the first interruption stops, the second kills). The
+/// stop then sees them gone and returns at once.
+fn stop_or_force(
+    session: &Session,
+    steps: &[Step],
+    interrupts: &mut Interrupts,
+) -> anyhow::Result<()> {
+    std::thread::scope(|scope| {
+        let stopping = scope.spawn(|| session.apply(steps, OnFailure::Continue));
+        let mut forced = false;
+        while !stopping.is_finished() {
+            std::thread::sleep(POLL);
+            if !forced && interrupts.pending() {
+                forced = true;
+                let names = steps.iter().filter_map(|step| match &step.op {
+                    Op::StopContainer { name, .. } => Some(name.as_str()),
+                    _ => None,
+                });
+                force_stop(&session.dir, names);
+            }
+        }
+        stopping
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("stopping the containers panicked")))
+    })
+}
+
 /// `--scale web=3` entries.
 fn parse_scale(items: &[String], session: &Session) -> anyhow::Result<IndexMap<String, usize>> {
     let mut scale = IndexMap::new();
@@ -114,7 +144,7 @@ fn attach(session: &Session, args: &UpArgs) -> anyhow::Result<ExitCode> {
         std::thread::sleep(POLL);
         printer.print_new(None);
         if interrupts.pending() {
-            eprintln!("Gracefully stopping...");
+            eprintln!("Gracefully stopping... press Ctrl+C again to force");
             let snap = session.snapshot()?;
             let steps: Vec<Step> = session
                 .containers(&snap, &selected)
@@ -128,7 +158,7 @@ fn attach(session: &Session, args: &UpArgs) -> anyhow::Result<ExitCode> {
                     after: vec![],
                 })
                 .collect();
-            session.apply(&steps, OnFailure::Continue)?;
+            stop_or_force(session, &steps, &mut interrupts)?;
             return Ok(ExitCode::from(130));
         }
         let snap = session.snapshot()?;

@@ -78,7 +78,7 @@ pub struct RunSpec {
 pub enum Note {
     /// `ports` with a `network_mode` that has no networks of its own.
     PortsDiscarded { mode: String },
-    /// A field the runtime ignores (`domainname`, `security_opt: apparmor=...`).
+    /// A field the runtime ignores (`security_opt: apparmor=...`).
     Ignored { field: String },
 }
 
@@ -144,6 +144,14 @@ pub enum RunSpecError {
         network: String,
         value: String,
     },
+    #[error(
+        "services.{service}.networks.{network}.ipv6_address: {value:?} is not an IPv6 address"
+    )]
+    NetworkAddress6 {
+        service: String,
+        network: String,
+        value: String,
+    },
     #[error("services.{service}.ports[{index}]: {reason}")]
     Port {
         service: String,
@@ -177,11 +185,7 @@ pub fn build(service: &ServiceConfig, ctx: &Context<'_>) -> Result<RunSpec, RunS
     } else {
         service.hostname.clone()
     };
-    if !service.domainname.is_empty() {
-        notes.push(Note::Ignored {
-            field: "domainname".into(),
-        });
-    }
+    spec.domainname = service.domainname.clone();
     process::apply(service, ctx.image, &mut spec.process);
     spec.rootfs.read_only = service.read_only;
     spec.etc = etc_files(service);

@@ -136,8 +136,19 @@ fn attachments(
             if !c.mac_address.is_empty() {
                 att.mac_address = Some(c.mac_address.clone());
             }
+            if !c.ipv6_address.is_empty() {
+                att.ipv6_address =
+                    Some(
+                        c.ipv6_address
+                            .parse()
+                            .map_err(|_| RunSpecError::NetworkAddress6 {
+                                service: service.name.clone(),
+                                network: key.clone(),
+                                value: c.ipv6_address.clone(),
+                            })?,
+                    );
+            }
             for (field, set) in [
-                ("ipv6_address", !c.ipv6_address.is_empty()),
                 ("link_local_ips", !c.link_local_ips.is_empty()),
                 ("interface_name", !c.interface_name.is_empty()),
                 ("driver_opts", !c.driver_opts.is_empty()),
@@ -273,6 +284,22 @@ fn links(service: &ServiceConfig, ctx: &Context<'_>) -> Vec<Link> {
         .collect()
 }
 
+/// `text` parsed, `None` when empty; an error names the field and what it
+/// should be.
+fn optional<T: std::str::FromStr>(
+    text: &str,
+    field: &str,
+    what: &str,
+    bad: &impl Fn(&str, String) -> RunSpecError,
+) -> Result<Option<T>, RunSpecError> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse()
+        .map(Some)
+        .map_err(|_| bad(field, format!("{text:?} is not {what}")))
+}
+
 /// The runtime spec of the project network `key`: a bridge (the only
 /// driver of the bundled runtime), its IPv4 `ipam.config`, `internal`,
 /// the bridge name and MTU driver options, labels.
@@ -318,57 +345,49 @@ pub fn network_spec(
             }),
         }
     }
-    if config.enable_ipv6 == Some(true) {
-        notes.push(Note::Ignored {
-            field: format!("networks.{key}.enable_ipv6"),
-        });
-    }
-    let v4 = config
-        .ipam
-        .config
-        .iter()
-        .filter(|pool| !pool.subnet.contains(':'));
-    for (index, pool) in v4.enumerate() {
-        if index > 0 {
+    spec.ipv6 = config.enable_ipv6 == Some(true);
+    // One IPv4 and one IPv6 `ipam.config` entry per network (Docker's
+    // bridge driver takes one pool per family).
+    let mut seen = (false, false);
+    for (index, pool) in config.ipam.config.iter().enumerate() {
+        let v6 = pool.subnet.contains(':');
+        let field = |f: &str| format!("ipam.config[{index}].{f}");
+        let first = if v6 { &mut seen.1 } else { &mut seen.0 };
+        if std::mem::replace(first, true) {
             notes.push(Note::Ignored {
-                field: format!("networks.{key}.ipam.config[{index}] (one IPv4 subnet per network)"),
+                field: format!(
+                    "networks.{key}.ipam.config[{index}] (one IPv{} subnet per network)",
+                    if v6 { 6 } else { 4 }
+                ),
             });
             continue;
         }
-        let field = |f: &str| format!("ipam.config[{index}].{f}");
-        if !pool.subnet.is_empty() {
-            spec.subnet = Some(pool.subnet.parse().map_err(|_| {
-                bad(
-                    &field("subnet"),
-                    format!("{:?} is not an IPv4 subnet (like 10.5.0.0/16)", pool.subnet),
-                )
-            })?);
+        let family = if v6 { "IPv6" } else { "IPv4" };
+        let subnet_what = format!(
+            "an {family} subnet (like {})",
+            if v6 { "fd00:1::/64" } else { "10.5.0.0/16" }
+        );
+        let address_what = format!("an {family} address");
+        if v6 {
+            spec.subnet6 = optional(&pool.subnet, &field("subnet"), &subnet_what, &bad)?;
+            spec.gateway6 = optional(&pool.gateway, &field("gateway"), &address_what, &bad)?;
+            continue;
         }
-        if !pool.gateway.is_empty() {
-            spec.gateway = Some(pool.gateway.parse().map_err(|_| {
-                bad(
-                    &field("gateway"),
-                    format!("{:?} is not an IPv4 address", pool.gateway),
-                )
-            })?);
-        }
-        if !pool.ip_range.is_empty() {
-            spec.ip_range = Some(pool.ip_range.parse().map_err(|_| {
-                bad(
-                    &field("ip_range"),
-                    format!("{:?} is not an IPv4 subnet", pool.ip_range),
-                )
-            })?);
-        }
+        spec.subnet = optional(&pool.subnet, &field("subnet"), &subnet_what, &bad)?;
+        spec.gateway = optional(&pool.gateway, &field("gateway"), &address_what, &bad)?;
+        spec.ip_range = optional(&pool.ip_range, &field("ip_range"), "an IPv4 subnet", &bad)?;
         for (host, addr) in &pool.auxiliary_addresses {
-            let addr = addr.parse().map_err(|_| {
-                bad(
-                    &field(&format!("aux_addresses.{host}")),
-                    format!("{addr:?} is not an IPv4 address"),
-                )
-            })?;
-            spec.aux_addresses.insert(host.clone(), addr);
+            let name = field(&format!("aux_addresses.{host}"));
+            if let Some(addr) = optional(addr, &name, &address_what, &bad)? {
+                spec.aux_addresses.insert(host.clone(), addr);
+            }
         }
+    }
+    if spec.subnet6.is_some() && !spec.ipv6 {
+        return Err(bad(
+            "ipam.config",
+            "an IPv6 subnet needs `enable_ipv6: true` on the network".to_string(),
+        ));
     }
     Ok(spec)
 }

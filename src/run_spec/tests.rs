@@ -136,9 +136,11 @@ fn working_dir_and_user_come_from_the_service_else_the_image() {
 }
 
 #[test]
-fn hostname_defaults_to_the_short_container_id() {
+fn hostname_defaults_to_the_short_container_id_and_domainname_is_set() {
     let fx = Fixture::new();
-    assert_eq!(fx.build(&web()).unwrap().spec.hostname, "0123456789ab");
+    let plain = fx.build(&web()).unwrap();
+    assert_eq!(plain.spec.hostname, "0123456789ab");
+    assert_eq!(plain.spec.domainname, "");
     let s = ServiceConfig {
         hostname: "db".into(),
         domainname: "example.com".into(),
@@ -146,9 +148,8 @@ fn hostname_defaults_to_the_short_container_id() {
     };
     let run = fx.build(&s).unwrap();
     assert_eq!(run.spec.hostname, "db");
-    assert!(run.notes.contains(&Note::Ignored {
-        field: "domainname".into()
-    }));
+    assert_eq!(run.spec.domainname, "example.com");
+    assert!(run.notes.iter().all(|n| !matches!(n, Note::Ignored { .. })));
 }
 
 #[test]
@@ -698,12 +699,14 @@ fn top_level_networks_become_bridge_specs() {
                     ..Default::default()
                 },
                 IpamPool {
-                    subnet: "fd00::/64".into(),
+                    subnet: "fd00:7::/64".into(),
+                    gateway: "fd00:7::fe".into(),
                     ..Default::default()
                 },
             ],
             ..Default::default()
         },
+        enable_ipv6: Some(true),
         ..Default::default()
     };
     let mut notes = Vec::new();
@@ -719,8 +722,18 @@ fn top_level_networks_become_bridge_specs() {
         spec.aux_addresses["printer"],
         "10.7.1.5".parse::<std::net::Ipv4Addr>().unwrap()
     );
+    assert!(spec.ipv6);
+    assert_eq!(spec.subnet6, Some("fd00:7::/64".parse().unwrap()));
+    assert_eq!(spec.gateway6, Some("fd00:7::fe".parse().unwrap()));
     assert!(notes.is_empty(), "{notes:?}");
     spec.validate().unwrap();
+    let mut no_v6 = config.clone();
+    no_v6.enable_ipv6 = None;
+    let err = network::network_spec("back", &no_v6, &mut notes).unwrap_err();
+    assert!(
+        err.to_string().contains("needs `enable_ipv6: true`"),
+        "{err}"
+    );
 
     let overlay = NetworkConfig {
         driver: "overlay".into(),

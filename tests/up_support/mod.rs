@@ -9,15 +9,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-const APPLETS: [&str; 19] = [
+const APPLETS: [&str; 21] = [
     "sh", "sleep", "echo", "cat", "env", "id", "ls", "true", "false", "test", "printf", "kill",
-    "wget", "httpd", "ip", "nslookup", "hostname", "grep", "nc",
+    "wget", "httpd", "ip", "nslookup", "hostname", "grep", "nc", "ping", "timeout",
 ];
 
 pub struct Project {
     pub root: tempfile::TempDir,
     pub dir: PathBuf,
     pub name: String,
+    /// Another project's COMPOSE_ROOT this one shares (see `sibling`).
+    shared_root: Option<PathBuf>,
 }
 
 /// Privileged tests fail (never skip) without root.
@@ -41,11 +43,35 @@ impl Project {
             dir: root.path().join("project"),
             name: format!("t{}-{name}", std::process::id()),
             root,
+            shared_root: None,
         };
         std::fs::create_dir_all(&project.dir).unwrap();
         project.import_busybox();
         project.write(compose_yaml);
         project
+    }
+
+    /// Another project in this one's COMPOSE_ROOT (its images, networks
+    /// and supervisors' machine state), with its own directory and name.
+    pub fn sibling(&self, name: &str, compose_yaml: &str) -> Project {
+        let root = tempfile::Builder::new()
+            .prefix("compose-up-sibling-")
+            .tempdir()
+            .unwrap();
+        let project = Project {
+            dir: root.path().join("project"),
+            name: format!("t{}-{name}", std::process::id()),
+            root,
+            shared_root: Some(self.compose_root().to_path_buf()),
+        };
+        std::fs::create_dir_all(&project.dir).unwrap();
+        project.write(compose_yaml);
+        project
+    }
+
+    /// The COMPOSE_ROOT the project's commands use.
+    pub fn compose_root(&self) -> &Path {
+        self.shared_root.as_deref().unwrap_or(self.root.path())
     }
 
     pub fn write(&self, compose_yaml: &str) {
@@ -93,7 +119,7 @@ impl Project {
             .args(["-p", &self.name])
             .args(args)
             .current_dir(&self.dir)
-            .env("COMPOSE_ROOT", self.root.path())
+            .env("COMPOSE_ROOT", self.compose_root())
             .env("NO_COLOR", "1")
             .output()
             .unwrap()
@@ -115,8 +141,7 @@ impl Project {
     }
 
     pub fn containers_dir(&self) -> PathBuf {
-        self.root
-            .path()
+        self.compose_root()
             .join("projects")
             .join(&self.name)
             .join("containers")
@@ -162,10 +187,36 @@ impl Project {
         }
     }
 
+    /// The pid of the project's supervisor, from its pid file.
+    pub fn supervisor_pid(&self) -> Option<i32> {
+        let path = self
+            .compose_root()
+            .join("projects")
+            .join(&self.name)
+            .join("supervisor.pid");
+        std::fs::read_to_string(path).ok()?.trim().parse().ok()
+    }
+
+    /// SIGKILL the supervisor and wait until it is gone; its pid.
+    pub fn kill_supervisor(&self) -> i32 {
+        let pid = self.supervisor_pid().expect("a supervisor runs");
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while alive(pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(!alive(pid), "the supervisor survived SIGKILL");
+        pid
+    }
+
     /// The kernel's network objects of the project now: bridges and host
     /// veth ends (from the root's ipam.json), to check after `down`.
     pub fn network_interfaces(&self) -> Vec<String> {
-        let path = self.root.path().join("networks/ipam.json");
+        let path = self.compose_root().join("networks/ipam.json");
         let Ok(text) = std::fs::read_to_string(path) else {
             return Vec::new();
         };
@@ -205,12 +256,12 @@ impl Project {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let netns = self.root.path().join("netns");
+        let netns = self.compose_root().join("netns");
         let left: Vec<_> = std::fs::read_dir(&netns)
             .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
             .unwrap_or_default();
         assert!(left.is_empty(), "netns left: {left:?}");
-        let table = compose_runtime::network::nft::table_for_root(self.root.path());
+        let table = compose_runtime::network::nft::table_for_root(self.compose_root());
         let out = Command::new("nft")
             .args(["list", "table", "ip", &table])
             .output()
@@ -222,8 +273,15 @@ impl Project {
     /// cgroup, none of `pids` alive.
     pub fn assert_nothing_left(&self, names: &[String], pids: &[i32]) {
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-        let root = self.root.path().to_string_lossy();
-        let left: Vec<&str> = mountinfo.lines().filter(|l| l.contains(&*root)).collect();
+        let root = self.compose_root().to_string_lossy();
+        let ours = [
+            format!("{root}/projects/{}/", self.name),
+            format!("{root}/netns/{}-", self.name),
+        ];
+        let left: Vec<&str> = mountinfo
+            .lines()
+            .filter(|l| ours.iter().any(|o| l.contains(o.as_str())))
+            .collect();
         assert!(left.is_empty(), "mounts left: {left:#?}");
         for name in names {
             for base in [

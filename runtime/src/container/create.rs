@@ -176,6 +176,12 @@ impl Container {
 
     /// The state as recorded in `state.json`.
     /// If the init has exited meanwhile, its exit is folded in first.
+    ///
+    /// A container still `Created` with no pid is being started (or never
+    /// was): its init has not recorded itself yet, so there is no exit to
+    /// fold in. Taking it for exited would overwrite the Running state the
+    /// init writes a moment later (a supervisor observing the project while
+    /// `up` starts containers did exactly that).
     pub fn state(&self) -> Result<State, ContainerError> {
         self.wait_timeout(Duration::ZERO)?;
         self.read_state()
@@ -185,6 +191,24 @@ impl Container {
         self.dir
             .load_state()
             .map_err(|source| self.io_error("read", "state.json", source))
+    }
+
+    /// The init's pidfd: the one opened at load, else one opened now when
+    /// the init recorded itself after this value was loaded (it was loaded
+    /// while the container was starting). `None` when it is gone.
+    fn live_pidfd(&self) -> Result<Option<Pidfd<'_>>, ContainerError> {
+        if let Some(fd) = &self.pidfd {
+            return Ok(Some(Pidfd::Loaded(fd.as_fd())));
+        }
+        let state = self.read_state()?;
+        let live = matches!(
+            state.status,
+            Status::Created | Status::Running | Status::Paused
+        );
+        Ok(match state.pid {
+            Some(pid) if live && pid > 0 => pidfd_open(Pid::from_raw(pid)).ok().map(Pidfd::Late),
+            _ => None,
+        })
     }
 
     pub(super) fn io_error(
@@ -209,7 +233,7 @@ impl Container {
             status: Status::Stopped,
             action: "send it a signal",
         };
-        let pidfd = self.pidfd.as_ref().ok_or_else(not_running)?;
+        let pidfd = self.live_pidfd()?.ok_or_else(not_running)?;
         match pidfd_send_signal(pidfd.as_fd(), signal) {
             Ok(()) => Ok(()),
             Err(e) if is_gone(&e) => Err(not_running()),
@@ -226,44 +250,49 @@ impl Container {
             if let Some(exit) = self.wait_timeout(Duration::from_secs(3600))? {
                 return Ok(exit);
             }
+            // Still starting (no init to poll yet): look again shortly
+            // instead of spinning.
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
     /// Wait at most `timeout`; `None` if the container still runs.
     pub fn wait_timeout(&self, timeout: Duration) -> Result<Option<ExitStatus>, ContainerError> {
-        if self.pidfd.is_none() && self.pid.as_raw() <= 0 {
-            // Loaded while its creator had not recorded PID 1 yet (state
-            // `Created`, no pid): it has not exited. Concluding it had and
-            // saving that would overwrite the `Running` state PID 1 is
-            // about to write, and hide a live container from `stop`.
-            let state = self.read_state()?;
-            return Ok(match (state.status, state.exit) {
-                (Status::Stopped, Some(exit)) => Some(exit),
-                _ => None,
-            });
+        let Some(pidfd) = self.live_pidfd()? else {
+            return self.exit_without_pidfd();
+        };
+        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+        let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+        match poll(
+            &mut fds,
+            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+        ) {
+            Ok(0) => return Ok(None),
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => return Ok(None),
+            Err(errno) => return Err(self.io_error("wait for", "the init", errno.into())),
         }
-        let mut reaped = None;
-        if let Some(pidfd) = &self.pidfd {
-            let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-            let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
-            match poll(
-                &mut fds,
-                PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-            ) {
-                Ok(0) => return Ok(None),
-                Ok(_) => {}
-                Err(nix::errno::Errno::EINTR) => return Ok(None),
-                Err(errno) => return Err(self.io_error("wait for", "the init", errno.into())),
-            }
-            // Reap it if it is our child (we are its subreaper); ECHILD
-            // otherwise, and then its own parent reaps it.
-            reaped = waitid(
-                Id::PIDFd(pidfd.as_fd()),
-                WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG,
-            )
-            .ok();
-        }
+        // Reap it if it is our child (we are its subreaper); ECHILD
+        // otherwise, and then its own parent reaps it.
+        let reaped = waitid(
+            Id::PIDFd(pidfd.as_fd()),
+            WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG,
+        )
+        .ok();
         self.recorded_exit(reaped).map(Some)
+    }
+
+    /// No init to wait on: either it is gone (its exit is folded in), or
+    /// it has not recorded itself yet (state `Created`, no pid), and then
+    /// it has not exited. Concluding it had and saving that would
+    /// overwrite the `Running` state PID 1 is about to write, and hide a
+    /// live container from `stop`.
+    fn exit_without_pidfd(&self) -> Result<Option<ExitStatus>, ContainerError> {
+        let state = self.read_state()?;
+        if state.status == Status::Created && state.pid.is_none() {
+            return Ok(None);
+        }
+        self.recorded_exit(None).map(Some)
     }
 
     /// The exit as recorded: from state.json once folded in, else from
@@ -405,6 +434,21 @@ impl Container {
             }
         }
         result
+    }
+}
+
+/// A pidfd kept since load, or opened for one call.
+enum Pidfd<'a> {
+    Loaded(BorrowedFd<'a>),
+    Late(OwnedFd),
+}
+
+impl AsFd for Pidfd<'_> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Pidfd::Loaded(fd) => fd.as_fd(),
+            Pidfd::Late(fd) => fd.as_fd(),
+        }
     }
 }
 

@@ -6,10 +6,13 @@
 
 use crate::cgroups::devices::{DeviceKind, DeviceRule, MKNOD, READ, WRITE};
 use crate::container::error::SetupError;
-use crate::container::mounts::mount_fs;
+use crate::container::mounts::{mount_fs, mount_fs_at};
 use crate::container::spec::DeviceMapping;
+use crate::container::target::{self, Kind};
+use nix::fcntl::AtFlags;
 use nix::mount::MsFlags;
-use nix::sys::stat::{major, makedev, minor, mknod, Mode, SFlag};
+use nix::sys::stat::{major, makedev, minor, mknod, mknodat, Mode, SFlag};
+use nix::unistd::{fchownat, unlinkat, UnlinkatFlags};
 use serde::{Deserialize, Serialize};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
@@ -86,20 +89,25 @@ impl DeviceNode {
         }
     }
 
-    /// Make the node inside the (pivoted) root, replacing what is there.
+    /// Make the node inside the (pivoted) root, replacing what is there;
+    /// its directory is resolved inside the container (`target`).
     pub fn create(&self) -> Result<(), SetupError> {
         let path = Path::new(&self.container_path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(SetupError::io("create", parent))?;
-        }
-        let _ = std::fs::remove_file(path);
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err(SetupError::RelativeTarget {
+                target: self.container_path.clone(),
+            });
+        };
+        let dir = target::open(parent, Kind::Dir)?;
+        let _ = unlinkat(&dir, name, UnlinkatFlags::NoRemoveDir);
         let kind = if self.char_device {
             SFlag::S_IFCHR
         } else {
             SFlag::S_IFBLK
         };
-        mknod(
-            path,
+        mknodat(
+            &dir,
+            name,
             kind,
             Mode::from_bits_truncate(self.mode),
             makedev(self.major, self.minor),
@@ -108,11 +116,14 @@ impl DeviceNode {
             action: "create a mapped device node",
             errno,
         })?;
-        let owner = (
+        fchownat(
+            &dir,
+            name,
             Some(nix::unistd::Uid::from_raw(self.uid)),
             Some(nix::unistd::Gid::from_raw(self.gid)),
-        );
-        nix::unistd::chown(path, owner.0, owner.1).map_err(|errno| SetupError::Sys {
+            AtFlags::AT_SYMLINK_NOFOLLOW,
+        )
+        .map_err(|errno| SetupError::Sys {
             action: "set the owner of a mapped device node",
             errno,
         })
@@ -142,10 +153,10 @@ const SYMLINKS: [(&str, &str); 6] = [
 pub fn setup_dev(shm_size: u64) -> Result<(), SetupError> {
     let nosuid = MsFlags::MS_NOSUID;
     let noexec = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
-    mount_fs(
+    mount_fs_at(
         "tmpfs",
         "tmpfs",
-        "/dev",
+        Path::new("/dev"),
         nosuid | MsFlags::MS_STRICTATIME,
         "mode=755,size=65536k",
     )?;

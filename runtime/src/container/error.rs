@@ -54,6 +54,14 @@ pub enum SetupError {
     OverlayOptionsTooLong { len: usize },
     #[error("the layer path {path} contains ':' or ',' which overlayfs cannot take")]
     BadLayerPath { path: PathBuf },
+    #[error("cannot resolve or create {path} inside the container: {errno}")]
+    Target { path: PathBuf, errno: Errno },
+    #[error("the image's {path} is not a directory: the container needs it as a mount point")]
+    NotADirectory { path: PathBuf },
+    #[error("cannot set the domain name to {name:?}: {errno}")]
+    Domainname { name: String, errno: Errno },
+    #[error("domainname {name:?} is invalid: use at most 64 characters, no spaces or control characters")]
+    BadDomainname { name: String },
     #[error("mount target {target:?} must be an absolute path")]
     RelativeTarget { target: String },
     #[error("unknown ulimit {name:?}: use one of core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack")]

@@ -20,7 +20,7 @@ use crate::container::supervise;
 use crate::container::workload::{self, Plan, EXIT_SETUP_FAILED};
 use crate::sys::process::SingleThreaded;
 use nix::sched::{setns, CloneFlags};
-use nix::sys::signal::{SigSet, SigmaskHow};
+use nix::sys::signal::SigmaskHow;
 use nix::unistd::ForkResult;
 use std::path::Path;
 use std::process::Command;
@@ -118,6 +118,7 @@ impl Container {
 /// The exec shim's entry point (`compose init <state-dir> --exec <file>`);
 /// returns the process's exit code (Docker's: 126/127 when it cannot run).
 pub fn main(state_dir: &Path, exec_file: &str) -> i32 {
+    let _ = crate::sys::process::default_signal_state();
     match shim(state_dir, exec_file) {
         Ok(code) => code,
         Err(e) => {
@@ -172,14 +173,13 @@ fn enter(pid: i32) -> Result<(), SetupError> {
 /// Fork the process (inside the pid namespace), forward signals, wait.
 fn run(plan: &Plan, single: &SingleThreaded) -> Result<i32, SetupError> {
     let signals = supervise::handled_signals();
-    let mut previous = SigSet::empty();
-    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&signals), Some(&mut previous))
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&signals), None)
         .map_err(SetupError::sys("block signals"))?;
     let child = match single
         .fork()
         .map_err(SetupError::io("fork", "the process"))?
     {
-        ForkResult::Child => workload::exec(plan, workload::Stdio::Inherit, &previous),
+        ForkResult::Child => workload::exec(plan, workload::Stdio::Inherit),
         ForkResult::Parent { child } => child,
     };
     let exit = supervise::run(

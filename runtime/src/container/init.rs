@@ -25,12 +25,13 @@ use crate::container::state::{
 };
 use crate::container::supervise;
 use crate::container::sysctl;
+use crate::container::target;
 use crate::container::workload::{self, Plan, EXIT_SETUP_FAILED};
 use crate::sys::process::fork_single_threaded;
 use nix::fcntl::OFlag;
 use nix::pty::{openpty, Winsize};
 use nix::sched::{setns, unshare, CloneFlags};
-use nix::sys::signal::{SigSet, SigmaskHow};
+use nix::sys::signal::SigmaskHow;
 use nix::unistd::{pipe2, ForkResult};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -64,8 +65,26 @@ fn send(report: &Report) {
     }
 }
 
+/// Run `compose init STATE_DIR [--exec FILE]` if `args` (the process's
+/// argv) is one; `None` for any other command line. The binary's `main`
+/// calls this first, before the CLI parses anything: a container's PID 1
+/// then loads and touches only the init's code and data, not the CLI's
+/// (benches/up.rs measures what a container's init costs).
+pub fn dispatch(args: &[std::ffi::OsString]) -> Option<i32> {
+    match args {
+        [_, init, state_dir] if init == "init" => Some(main(Path::new(state_dir))),
+        [_, init, state_dir, flag, file] if init == "init" && flag == "--exec" => Some(
+            crate::container::exec::main(Path::new(state_dir), file.to_str()?),
+        ),
+        _ => None,
+    }
+}
+
 /// The `compose init` entry point; returns the outer process's exit code.
 pub fn main(state_dir: &Path) -> i32 {
+    // Start from a clean signal state whatever the spawner had blocked or
+    // ignored: PID 1 then blocks exactly what it takes from its signalfd.
+    let _ = crate::sys::process::default_signal_state();
     match outer(state_dir) {
         Ok(code) => code,
         Err(e) => {
@@ -111,7 +130,7 @@ fn outer(state_dir: &Path) -> Result<i32, SetupError> {
             let mut byte = [0u8; 1];
             let _ = nix::unistd::read(&sync_r, &mut byte);
             drop(sync_r);
-            std::process::exit(pid1(&config, dir))
+            std::process::exit(pid1(config, dir))
         }
     }
 }
@@ -166,21 +185,19 @@ fn open_files(dir: &StateDir) -> Result<Pid1Files, SetupError> {
 }
 
 /// PID 1: set up, fork the workload, supervise; returns the exit code.
-fn pid1(config: &InitConfig, dir: StateDir) -> i32 {
+fn pid1(config: InitConfig, dir: StateDir) -> i32 {
     let state_path = dir.path().to_path_buf();
     let mut files = match open_files(&dir) {
         Ok(files) => files,
         Err(e) => return fail(None, e),
     };
     drop(dir);
-    let plan = match setup(config, &state_path) {
+    let plan = match setup(&config, &state_path) {
         Ok(plan) => plan,
         Err(e) => return fail(Some(&mut files), e),
     };
     let signals = supervise::handled_signals();
-    let mut previous = SigSet::empty();
-    if let Err(errno) =
-        nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&signals), Some(&mut previous))
+    if let Err(errno) = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&signals), None)
     {
         return fail(Some(&mut files), SetupError::sys("block signals")(errno));
     }
@@ -189,13 +206,19 @@ fn pid1(config: &InitConfig, dir: StateDir) -> i32 {
         Err(e) => return fail(Some(&mut files), e),
     };
     let child = match fork_single_threaded() {
-        Ok(ForkResult::Child) => workload::exec(&plan, stdio, &previous),
+        Ok(ForkResult::Child) => workload::exec(&plan, stdio),
         Ok(ForkResult::Parent { child }) => child,
         Err(e) => return fail(Some(&mut files), SetupError::io("fork", "the workload")(e)),
     };
     // Our copies of the write ends (or the terminal's slave) must close,
     // or the read side would never see the end of the output.
     drop(stdio);
+    // PID 1 lives as long as the container: what setup parsed and built
+    // (the spec, the seccomp programs, the exec plan) goes back to the
+    // kernel, so each container costs only the loop's own pages.
+    drop(plan);
+    drop(config);
+    crate::sys::memory::release_free_heap();
     send(&Report::Ready);
     close_stdout();
     let exit = supervise::run(child, outputs, &signals, &mut files.log)
@@ -232,8 +255,15 @@ fn workload_stdio(tty: bool) -> Result<(workload::Stdio, Vec<(OwnedFd, Stream)>)
 }
 
 /// Everything between unshare and the workload's fork.
+///
+/// Host paths (the overlay's layers, bind sources, the /etc files) are
+/// taken before pivot_root; the host's root is detached right after it,
+/// so every container path resolved later stays in the container.
 fn setup(config: &InitConfig, state_dir: &Path) -> Result<Plan, SetupError> {
     let spec = &config.spec;
+    // Mount points and the working directory are created 0755 as under
+    // Docker (whose daemon runs with umask 022), whatever the caller's.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
     rootfs::make_private()?;
     if spec.network == NetworkMode::Loopback {
         crate::sys::net::interface_up("lo").map_err(SetupError::io("bring up", "lo"))?;
@@ -245,6 +275,7 @@ fn setup(config: &InitConfig, state_dir: &Path) -> Result<Plan, SetupError> {
         .collect::<Result<Vec<_>, _>>()?;
     let prepared = mounts::prepare(&spec.mounts)?;
     rootfs::pivot(&merged)?;
+    rootfs::detach_old_root()?;
     let privileged = spec.security.privileged;
     mounts::mount_proc()?;
     sysctl::apply(&spec.sysctls)?;
@@ -257,15 +288,11 @@ fn setup(config: &InitConfig, state_dir: &Path) -> Result<Plan, SetupError> {
         bind.mount()?;
     }
     mounts::mount_prepared(&prepared)?;
-    rootfs::detach_old_root()?;
     if !privileged {
         mounts::mask_paths()?;
         mounts::readonly_paths()?;
     }
-    std::fs::create_dir_all(&spec.process.cwd).map_err(SetupError::io(
-        "create the working directory",
-        &spec.process.cwd,
-    ))?;
+    target::open(Path::new(&spec.process.cwd), target::Kind::Dir)?;
     if spec.rootfs.read_only {
         rootfs::make_root_readonly()?;
     }
@@ -273,6 +300,13 @@ fn setup(config: &InitConfig, state_dir: &Path) -> Result<Plan, SetupError> {
         name: spec.hostname.clone(),
         errno,
     })?;
+    // Docker sets it only when given; a new UTS namespace starts "(none)".
+    if !spec.domainname.is_empty() {
+        crate::sys::uts::set_domainname(&spec.domainname).map_err(|e| SetupError::Domainname {
+            name: spec.domainname.clone(),
+            errno: nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+        })?;
+    }
     Plan::prepare(spec)
 }
 

@@ -45,6 +45,7 @@ pub mod spec;
 pub mod state;
 pub mod supervise;
 pub mod sysctl;
+pub mod target;
 pub mod user;
 pub mod workload;
 

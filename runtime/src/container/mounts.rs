@@ -2,17 +2,20 @@
 //! /etc files, the spec's bind and tmpfs mounts, and the OCI default masked
 //! and read-only paths.
 //!
-//! Every target is created and mounted *after* pivot_root, so a symlink in
-//! the image (say `/data -> /etc`) resolves inside the container, never on
-//! the host. Bind sources are host paths, so they are opened (O_PATH)
-//! before the pivot and mounted from `/proc/self/fd/N` after it, as runc does.
+//! Bind sources are host paths: each is cloned into a detached mount tree
+//! (open_tree(2)) before pivot_root, so the init can drop the host's root
+//! right after the pivot. Targets are container paths, resolved inside the
+//! container's root by `target` (symlinks of the image cannot lead out,
+//! missing mount points are created in the writable layer), and mounted
+//! on through the descriptor that resolution returned.
 
 use crate::container::error::SetupError;
 use crate::container::spec::Mount;
-use nix::fcntl::{open, OFlag};
+use crate::container::target::{self, Kind};
+use crate::sys::mount::{clone_tree, make_tree_readonly, move_tree};
 use nix::mount::{mount, MsFlags};
-use nix::sys::stat::{fstat, Mode, SFlag};
-use std::os::fd::{AsRawFd, OwnedFd};
+use nix::sys::stat::{fstat, SFlag};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 /// OCI/Docker default paths hidden from unprivileged containers.
@@ -56,6 +59,32 @@ pub fn mount_fs(
     })
 }
 
+/// Mount a filesystem on the directory `path` of the container (after
+/// pivot_root), resolved inside the container and created if missing.
+pub fn mount_fs_at(
+    fstype: &str,
+    source: &str,
+    path: &Path,
+    flags: MsFlags,
+    data: &str,
+) -> Result<(), SetupError> {
+    let fd = target::open(path, Kind::Dir)?;
+    let data = (!data.is_empty()).then_some(data);
+    mount(
+        Some(source),
+        target::fd_path(&fd).as_str(),
+        Some(fstype),
+        flags,
+        data,
+    )
+    .map_err(|errno| SetupError::Mount {
+        fstype: fstype.to_string(),
+        source_desc: source.to_string(),
+        target: path.to_path_buf(),
+        errno,
+    })
+}
+
 fn bind(source: &str, target: &Path, read_only: bool, desc: &str) -> Result<(), SetupError> {
     let err = |errno| SetupError::Mount {
         fstype: "bind".into(),
@@ -73,64 +102,54 @@ fn bind(source: &str, target: &Path, read_only: bool, desc: &str) -> Result<(), 
     Ok(())
 }
 
-/// A bind source opened on the host side of the pivot.
+/// A bind source cloned on the host side of the pivot: a detached mount
+/// tree, read-only already when asked.
 #[derive(Debug)]
 pub struct OpenedBind {
-    fd: OwnedFd,
+    tree: OwnedFd,
     is_dir: bool,
     /// For messages: the host path.
     source: PathBuf,
     target: PathBuf,
-    read_only: bool,
 }
 
 impl OpenedBind {
-    /// Open `source` (a host path) to be mounted on `target` later.
+    /// Clone `source` (a host path, submounts included) to be mounted on
+    /// `target` later.
     pub fn open(source: &Path, target: &str, read_only: bool) -> Result<OpenedBind, SetupError> {
         if !target.starts_with('/') {
             return Err(SetupError::RelativeTarget {
                 target: target.to_string(),
             });
         }
-        let fd = open(source, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
-            .map_err(|e| SetupError::io("open the bind source", source)(e.into()))?;
+        let tree =
+            clone_tree(source, true).map_err(SetupError::io("open the bind source", source))?;
+        if read_only {
+            make_tree_readonly(tree.as_fd())
+                .map_err(SetupError::io("make read-only the bind of", source))?;
+        }
         let st =
-            fstat(&fd).map_err(|e| SetupError::io("stat the bind source", source)(e.into()))?;
+            fstat(&tree).map_err(|e| SetupError::io("stat the bind source", source)(e.into()))?;
         let is_dir = SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFDIR;
         Ok(OpenedBind {
-            fd,
+            tree,
             is_dir,
             source: source.to_path_buf(),
             target: target.into(),
-            read_only,
         })
     }
 
     /// Mount it (after pivot_root), creating the target like Docker does.
     pub fn mount(&self) -> Result<(), SetupError> {
-        ensure_target(&self.target, self.is_dir)?;
-        let via = format!("/proc/self/fd/{}", self.fd.as_raw_fd());
-        bind(
-            &via,
-            &self.target,
-            self.read_only,
-            &self.source.to_string_lossy(),
-        )
+        let kind = if self.is_dir { Kind::Dir } else { Kind::File };
+        let target = target::open(&self.target, kind)?;
+        move_tree(self.tree.as_fd(), target.as_fd()).map_err(|e| SetupError::Mount {
+            fstype: "bind".into(),
+            source_desc: self.source.to_string_lossy().into_owned(),
+            target: self.target.clone(),
+            errno: nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+        })
     }
-}
-
-/// Create `target` as a directory, or as an empty file (parents included).
-fn ensure_target(target: &Path, is_dir: bool) -> Result<(), SetupError> {
-    if is_dir {
-        return std::fs::create_dir_all(target).map_err(SetupError::io("create", target));
-    }
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent).map_err(SetupError::io("create", parent))?;
-    }
-    if !target.exists() {
-        std::fs::File::create(target).map_err(SetupError::io("create", target))?;
-    }
-    Ok(())
 }
 
 /// The spec's mounts, with bind sources opened (before pivot_root).
@@ -181,30 +200,39 @@ pub fn mount_prepared(mounts: &[Prepared]) -> Result<(), SetupError> {
         match m {
             Prepared::Bind(b) => b.mount()?,
             Prepared::Tmpfs { target, data } => {
-                ensure_target(target, true)?;
                 let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
-                mount_fs("tmpfs", "tmpfs", &target.to_string_lossy(), flags, data)?;
+                mount_fs_at("tmpfs", "tmpfs", target, flags, data)?;
             }
         }
     }
     Ok(())
 }
 
-/// /proc for the new pid namespace.
+/// /proc for the new pid namespace. It must be /proc itself, not where a
+/// symlink of the image points (the masked paths are under /proc, and
+/// runc refuses the same), and it is mounted by path: /proc/self/fd, which
+/// every other mount goes through, does not exist before it.
 pub fn mount_proc() -> Result<(), SetupError> {
-    std::fs::create_dir_all("/proc").map_err(SetupError::io("create", "/proc"))?;
+    let proc = Path::new("/proc");
+    match std::fs::symlink_metadata(proc) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(SetupError::NotADirectory { path: proc.into() }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir(proc).map_err(SetupError::io("create", proc))?;
+        }
+        Err(e) => return Err(SetupError::io("stat", proc)(e)),
+    }
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     mount_fs("proc", "proc", "/proc", flags, "")
 }
 
 /// A read-only sysfs, as Docker mounts for unprivileged containers.
 pub fn mount_sys(read_only: bool) -> Result<(), SetupError> {
-    std::fs::create_dir_all("/sys").map_err(SetupError::io("create", "/sys"))?;
     let mut flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     if read_only {
         flags |= MsFlags::MS_RDONLY;
     }
-    mount_fs("sysfs", "sysfs", "/sys", flags, "")
+    mount_fs_at("sysfs", "sysfs", Path::new("/sys"), flags, "")
 }
 
 /// Hide the OCI masked paths: /dev/null over files, an empty read-only

@@ -81,6 +81,11 @@ pub(super) fn validate(spec: &ContainerSpec) -> Result<(), ContainerError> {
             name: spec.hostname.clone(),
         }));
     }
+    if !valid_domainname(&spec.domainname) {
+        return Err(spec_error(SetupError::BadDomainname {
+            name: spec.domainname.clone(),
+        }));
+    }
     if let Some(score) = spec.process.oom_score_adj {
         if !(-1000..=1000).contains(&score) {
             return Err(spec_error(SetupError::BadOomScoreAdj { score }));
@@ -134,6 +139,13 @@ pub(super) fn valid_hostname(name: &str) -> bool {
         })
 }
 
+/// What setdomainname(2) takes (64 bytes at most) and a file or terminal
+/// shows sanely: no whitespace or control characters. Docker passes the
+/// value through; the kernel would refuse only the length.
+pub(super) fn valid_domainname(name: &str) -> bool {
+    name.len() <= 64 && !name.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 pub(super) fn write_etc_files(dir: &StateDir, spec: &ContainerSpec) -> std::io::Result<()> {
     let hosts = if spec.etc.hosts.is_empty() {
         DEFAULT_HOSTS.to_string()
@@ -164,6 +176,17 @@ mod tests {
         let long = "a".repeat(64);
         for bad in ["", "-web", "web-", "a..b", "under_score", long.as_str()] {
             assert!(!valid_hostname(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn domainnames_fit_the_kernels_limit() {
+        for good in ["", "example.com", "corp", "a-b.c_d"] {
+            assert!(valid_domainname(good), "{good}");
+        }
+        let long = "a".repeat(65);
+        for bad in ["two words", "tab\there", "nl\n", long.as_str()] {
+            assert!(!valid_domainname(bad), "{bad}");
         }
     }
 

@@ -81,9 +81,9 @@ pub fn make_private() -> Result<(), SetupError> {
     })
 }
 
-/// Where the old root stays reachable between [`pivot`] and
-/// [`detach_old_root`]: bind sources opened before the pivot can only be
-/// mounted while their mounts are still attached to our namespace.
+/// Where pivot_root(2) puts the host's root, detached at once by
+/// [`detach_old_root`] (bind sources are cloned before the pivot, see
+/// `mounts::OpenedBind`, so nothing needs it afterwards).
 pub const OLD_ROOT: &str = "/.compose-old-root";
 
 /// Switch the root to `new_root`, keeping the old root at [`OLD_ROOT`].
@@ -93,7 +93,21 @@ pub fn pivot(new_root: &Path) -> Result<(), SetupError> {
         errno,
     };
     let put_old = new_root.join(OLD_ROOT.trim_start_matches('/'));
-    std::fs::create_dir_all(&put_old).map_err(SetupError::io("create", &put_old))?;
+    // Never through a symlink of the image: pivot_root needs put_old under
+    // the new root, and create_dir_all would create the link's target.
+    match std::fs::create_dir(&put_old) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let meta =
+                std::fs::symlink_metadata(&put_old).map_err(SetupError::io("stat", &put_old))?;
+            if !meta.is_dir() {
+                return Err(SetupError::NotADirectory {
+                    path: OLD_ROOT.into(),
+                });
+            }
+        }
+        Err(e) => return Err(SetupError::io("create", &put_old)(e)),
+    }
     nix::unistd::chdir(new_root).map_err(err)?;
     nix::unistd::pivot_root(".", &put_old).map_err(err)?;
     nix::unistd::chdir("/").map_err(err)?;

@@ -21,6 +21,11 @@ pub struct ContainerSpec {
     pub id: String,
     /// The container's hostname (UTS namespace).
     pub hostname: String,
+    /// Compose `domainname`: the UTS namespace's NIS domain name
+    /// (setdomainname(2)); empty leaves the kernel's "(none)", as Docker.
+    /// Absent from records written before it existed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub domainname: String,
     /// Root filesystem: overlay lower dirs, top-most first.
     pub rootfs: RootfsSpec,
     /// The workload process.
@@ -206,6 +211,7 @@ impl ContainerSpec {
         ContainerSpec {
             id: id.to_string(),
             hostname: id.to_string(),
+            domainname: String::new(),
             rootfs: RootfsSpec {
                 lower_dirs,
                 read_only: false,
@@ -251,5 +257,17 @@ mod tests {
         let json = serde_json::to_string(&spec).unwrap();
         let back: ContainerSpec = serde_json::from_str(&json).unwrap();
         assert_eq!(back, spec);
+    }
+
+    #[test]
+    fn records_without_a_domainname_still_load() {
+        let mut spec = ContainerSpec::new("p-web-1", vec!["/l1".into()], vec!["sh".into()]);
+        let old = serde_json::to_string(&spec).unwrap();
+        assert!(!old.contains("domainname"), "{old}");
+        assert_eq!(serde_json::from_str::<ContainerSpec>(&old).unwrap(), spec);
+        spec.domainname = "example.com".into();
+        let json = serde_json::to_string(&spec).unwrap();
+        assert!(json.contains(r#""domainname":"example.com""#), "{json}");
+        assert_eq!(serde_json::from_str::<ContainerSpec>(&json).unwrap(), spec);
     }
 }

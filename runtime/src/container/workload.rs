@@ -10,11 +10,10 @@ use crate::container::error::SetupError;
 use crate::container::seccomp;
 use crate::container::spec::{ContainerSpec, ProcessSpec, Rlimit, SeccompMode, DEFAULT_PATH};
 use crate::container::user::{self, ResolvedUser};
-use crate::sys::process::{exit_immediately, reset_signal_dispositions};
+use crate::sys::process::{default_signal_state, exit_immediately};
 use ::caps::{CapSet, Capability, CapsHashSet};
 use nix::errno::Errno;
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
-use nix::sys::signal::{SigSet, SigmaskHow};
 use nix::unistd::{Gid, Uid};
 use seccompiler::BpfProgram;
 use std::ffi::CString;
@@ -187,8 +186,14 @@ pub enum Stdio {
 
 /// In the forked child: set the process up and exec; never returns.
 /// Failures are written to the process's stderr.
-pub fn exec(plan: &Plan, stdio: Stdio, mask: &SigSet) -> ! {
-    if let Err(e) = redirect(stdio).and_then(|()| setup(plan, mask)) {
+///
+/// The process starts with every signal at its default action and none
+/// blocked, as under Docker: the init blocks the signals it forwards, and
+/// a mask or ignored signal of whoever started the container must not
+/// reach the workload either (a blocked SIGTERM would make `stop` wait
+/// the whole grace period, then SIGKILL).
+pub fn exec(plan: &Plan, stdio: Stdio) -> ! {
+    if let Err(e) = redirect(stdio).and_then(|()| setup(plan)) {
         let _ = writeln!(
             std::io::stderr(),
             "compose: cannot start the container process: {e}"
@@ -249,10 +254,8 @@ fn attach_tty(slave: OwnedFd) -> Result<(), SetupError> {
     Ok(())
 }
 
-fn setup(plan: &Plan, mask: &SigSet) -> Result<(), SetupError> {
-    reset_signal_dispositions();
-    nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(mask), None)
-        .map_err(SetupError::sys("restore the signal mask"))?;
+fn setup(plan: &Plan) -> Result<(), SetupError> {
+    default_signal_state().map_err(SetupError::sys("reset the signal mask"))?;
     crate::sys::process::cloexec_from(3)
         .map_err(|e| SetupError::io("mark descriptors close-on-exec from", "fd 3")(e))?;
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));

@@ -48,6 +48,27 @@ pub enum NetworkError {
         network: String,
         range: ipnet::Ipv4Net,
     },
+    #[error("network {network}: IPv6 subnet {subnet} overlaps network {other}'s {other_subnet}; choose another subnet")]
+    Subnet6Overlap {
+        network: String,
+        subnet: ipnet::Ipv6Net,
+        other: String,
+        other_subnet: ipnet::Ipv6Net,
+    },
+    #[error("network {network}: no free IPv6 subnet or address left; set an explicit IPv6 subnet")]
+    Pool6Exhausted { network: String },
+    #[error("network {network}: IPv6 address {address} is already used by {holder}")]
+    Address6InUse {
+        network: String,
+        address: std::net::Ipv6Addr,
+        holder: String,
+    },
+    #[error("network {network}: IPv6 address {address} is outside {subnet} or reserved (network, gateway)")]
+    Address6OutsideRange {
+        network: String,
+        address: std::net::Ipv6Addr,
+        subnet: ipnet::Ipv6Net,
+    },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

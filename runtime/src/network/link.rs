@@ -7,10 +7,11 @@ use super::error::NetworkError;
 use super::netns::on_thread;
 use futures_util::TryStreamExt;
 use ipnet::Ipv4Net;
+use rtnetlink::packet_route::address::{AddressAttribute, AddressFlags};
 use rtnetlink::packet_route::link::{InfoData, InfoVeth, LinkAttribute, LinkInfo};
 use rtnetlink::{Handle, LinkBridge, LinkUnspec, LinkVeth, RouteMessageBuilder};
 use std::future::Future;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsRawFd;
 use std::path::Path;
 
@@ -91,19 +92,23 @@ pub async fn link_names(handle: &Handle) -> Result<Vec<String>, NetworkError> {
 }
 
 /// Add `addr/prefix` to a link; already present is fine (idempotent).
+/// IPv6 addresses skip duplicate address detection (`nodad`, as Docker's
+/// are): the subnet is ours, and DAD would hold the address back ~1 s.
 async fn add_address(
     handle: &Handle,
     index: u32,
-    addr: Ipv4Addr,
+    addr: IpAddr,
     prefix: u8,
     link: &str,
 ) -> Result<(), NetworkError> {
-    match handle
-        .address()
-        .add(index, IpAddr::V4(addr), prefix)
-        .execute()
-        .await
-    {
+    let mut request = handle.address().add(index, addr, prefix);
+    if addr.is_ipv6() {
+        request
+            .message_mut()
+            .attributes
+            .push(AddressAttribute::Flags(AddressFlags::Nodad));
+    }
+    match request.execute().await {
         Err(e) if errno_of(&e) == Some(EEXIST) => Ok(()),
         other => other.map_err(nl(format!("add {addr}/{prefix} to {link}"))),
     }
@@ -116,6 +121,7 @@ pub async fn ensure_bridge(
     mtu: Option<u32>,
     gateway: Ipv4Addr,
     subnet: Ipv4Net,
+    ipv6: Option<(Ipv6Addr, u8)>,
 ) -> Result<(), NetworkError> {
     if index_of(handle, name).await?.is_none() {
         let mut msg = LinkBridge::new(name);
@@ -130,7 +136,10 @@ pub async fn ensure_bridge(
             .map_err(nl(format!("create bridge {name}")))?;
     }
     let index = require_index(handle, name).await?;
-    add_address(handle, index, gateway, subnet.prefix_len(), name).await?;
+    add_address(handle, index, gateway.into(), subnet.prefix_len(), name).await?;
+    if let Some((gateway6, prefix)) = ipv6 {
+        add_address(handle, index, gateway6.into(), prefix, name).await?;
+    }
     set_up(handle, index, name).await
 }
 
@@ -203,6 +212,8 @@ pub struct InterfaceConfig<'a> {
     pub subnet: Ipv4Net,
     pub gateway: Ipv4Addr,
     pub route_metric: u32,
+    /// Address, prefix length and gateway on a network with IPv6.
+    pub ipv6: Option<(Ipv6Addr, u8, Ipv6Addr)>,
 }
 
 /// Inside the container's namespace: rename the moved peer to the first
@@ -231,8 +242,29 @@ pub async fn configure_in_container(
         .execute()
         .await
         .map_err(nl(format!("rename {} to {ifname}", cfg.tmp_name)))?;
-    add_address(handle, index, cfg.address, cfg.subnet.prefix_len(), &ifname).await?;
+    add_address(
+        handle,
+        index,
+        cfg.address.into(),
+        cfg.subnet.prefix_len(),
+        &ifname,
+    )
+    .await?;
+    if let Some((addr, prefix, _)) = cfg.ipv6 {
+        add_address(handle, index, addr.into(), prefix, &ifname).await?;
+    }
     set_up(handle, index, &ifname).await?;
+    if let Some((_, _, gateway6)) = cfg.ipv6 {
+        let route = RouteMessageBuilder::<Ipv6Addr>::new()
+            .gateway(gateway6)
+            .output_interface(index)
+            .priority(cfg.route_metric)
+            .build();
+        match handle.route().add(route).execute().await {
+            Err(e) if errno_of(&e) == Some(EEXIST) => {}
+            other => other.map_err(nl(format!("default IPv6 route via {gateway6}")))?,
+        }
+    }
     let route = RouteMessageBuilder::<Ipv4Addr>::new()
         .gateway(cfg.gateway)
         .output_interface(index)

@@ -30,7 +30,7 @@ pub use port::{ExposedPort, Link, Protocol, PublishedPort};
 pub use spec::{Attachment, NetworkSpec, SpecProblem};
 
 use ipnet::Ipv4Net;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use store::Store;
 
@@ -55,6 +55,8 @@ pub struct Attached {
     pub address: Ipv4Addr,
     pub subnet: Ipv4Net,
     pub gateway: Ipv4Addr,
+    /// On a network with IPv6.
+    pub address6: Option<Ipv6Addr>,
 }
 
 impl Networks {
@@ -123,10 +125,14 @@ impl Networks {
         // choosing at once must not both take the same free one.
         let _host = host_lock()?;
         let routes = host_routes()?;
-        let rec = locked
-            .state
-            .allocate_network(spec, &routes, self.pool)?
-            .clone();
+        locked.state.allocate_network(spec, &routes, self.pool)?;
+        if spec.ipv6 {
+            if let Err(e) = locked.state.allocate_ipv6(&spec.name, &host_routes6()) {
+                locked.state.networks.remove(&spec.name);
+                return Err(e);
+            }
+        }
+        let rec = locked.state.networks[&spec.name].clone();
         ensure_bridge(&rec)?;
         let undo_bridge = || delete_bridge(&rec.bridge);
         if let Err(e) = nft::apply(&locked.state, &self.table) {
@@ -204,7 +210,10 @@ impl Networks {
         let address = locked
             .state
             .lease(&att.network, &att.container, att.ipv4_address)?;
-        let attached = self.plug(att, &rec, mac, address, netns_path);
+        let address6 = locked
+            .state
+            .lease6(&att.network, &att.container, att.ipv6_address)?;
+        let attached = self.plug(att, &rec, mac, (address, address6), netns_path);
         match attached {
             Ok(attached) => {
                 if let Err(e) = locked.save() {
@@ -222,7 +231,7 @@ impl Networks {
         att: &Attachment,
         rec: &NetworkRecord,
         mac: Option<[u8; 6]>,
-        address: Ipv4Addr,
+        (address, address6): (Ipv4Addr, Option<Ipv6Addr>),
         netns_path: &Path,
     ) -> Result<Attached, NetworkError> {
         let (host, peer) = (att.host_ifname(), att.peer_tmp_ifname());
@@ -258,6 +267,11 @@ impl Networks {
             subnet: rec.subnet,
             gateway: rec.gateway,
             route_metric: att.route_metric(),
+            ipv6: rec
+                .ipv6
+                .as_ref()
+                .zip(address6)
+                .map(|(b, a)| (a, b.subnet.prefix_len(), b.gateway)),
         };
         let interface = link::with_netlink(
             Some(netns_path),
@@ -276,6 +290,7 @@ impl Networks {
             address,
             subnet: rec.subnet,
             gateway: rec.gateway,
+            address6,
         })
     }
 
@@ -351,8 +366,12 @@ impl Networks {
 /// Create the network's bridge with its gateway address, or complete it.
 fn ensure_bridge(rec: &NetworkRecord) -> Result<(), NetworkError> {
     let (bridge, mtu, gw, subnet) = (&rec.bridge, rec.spec.mtu, rec.gateway, rec.subnet);
+    let v6 = rec
+        .ipv6
+        .as_ref()
+        .map(|b| (b.gateway, b.subnet.prefix_len()));
     link::with_netlink(None, "create bridge", |h| async move {
-        link::ensure_bridge(&h, bridge, mtu, gw, subnet).await
+        link::ensure_bridge(&h, bridge, mtu, gw, subnet, v6).await
     })
 }
 
@@ -382,6 +401,13 @@ fn host_lock() -> Result<crate::image::lock::LockGuard, NetworkError> {
         path: path.to_path_buf(),
         source: e.source,
     })
+}
+
+/// The host's IPv6 routes; none when the kernel has no IPv6.
+fn host_routes6() -> Vec<ipnet::Ipv6Net> {
+    std::fs::read_to_string("/proc/net/ipv6_route")
+        .map(|text| ipam::parse_proc_net_ipv6_route(&text))
+        .unwrap_or_default()
 }
 
 fn host_routes() -> Result<Vec<Ipv4Net>, NetworkError> {

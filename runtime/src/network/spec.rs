@@ -2,11 +2,14 @@
 //! call (netavark's rule: validate every network, then apply).
 
 use super::error::NetworkError;
-use ipnet::Ipv4Net;
+use ipnet::{Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// The prefix of the bridges we name ourselves.
+pub const BRIDGE_PREFIX: &str = "cb-";
 
 /// Linux's IFNAMSIZ minus the NUL: the longest interface name.
 pub const MAX_IFNAME: usize = 15;
@@ -42,6 +45,16 @@ pub struct NetworkSpec {
     /// network, never leased to a container.
     #[serde(default)]
     pub aux_addresses: BTreeMap<String, Ipv4Addr>,
+    /// Compose `enable_ipv6: true`: containers also get an IPv6 address.
+    #[serde(default)]
+    pub ipv6: bool,
+    /// The IPv6 `ipam.config[].subnet`; `None` takes a ULA /64 derived
+    /// from the network's name.
+    #[serde(default)]
+    pub subnet6: Option<Ipv6Net>,
+    /// The IPv6 `ipam.config[].gateway`; `None` is the subnet's `::1`.
+    #[serde(default)]
+    pub gateway6: Option<Ipv6Addr>,
 }
 
 /// One container on one network (Compose `services.<s>.networks.<n>`).
@@ -56,6 +69,9 @@ pub struct Attachment {
     pub aliases: Vec<String>,
     #[serde(default)]
     pub ipv4_address: Option<Ipv4Addr>,
+    /// Only on networks with IPv6.
+    #[serde(default)]
+    pub ipv6_address: Option<Ipv6Addr>,
     /// `mac_address`, "aa:bb:cc:dd:ee:ff".
     #[serde(default)]
     pub mac_address: Option<String>,
@@ -78,6 +94,9 @@ impl NetworkSpec {
             bridge_name: None,
             labels: BTreeMap::new(),
             aux_addresses: BTreeMap::new(),
+            ipv6: false,
+            subnet6: None,
+            gateway6: None,
         }
     }
 
@@ -87,7 +106,7 @@ impl NetworkSpec {
     pub fn bridge(&self) -> String {
         match &self.bridge_name {
             Some(name) => name.clone(),
-            None => format!("cb-{}", short_hash(&self.name, 12)),
+            None => format!("{BRIDGE_PREFIX}{}", short_hash(&self.name, 12)),
         }
     }
 
@@ -110,6 +129,9 @@ impl NetworkSpec {
         }
         if let Some(mtu) = self.mtu.filter(|m| !(68..=65535).contains(m)) {
             return Some(SpecProblem::Mtu { mtu });
+        }
+        if let Some(problem) = self.problem6() {
+            return Some(problem);
         }
         let Some(subnet) = self.subnet else {
             let needs_subnet =
@@ -146,6 +168,34 @@ impl NetworkSpec {
     }
 }
 
+impl NetworkSpec {
+    fn problem6(&self) -> Option<SpecProblem> {
+        if !self.ipv6 {
+            return (self.subnet6.is_some() || self.gateway6.is_some())
+                .then_some(SpecProblem::Ipv6Disabled);
+        }
+        let subnet = self.subnet6?;
+        if subnet.prefix_len() > 120 {
+            return Some(SpecProblem::Subnet6TooSmall { subnet });
+        }
+        if subnet.trunc() != subnet {
+            return Some(SpecProblem::HostBits6 {
+                subnet,
+                network: subnet.trunc(),
+            });
+        }
+        match self.gateway6 {
+            Some(gw) if !subnet.contains(&gw) || gw == subnet.network() => {
+                Some(SpecProblem::Gateway6Outside {
+                    gateway: gw,
+                    subnet,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
 /// What is wrong with a network spec (or its fit with existing networks).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SpecProblem {
@@ -171,6 +221,14 @@ pub enum SpecProblem {
         address: Ipv4Addr,
         subnet: Ipv4Net,
     },
+    #[error("an IPv6 subnet or gateway needs `enable_ipv6: true`")]
+    Ipv6Disabled,
+    #[error("IPv6 subnet {subnet} is too small (at most /120)")]
+    Subnet6TooSmall { subnet: Ipv6Net },
+    #[error("IPv6 subnet {subnet} has host bits set (did you mean {network}?)")]
+    HostBits6 { subnet: Ipv6Net, network: Ipv6Net },
+    #[error("IPv6 gateway {gateway} is not a host address of {subnet}")]
+    Gateway6Outside { gateway: Ipv6Addr, subnet: Ipv6Net },
     #[error("it exists with another configuration; remove it first (compose down)")]
     ExistsDifferently,
     #[error("bridge {bridge} is already used by network {other}")]
@@ -184,6 +242,7 @@ impl Attachment {
             container: container.to_string(),
             aliases: Vec::new(),
             ipv4_address: None,
+            ipv6_address: None,
             mac_address: None,
             priority: 0,
         }

@@ -3,9 +3,9 @@
 //! them between polls and stops the project cleanly, with no handler code
 //! running at arbitrary points.
 //!
-//! Take it only after the last container start of the command: the signal
-//! mask is inherited by spawned processes, and a container's init hands
-//! the mask it was started with on to the workload.
+//! The mask is inherited by threads and processes started later; a
+//! container's init resets it (and every disposition) for its workload, so
+//! containers started after `catch` still take SIGTERM.
 
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -29,5 +29,14 @@ impl Interrupts {
     /// Whether SIGINT or SIGTERM arrived since the last call.
     pub fn pending(&mut self) -> bool {
         matches!(self.fd.read_signal(), Ok(Some(_)))
+    }
+}
+
+/// The second Ctrl-C: SIGKILL the named containers of `project` at once
+/// (docker compose's `killApplication`). One already gone is what was
+/// wanted anyway, so failures are not reported.
+pub fn force_stop<'a>(project: &super::ProjectDir, names: impl IntoIterator<Item = &'a str>) {
+    for name in names {
+        let _ = super::ops::kill(project, name, Signal::SIGKILL);
     }
 }

@@ -93,7 +93,14 @@ fn hosts(spec: &ContainerSpec, attached: &[Attached]) -> String {
         spec.etc.hosts.clone()
     };
     if let Some(first) = attached.first() {
-        out.push_str(&format!("{}\t{}\n", first.address, spec.hostname));
+        // With a domainname Docker writes the FQDN first, so that
+        // `hostname -f` / `hostname -d` find it.
+        let names = if spec.domainname.is_empty() {
+            spec.hostname.clone()
+        } else {
+            format!("{0}.{1} {0}", spec.hostname, spec.domainname)
+        };
+        out.push_str(&format!("{}\t{names}\n", first.address));
     }
     out
 }

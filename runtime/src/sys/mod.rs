@@ -4,7 +4,10 @@
 
 pub mod bpf;
 pub mod memfd;
+pub mod memory;
+pub mod mount;
 pub mod net;
 pub mod process;
 pub mod seccomp;
 pub mod tty;
+pub mod uts;

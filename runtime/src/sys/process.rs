@@ -92,19 +92,60 @@ pub fn is_gone(err: &io::Error) -> bool {
     err.raw_os_error() == Some(Errno::ESRCH as i32)
 }
 
-/// Reset every catchable signal to its default action. Dispositions set to
-/// "ignore" survive execve(2) (Rust's runtime ignores SIGPIPE), so a forked
-/// child resets them before it execs a workload.
+/// Reset every catchable signal, real-time ones included, to its default
+/// action. Dispositions set to "ignore" survive execve(2) (Rust's runtime
+/// ignores SIGPIPE, and a parent may have ignored anything), so a forked
+/// child resets them before it execs a workload. The raw system call is
+/// used because glibc refuses the two real-time signals it reserves (32
+/// and 33), which a parent can still have left ignored.
 pub fn reset_signal_dispositions() {
-    use nix::sys::signal::{signal, SigHandler};
-    for sig in Signal::iterator() {
-        if matches!(sig, Signal::SIGKILL | Signal::SIGSTOP) {
+    /// The kernel's `struct sigaction` (x86_64 and aarch64 layout).
+    #[repr(C)]
+    struct KernelSigaction {
+        handler: usize,
+        flags: u64,
+        restorer: usize,
+        mask: u64,
+    }
+    let default = KernelSigaction {
+        handler: libc::SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    // Linux numbers signals 1 to 64 (_NSIG).
+    for sig in 1..=64 {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
             continue;
         }
-        // SAFETY: SIG_DFL installs no handler code, so no handler can run
-        // with broken invariants; errors (none expected) are ignored.
-        let _ = unsafe { signal(sig, SigHandler::SigDfl) };
+        // SAFETY: rt_sigaction reads a valid, initialised kernel sigaction
+        // of the size given (the 8-byte signal set) and writes nothing (the
+        // old action pointer is NULL). SIG_DFL installs no handler code, so
+        // no handler can run with broken invariants; errors (none expected)
+        // are ignored.
+        let _ = unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                &default as *const KernelSigaction,
+                std::ptr::null_mut::<KernelSigaction>(),
+                8usize,
+            )
+        };
     }
+}
+
+/// Every catchable signal to its default action and an empty signal mask:
+/// the state a container's processes start in, whatever the process that
+/// started the runtime had (both survive fork and execve(2); an attached
+/// `compose up` blocks SIGINT and SIGTERM to read them from a signalfd).
+pub fn default_signal_state() -> nix::Result<()> {
+    reset_signal_dispositions();
+    nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&nix::sys::signal::SigSet::empty()),
+        None,
+    )
 }
 
 /// Mark every descriptor from `first` up close-on-exec (close_range(2)
