@@ -378,3 +378,44 @@ fn another_projects_containers_get_no_answers_from_our_dns() {
     ours.assert_no_network_left(&interfaces);
     theirs.assert_no_network_left(&interfaces);
 }
+
+#[test]
+fn names_on_an_ipv6_network_answer_aaaa_too() {
+    let p = Project::new(
+        "aaaa",
+        "
+services:
+  a:
+    image: IMAGE
+    command: sleep 3600
+    networks: [dual]
+  b:
+    image: IMAGE
+    command: sleep 3600
+    networks: [dual]
+networks:
+  dual:
+    enable_ipv6: true
+    ipam:
+      config:
+        - subnet: fd42:4242:77::/64
+",
+    );
+    p.ok(&["up", "-d"]);
+    let answer = eventually("b's AAAA record", || {
+        let out = p.compose(&["exec", "-T", "a", "nslookup", "-type=AAAA", "b"]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.success() && text.contains("fd42:4242:77::")).then_some(text)
+    });
+    let v6 = exec(&p, "b", "ip -o -6 addr show dev eth0 scope global");
+    let b = v6
+        .split_whitespace()
+        .skip_while(|w| *w != "inet6")
+        .nth(1)
+        .and_then(|a| a.split('/').next())
+        .unwrap_or_else(|| panic!("no inet6 in {v6:?}"));
+    assert!(answer.contains(&format!("Address: {b}")), "{answer}");
+    let interfaces = p.network_interfaces();
+    p.ok(&["down", "-t", "1"]);
+    p.assert_no_network_left(&interfaces);
+}

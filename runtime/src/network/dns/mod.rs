@@ -11,7 +11,7 @@ pub mod table;
 
 use super::error::NetworkError;
 use hickory_proto::op::{Message, MessageType, ResponseCode};
-use hickory_proto::rr::{rdata::A, RData, Record, RecordType};
+use hickory_proto::rr::{rdata::A, rdata::AAAA, RData, Record, RecordType};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -145,14 +145,21 @@ impl Resolver {
             .set_recursion_available(true)
             .set_authoritative(true)
             .add_query(question.clone());
-        // AAAA and other types for our names: NOERROR with no answer, so
-        // clients fall back to A instead of asking upstream.
-        if matches!(question.query_type(), RecordType::A | RecordType::ANY) {
+        // Other types for our names (and AAAA without IPv6): NOERROR with
+        // no answer, so clients use what they have instead of asking
+        // upstream.
+        let (kind, owner) = (question.query_type(), question.name());
+        if matches!(kind, RecordType::A | RecordType::ANY) {
             for addr in table.lookup(&name) {
+                reply.add_answer(Record::from_rdata(owner.clone(), TTL, RData::A(A(addr))));
+            }
+        }
+        if matches!(kind, RecordType::AAAA | RecordType::ANY) {
+            for addr in table.lookup6(&name) {
                 reply.add_answer(Record::from_rdata(
-                    question.name().clone(),
+                    owner.clone(),
                     TTL,
-                    RData::A(A(addr)),
+                    RData::AAAA(AAAA(addr)),
                 ));
             }
         }

@@ -6,7 +6,7 @@
 //! upstreams (Docker's embedded server forwards to the container's `dns`).
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One container's entries on a network.
@@ -44,7 +44,12 @@ pub struct DnsTable {
     upstreams: BTreeMap<IpAddr, Vec<SocketAddr>>,
     /// Who may ask (the network's subnet); `None`: anyone.
     clients: Option<ipnet::Ipv4Net>,
+    /// Container → its IPv6 address, on a network with `enable_ipv6`.
+    ipv6: BTreeMap<String, Ipv6Addr>,
     rotation: AtomicUsize,
+    /// AAAA answers rotate on their own: a resolver asks A and AAAA for
+    /// one lookup, and one shared counter would step twice.
+    rotation6: AtomicUsize,
 }
 
 /// DNS names are case-insensitive; a trailing dot is the root.
@@ -112,23 +117,43 @@ impl DnsTable {
 
     /// Every address `name` has, sorted, before rotation.
     pub fn addresses(&self, name: &str) -> Vec<Ipv4Addr> {
-        let name = normalize(name);
-        if name.is_empty() {
-            return Vec::new();
-        }
-        let mut out: Vec<Ipv4Addr> = self
-            .entries
-            .values()
-            .filter(|e| {
-                normalize(&e.container) == name
-                    || normalize(&e.service) == name
-                    || e.aliases.iter().any(|a| normalize(a) == name)
-            })
-            .map(|e| e.address)
-            .collect();
+        let mut out: Vec<Ipv4Addr> = self.matching(name).map(|e| e.address).collect();
         out.sort();
         out.dedup();
         out
+    }
+
+    /// The entries `name` names.
+    fn matching(&self, name: &str) -> impl Iterator<Item = &Entry> {
+        let name = normalize(name);
+        self.entries.values().filter(move |e| {
+            !name.is_empty()
+                && (normalize(&e.container) == name
+                    || normalize(&e.service) == name
+                    || e.aliases.iter().any(|a| normalize(a) == name))
+        })
+    }
+
+    /// Set the containers' IPv6 addresses; whether anything changed.
+    pub fn replace_ipv6(&mut self, ipv6: BTreeMap<String, Ipv6Addr>) -> bool {
+        let changed = ipv6 != self.ipv6;
+        self.ipv6 = ipv6;
+        changed
+    }
+
+    /// The AAAA answer for `name`, rotating as [`DnsTable::lookup`] does.
+    pub fn lookup6(&self, name: &str) -> Vec<Ipv6Addr> {
+        let mut addrs: Vec<Ipv6Addr> = self
+            .matching(name)
+            .filter_map(|e| self.ipv6.get(&e.container).copied())
+            .collect();
+        addrs.sort();
+        addrs.dedup();
+        if addrs.len() > 1 {
+            let n = self.rotation6.fetch_add(1, Ordering::Relaxed) % addrs.len();
+            addrs.rotate_left(n);
+        }
+        addrs
     }
 
     /// The answer to a query for `name`: all addresses, starting one further
@@ -206,6 +231,27 @@ mod tests {
             table.upstreams_for(Ipv4Addr::new(10, 89, 0, 3).into()),
             None
         );
+    }
+
+    #[test]
+    fn ipv6_addresses_answer_aaaa_for_the_same_names() {
+        let mut table = DnsTable::new();
+        table.upsert(entry("p-web-1", "web", &["www"], 2));
+        table.upsert(entry("p-web-2", "web", &[], 3));
+        let v6 = |n: u16| Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, n);
+        assert!(table.replace_ipv6(BTreeMap::from([
+            ("p-web-1".to_string(), v6(2)),
+            ("p-web-2".to_string(), v6(3))
+        ])));
+        assert_eq!(table.lookup6("www"), [v6(2)]);
+        let firsts: Vec<Ipv6Addr> = (0..3).map(|_| table.lookup6("web")[0]).collect();
+        assert_eq!(firsts, [v6(2), v6(3), v6(2)]);
+        assert_eq!(
+            table.lookup("web")[0],
+            Ipv4Addr::new(10, 89, 0, 2),
+            "A rotates apart"
+        );
+        assert!(table.lookup6("db").is_empty());
     }
 
     #[test]

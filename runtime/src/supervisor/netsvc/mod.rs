@@ -275,12 +275,14 @@ impl NetServices {
                     }
                 }
             }
-            let served = &state.dns[name];
-            served
+            // One write: a query never sees the new names with the old
+            // IPv6 addresses.
+            let mut table = state.dns[name]
                 .table
                 .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .replace(net.entries.clone(), net.upstreams.clone());
+                .unwrap_or_else(|p| p.into_inner());
+            table.replace(net.entries.clone(), net.upstreams.clone());
+            table.replace_ipv6(net.ipv6.clone());
         }
     }
 

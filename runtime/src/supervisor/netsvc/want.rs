@@ -8,7 +8,7 @@ use crate::network::dns::table::Entry;
 use crate::network::{NetworkRecord, PublishedPort};
 use crate::project::{ContainerRecord, ObservedContainer, Snapshot};
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// One published port of one service (replicas share it: the proxy
 /// balances across them).
@@ -27,6 +27,8 @@ pub struct NetworkDns {
     pub entries: Vec<Entry>,
     /// Containers with their own `dns:` servers, by their address here.
     pub upstreams: BTreeMap<IpAddr, Vec<SocketAddr>>,
+    /// Container → IPv6 address, on a network with `enable_ipv6`.
+    pub ipv6: BTreeMap<String, Ipv6Addr>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -131,6 +133,7 @@ fn network_dns(name: &str, net: &NetworkRecord, up: &[&ContainerRecord]) -> Netw
     }
     let mut entries = Vec::new();
     let mut upstreams = BTreeMap::new();
+    let mut ipv6 = BTreeMap::new();
     for record in up {
         let Some(att) = record.networks.iter().find(|a| a.network == name) else {
             continue;
@@ -148,6 +151,9 @@ fn network_dns(name: &str, net: &NetworkRecord, up: &[&ContainerRecord]) -> Netw
         entry.aliases.sort();
         entry.aliases.dedup();
         entries.push(entry);
+        if let Some(v6) = net.ipv6.as_ref().and_then(|b| b.leases.get(&record.name)) {
+            ipv6.insert(record.name.clone(), *v6);
+        }
         let own = servers(&record.dns.servers);
         if !own.is_empty() {
             upstreams.insert(IpAddr::V4(address), own);
@@ -158,6 +164,7 @@ fn network_dns(name: &str, net: &NetworkRecord, up: &[&ContainerRecord]) -> Netw
         subnet: net.subnet,
         entries,
         upstreams,
+        ipv6,
     }
 }
 

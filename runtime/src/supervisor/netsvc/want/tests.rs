@@ -60,6 +60,7 @@ fn network(name: &str, third: u8, leases: &[(&str, u8)]) -> NetworkRecord {
             .iter()
             .map(|(c, last)| (c.to_string(), Ipv4Addr::new(10, 89, third, *last)))
             .collect(),
+        ipv6: None,
     }
 }
 
