@@ -419,3 +419,44 @@ networks:
     p.ok(&["down", "-t", "1"]);
     p.assert_no_network_left(&interfaces);
 }
+
+#[test]
+fn a_service_resolves_peers_on_each_of_its_networks() {
+    let p = Project::new(
+        "multi",
+        "
+services:
+  web:
+    image: IMAGE
+    command: sleep 3600
+    networks: [alpha, zulu]
+  db:
+    image: IMAGE
+    command: [\"sh\", \"-c\", \"mkdir -p /www && echo db here > /www/index.html && exec httpd -f -p 8000 -h /www\"]
+    networks: [zulu]
+networks:
+  alpha: {}
+  zulu: {}
+",
+    );
+    p.ok(&["up", "-d"]);
+    // web asks the server of a network db is not on.
+    let resolv = exec(&p, "web", "cat /etc/resolv.conf");
+    let text = std::fs::read_to_string(p.root.path().join("networks/ipam.json")).unwrap();
+    let state: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let zulu = &state["networks"][format!("{}_zulu", p.name)]["gateway"];
+    assert!(
+        !resolv.contains(zulu.as_str().unwrap()),
+        "web must ask another network's server than db's: {resolv}"
+    );
+    let page = eventually("web fetches http://db:8000/", || {
+        let out = p.compose(&["exec", "-T", "web", "wget", "-qO-", "http://db:8000/"]);
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    });
+    assert_eq!(page, "db here\n");
+    let interfaces = p.network_interfaces();
+    p.ok(&["down", "-t", "1"]);
+    p.assert_no_network_left(&interfaces);
+}

@@ -69,7 +69,10 @@ pub fn wanted(
     let dns = snap
         .networks
         .iter()
-        .filter_map(|name| Some((name.clone(), network_dns(name, networks.get(name)?, &up))))
+        .filter_map(|name| {
+            let dns = network_dns(name, networks.get(name)?, networks, &up);
+            Some((name.clone(), dns))
+        })
         .collect();
     let mut ports: BTreeMap<PortKey, Vec<SocketAddr>> = BTreeMap::new();
     // Only containers on project networks publish: with `network_mode:
@@ -120,8 +123,18 @@ fn first_address(
 
 /// The entries of one network: every up container attached to it answers
 /// to its service name, container name, hostname and aliases, and to the
-/// aliases other containers' `links:` give it.
-fn network_dns(name: &str, net: &NetworkRecord, up: &[&ContainerRecord]) -> NetworkDns {
+/// aliases other containers' `links:` give it. A container asks the server
+/// of its first network only, yet Docker resolves every network it is on:
+/// so the project's containers on other networks answer here too, with
+/// their address there (reachable from a client that shares that network;
+/// a client that does not gets an address it cannot reach, where Docker
+/// says NXDOMAIN).
+fn network_dns(
+    name: &str,
+    net: &NetworkRecord,
+    networks: &BTreeMap<String, NetworkRecord>,
+    up: &[&ContainerRecord],
+) -> NetworkDns {
     let mut link_aliases: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for consumer in up {
         for link in &consumer.links {
@@ -135,10 +148,18 @@ fn network_dns(name: &str, net: &NetworkRecord, up: &[&ContainerRecord]) -> Netw
     let mut upstreams = BTreeMap::new();
     let mut ipv6 = BTreeMap::new();
     for record in up {
-        let Some(att) = record.networks.iter().find(|a| a.network == name) else {
-            continue;
+        let here = record
+            .networks
+            .iter()
+            .find(|a| a.network == name)
+            .and_then(|att| Some((att, *net.leases.get(&record.name)?)));
+        let elsewhere = || {
+            record.networks.iter().find_map(|att| {
+                let address = networks.get(&att.network)?.leases.get(&record.name)?;
+                Some((att, *address))
+            })
         };
-        let Some(&address) = net.leases.get(&record.name) else {
+        let Some((att, address)) = here.or_else(elsewhere) else {
             continue;
         };
         let mut entry = Entry::for_attachment(att, &record.service, address);
@@ -151,6 +172,9 @@ fn network_dns(name: &str, net: &NetworkRecord, up: &[&ContainerRecord]) -> Netw
         entry.aliases.sort();
         entry.aliases.dedup();
         entries.push(entry);
+        if here.is_none() {
+            continue;
+        }
         if let Some(v6) = net.ipv6.as_ref().and_then(|b| b.leases.get(&record.name)) {
             ipv6.insert(record.name.clone(), *v6);
         }

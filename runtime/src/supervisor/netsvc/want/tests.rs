@@ -206,6 +206,45 @@ fn ports_balance_over_up_replicas_on_their_first_network_and_starting_ones_hold_
 }
 
 #[test]
+fn a_network_answers_for_the_projects_containers_on_its_other_networks() {
+    // web is on front and back, db on back only: web asks front's server.
+    let web = record("web", 1, &["p_front", "p_back"]);
+    let db = record("db", 1, &["p_back"]);
+    let snap = Snapshot {
+        containers: vec![
+            observed(db, Status::Running),
+            observed(web, Status::Running),
+        ],
+        networks: BTreeSet::from(["p_back".into(), "p_front".into()]),
+        volumes: BTreeSet::new(),
+    };
+    let networks = BTreeMap::from([
+        (
+            "p_front".to_string(),
+            network("p_front", 1, &[("p-web-1", 2)]),
+        ),
+        (
+            "p_back".to_string(),
+            network("p_back", 2, &[("p-web-1", 2), ("p-db-1", 3)]),
+        ),
+    ]);
+    let want = wanted(&snap, &networks, &[]);
+    let front: Vec<(&str, Ipv4Addr)> = want.dns["p_front"]
+        .entries
+        .iter()
+        .map(|e| (e.container.as_str(), e.address))
+        .collect();
+    assert_eq!(
+        front,
+        [
+            ("p-db-1", Ipv4Addr::new(10, 89, 2, 3)),
+            ("p-web-1", Ipv4Addr::new(10, 89, 1, 2))
+        ],
+        "db by its back address, web by its front one"
+    );
+}
+
+#[test]
 fn dns_servers_parse_with_or_without_a_port() {
     let texts = [
         "1.1.1.1",
