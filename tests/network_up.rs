@@ -460,3 +460,64 @@ networks:
     p.ok(&["down", "-t", "1"]);
     p.assert_no_network_left(&interfaces);
 }
+
+#[test]
+fn projects_sharing_an_external_network_resolve_each_others_services() {
+    let p = Project::new(
+        "share-own",
+        "
+services:
+  web:
+    image: IMAGE
+    command: sleep 3600
+    networks: [shared]
+networks:
+  shared:
+    name: SHARED
+",
+    );
+    let shared = format!("{}_shared_net", p.name);
+    p.write(
+        &std::fs::read_to_string(p.dir.join("compose.yaml"))
+            .unwrap()
+            .replace("SHARED", &shared),
+    );
+    let q = p.sibling(
+        "share-use",
+        &format!(
+            "
+services:
+  client:
+    image: IMAGE
+    command: sleep 3600
+    networks: [outside]
+  peer:
+    image: IMAGE
+    command: sleep 3600
+    networks: [outside]
+networks:
+  outside:
+    external: true
+    name: {shared}
+"
+        ),
+    );
+    p.ok(&["up", "-d"]);
+    q.ok(&["up", "-d"]);
+    let resolves = |project: &Project, service: &str, name: &str| {
+        eventually(&format!("{service} resolves {name}"), || {
+            let out = project.compose(&["exec", "-T", service, "nslookup", name]);
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            (out.status.success() && text.contains("Address: 10.")).then_some(())
+        })
+    };
+    // Across projects both ways, and the user's own names on the network
+    // (its containers ask the owner's server).
+    resolves(&q, "client", "web");
+    resolves(&p, "web", "client");
+    resolves(&q, "client", "peer");
+    let interfaces = p.network_interfaces();
+    q.ok(&["down", "-t", "1"]);
+    p.ok(&["down", "-t", "1"]);
+    p.assert_no_network_left(&interfaces);
+}

@@ -212,7 +212,13 @@ impl NetServices {
         } else {
             BTreeMap::new()
         };
-        let wanted = want::wanted(&snap, &networks, &starting);
+        let guests = if networked {
+            snapshot::guests(&self.project, &want::relevant_networks(&snap))
+        } else {
+            Vec::new()
+        };
+        let guests: Vec<&ContainerRecord> = guests.iter().collect();
+        let wanted = want::wanted(&snap, &networks, &starting, &guests);
         self.sync_dns(state, &wanted);
         let failed = self.sync_ports(state, &wanted);
         let mut entries: Vec<PortEntry> = state

@@ -7,7 +7,7 @@
 //! folded by the supervisor's tick, which refreshes right after.
 
 use crate::container::State;
-use crate::project::{ObservedContainer, ProjectDir, Snapshot};
+use crate::project::{ContainerRecord, ObservedContainer, ProjectDir, Snapshot};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -18,7 +18,7 @@ pub fn snapshot(project: &ProjectDir) -> Snapshot {
     };
     for name in names_in(&project.containers_dir()) {
         let dir = project.container_dir(&name);
-        let Ok(record) = crate::project::ContainerRecord::read(&dir) else {
+        let Ok(record) = ContainerRecord::read(&dir) else {
             continue;
         };
         let state = std::fs::read(dir.join(crate::container::state::STATE_FILE))
@@ -31,6 +31,32 @@ pub fn snapshot(project: &ProjectDir) -> Snapshot {
         (&a.record.service, a.record.number).cmp(&(&b.record.service, b.record.number))
     });
     snap
+}
+
+/// Other projects' running containers (under the same root) attached to
+/// one of `networks`: on a network shared through `external`, they answer
+/// by name as the project's own do.
+pub fn guests(project: &ProjectDir, networks: &BTreeSet<String>) -> Vec<ContainerRecord> {
+    if networks.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for name in names_in(&project.root().join("projects")) {
+        if name == project.name() {
+            continue;
+        }
+        for c in snapshot(&ProjectDir::new(project.root(), &name)).containers {
+            let shares = c
+                .record
+                .networks
+                .iter()
+                .any(|a| networks.contains(&a.network));
+            if shares && super::want::is_up(&c) {
+                out.push(c.record);
+            }
+        }
+    }
+    out
 }
 
 fn names_in(dir: &Path) -> BTreeSet<String> {

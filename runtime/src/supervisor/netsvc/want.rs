@@ -7,7 +7,7 @@ use crate::container::Status;
 use crate::network::dns::table::Entry;
 use crate::network::{NetworkRecord, PublishedPort};
 use crate::project::{ContainerRecord, ObservedContainer, Snapshot};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// One published port of one service (replicas share it: the proxy
@@ -51,14 +51,27 @@ pub fn is_up(c: &ObservedContainer) -> bool {
     }
 }
 
+/// The networks whose names matter to the project: the ones it created
+/// and the ones its running containers are on (external ones included).
+pub fn relevant_networks(snap: &Snapshot) -> BTreeSet<String> {
+    let mut out = snap.networks.clone();
+    for c in snap.containers.iter().filter(|c| is_up(c)) {
+        out.extend(c.record.networks.iter().map(|a| a.network.clone()));
+    }
+    out
+}
+
 /// What to serve for `snap`. `networks` is every network of the root (a
 /// container's first network may be another project's); DNS is served
 /// for the project's own (`snap.networks`). `starting` are containers
-/// whose ports are published before they run.
+/// whose ports are published before they run. `guests` are other
+/// projects' running containers on [`relevant_networks`] (a network
+/// declared `external` by them, or by us): they answer by name too.
 pub fn wanted(
     snap: &Snapshot,
     networks: &BTreeMap<String, NetworkRecord>,
     starting: &[&ContainerRecord],
+    guests: &[&ContainerRecord],
 ) -> Wanted {
     let up: Vec<&ContainerRecord> = snap
         .containers
@@ -66,12 +79,17 @@ pub fn wanted(
         .filter(|c| is_up(c))
         .map(|c| &c.record)
         .collect();
+    let relevant = relevant_networks(snap);
+    let named: Vec<&ContainerRecord> = up.iter().chain(guests).copied().collect();
     let dns = snap
         .networks
         .iter()
         .filter_map(|name| {
-            let dns = network_dns(name, networks.get(name)?, networks, &up);
-            Some((name.clone(), dns))
+            let net = networks.get(name)?;
+            Some((
+                name.clone(),
+                network_dns(name, net, networks, &relevant, &named),
+            ))
         })
         .collect();
     let mut ports: BTreeMap<PortKey, Vec<SocketAddr>> = BTreeMap::new();
@@ -133,6 +151,7 @@ fn network_dns(
     name: &str,
     net: &NetworkRecord,
     networks: &BTreeMap<String, NetworkRecord>,
+    relevant: &BTreeSet<String>,
     up: &[&ContainerRecord],
 ) -> NetworkDns {
     let mut link_aliases: BTreeMap<&str, Vec<String>> = BTreeMap::new();
@@ -153,11 +172,17 @@ fn network_dns(
             .iter()
             .find(|a| a.network == name)
             .and_then(|att| Some((att, *net.leases.get(&record.name)?)));
+        // Never by a network the project has nothing to do with (another
+        // project's private one).
         let elsewhere = || {
-            record.networks.iter().find_map(|att| {
-                let address = networks.get(&att.network)?.leases.get(&record.name)?;
-                Some((att, *address))
-            })
+            record
+                .networks
+                .iter()
+                .filter(|a| relevant.contains(&a.network))
+                .find_map(|att| {
+                    let address = networks.get(&att.network)?.leases.get(&record.name)?;
+                    Some((att, *address))
+                })
         };
         let Some((att, address)) = here.or_else(elsewhere) else {
             continue;

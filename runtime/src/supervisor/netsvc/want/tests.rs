@@ -115,7 +115,7 @@ fn names_follow_running_containers_with_aliases_hostnames_and_links() {
             ],
         ),
     )]);
-    let want = wanted(&snap, &networks, &[]);
+    let want = wanted(&snap, &networks, &[], &[]);
     let dns = &want.dns["p_default"];
     assert_eq!(dns.gateway, Ipv4Addr::new(10, 89, 0, 1));
     let names: Vec<(&str, Vec<&str>)> = dns
@@ -179,7 +179,7 @@ fn ports_balance_over_up_replicas_on_their_first_network_and_starting_ones_hold_
             network("p_back", 2, &[("p-web-1", 2), ("p-web-2", 3)]),
         ),
     ]);
-    let want = wanted(&snap, &networks, &[&api]);
+    let want = wanted(&snap, &networks, &[&api], &[]);
     let web = PortKey {
         service: "web".into(),
         port: http(Some((8080, 8080))),
@@ -228,7 +228,7 @@ fn a_network_answers_for_the_projects_containers_on_its_other_networks() {
             network("p_back", 2, &[("p-web-1", 2), ("p-db-1", 3)]),
         ),
     ]);
-    let want = wanted(&snap, &networks, &[]);
+    let want = wanted(&snap, &networks, &[], &[]);
     let front: Vec<(&str, Ipv4Addr)> = want.dns["p_front"]
         .entries
         .iter()
@@ -261,4 +261,54 @@ fn dns_servers_parse_with_or_without_a_port() {
             "10.0.0.1:53".parse().unwrap()
         ]
     );
+}
+
+#[test]
+fn other_projects_containers_on_a_shared_network_answer_there_only() {
+    let web = record("web", 1, &["p_default"]);
+    let of_q = |mut r: ContainerRecord| {
+        r.name = r.name.replacen("p-", "q-", 1);
+        r.project = "q".into();
+        for att in &mut r.networks {
+            att.container = r.name.clone();
+        }
+        r
+    };
+    let guest = of_q(record("client", 1, &["q_private", "p_default"]));
+    let hidden = of_q(record("db", 1, &["q_private"]));
+    let snap = Snapshot {
+        containers: vec![observed(web, Status::Running)],
+        networks: BTreeSet::from(["p_default".into()]),
+        volumes: BTreeSet::new(),
+    };
+    let networks = BTreeMap::from([
+        (
+            "p_default".to_string(),
+            network("p_default", 1, &[("p-web-1", 2), ("q-client-1", 3)]),
+        ),
+        (
+            "q_private".to_string(),
+            network("q_private", 2, &[("q-client-1", 2), ("q-db-1", 3)]),
+        ),
+    ]);
+    assert_eq!(
+        relevant_networks(&snap),
+        BTreeSet::from(["p_default".to_string()])
+    );
+    // The caller passes only guests on relevant networks; q-db-1 shows
+    // that a guest elsewhere gets no entry even if passed.
+    let want = wanted(&snap, &networks, &[], &[&guest, &hidden]);
+    let entries: Vec<(&str, Ipv4Addr)> = want.dns["p_default"]
+        .entries
+        .iter()
+        .map(|e| (e.container.as_str(), e.address))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("p-web-1", Ipv4Addr::new(10, 89, 1, 2)),
+            ("q-client-1", Ipv4Addr::new(10, 89, 1, 3))
+        ]
+    );
+    assert!(want.ports.is_empty());
 }
