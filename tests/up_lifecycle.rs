@@ -171,3 +171,67 @@ fn a_new_image_under_the_same_tag_recreates_the_container() {
     assert_eq!(p.ok(&["up", "-d", "--dry-run"]), "");
     p.ok(&["down"]);
 }
+
+/// `post_start` runs in the container after it started (with the hook's
+/// user, working dir and environment), `pre_stop` before the stop signal;
+/// a failing hook fails the command with its exit status and output.
+#[test]
+fn post_start_and_pre_stop_hooks_run_in_the_container() {
+    let p = Project::new(
+        "hooks",
+        "
+volumes:
+  marks: {}
+services:
+  s:
+    image: IMAGE
+    command: sleep 3600
+    volumes: [\"marks:/marks\"]
+    post_start:
+      - command: [\"sh\", \"-c\", \"echo \\\"started $$HOOK in $$(pwd)\\\" > /marks/post\"]
+        working_dir: /tmp
+        environment:
+          HOOK: post
+    pre_stop:
+      - command: [\"sh\", \"-c\", \"echo stopping > /marks/pre\"]
+",
+    );
+    p.ok(&["up", "-d"]);
+    let marks = p
+        .root
+        .path()
+        .join(format!("volumes/{}_marks/_data", p.name));
+    assert_eq!(
+        std::fs::read_to_string(marks.join("post")).unwrap(),
+        "started post in /tmp\n"
+    );
+    assert!(!marks.join("pre").exists());
+    p.ok(&["stop", "-t", "1"]);
+    assert_eq!(
+        std::fs::read_to_string(marks.join("pre")).unwrap(),
+        "stopping\n"
+    );
+    p.ok(&["down", "-v"]);
+
+    p.write(
+        "
+services:
+  s:
+    image: IMAGE
+    command: sleep 3600
+    post_start:
+      - command: [\"sh\", \"-c\", \"echo no database >&2; exit 3\"]
+",
+    );
+    let out = p.compose(&["up", "-d"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("post_start hook exited with status 3: no database"),
+        "{err}"
+    );
+    let names = p.container_dirs();
+    let pids = p.init_pids();
+    p.ok(&["down", "-t", "1"]);
+    p.assert_nothing_left(&names, &pids);
+}

@@ -308,6 +308,7 @@ fn create(
         ports: run.networking.ports,
         exposed: run.networking.exposed,
         links: run.networking.links,
+        hooks: run.hooks,
         spec: run.spec,
     };
     let req = CreateRequest {

@@ -241,6 +241,10 @@ pub struct ServiceConfig {
 impl ServiceConfig {
     /// How many containers to run: `scale`, else `deploy.replicas`, else 1.
     pub fn replicas(&self) -> i64 {
+        // `deploy.mode: global` is one container per node: one here.
+        if self.deploy.as_ref().is_some_and(|d| d.mode == "global") {
+            return 1;
+        }
         self.scale
             .or_else(|| self.deploy.as_ref().and_then(|d| d.replicas))
             .unwrap_or(1)

@@ -402,3 +402,18 @@ fn x_prefixed_names_in_maps_are_resources() {
     assert_eq!(svc.extensions["x-ext"], serde_json::json!(1));
     assert!(p.networks.contains_key("x-network") && p.volumes.contains_key("x-volume"));
 }
+
+#[test]
+fn a_global_service_runs_one_container_here() {
+    let mut s = ServiceConfig {
+        scale: Some(3),
+        ..Default::default()
+    };
+    assert_eq!(s.replicas(), 3);
+    s.deploy = Some(crate::model::DeployConfig {
+        mode: "global".into(),
+        replicas: Some(4),
+        ..Default::default()
+    });
+    assert_eq!(s.replicas(), 1, "one per node, and this is one node");
+}

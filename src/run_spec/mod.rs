@@ -6,6 +6,7 @@
 //! host before the container starts (bind sources to create, volumes to
 //! create and seed from the image) is returned as data for the executor.
 
+mod hooks;
 mod limits;
 mod mounts;
 pub mod network;
@@ -69,6 +70,8 @@ pub struct RunSpec {
     pub host_dirs: Vec<PathBuf>,
     /// Networks, ports, links and DNS settings.
     pub networking: network::Networking,
+    /// `post_start` and `pre_stop`.
+    pub hooks: compose_runtime::project::hooks::Hooks,
     /// Settings this runtime does not apply yet; `up` prints each once.
     pub notes: Vec<Note>,
 }
@@ -193,6 +196,7 @@ pub fn build(service: &ServiceConfig, ctx: &Context<'_>) -> Result<RunSpec, RunS
     spec.network = networking.mode.clone();
     limits::apply(service, &mut spec, &mut notes)?;
     let mounted = mounts::apply(service, ctx, &mut spec)?;
+    let hooks = hooks::hooks(service, &mut notes);
     notes.sort();
     notes.dedup();
     Ok(RunSpec {
@@ -204,6 +208,7 @@ pub fn build(service: &ServiceConfig, ctx: &Context<'_>) -> Result<RunSpec, RunS
         volumes: mounted.volumes,
         host_dirs: mounted.host_dirs,
         networking,
+        hooks,
         notes,
     })
 }

@@ -242,7 +242,7 @@ fn perform(project: &ProjectDir, op: &Op, env: &Env<'_>) -> Result<(), ProjectEr
         Op::CreateContainer { request } => ops::create(project, request),
         Op::StartContainer { name } => ops::start(project, name, env),
         Op::StopContainer { name, timeout } => {
-            let result = ops::stop(project, name, *timeout);
+            let result = ops::stop(project, name, *timeout, env);
             env.services.refresh();
             result
         }

@@ -17,6 +17,7 @@
 
 pub mod command;
 pub mod executor;
+pub mod hooks;
 pub mod interrupt;
 pub mod join;
 pub mod logs;
@@ -166,6 +167,13 @@ pub enum ProjectError {
     NetworkRemove(#[from] crate::network::TeardownError),
     #[error("network {network} declared as external, but could not be found (create it with another project or `compose network create`, or remove `external: true`)")]
     ExternalNetworkMissing { network: String },
+    #[error("container {container}: {kind} hook exited with status {code}{}", if output.is_empty() { String::new() } else { format!(": {output}") })]
+    Hook {
+        container: String,
+        kind: &'static str,
+        code: i32,
+        output: String,
+    },
     #[error("service {service}: {source}")]
     Publish {
         service: String,

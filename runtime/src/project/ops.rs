@@ -3,7 +3,7 @@
 
 use super::executor::Env;
 use super::record::ContainerRecord;
-use super::{command, join, parse_signal, volume, ProjectDir, ProjectError};
+use super::{command, hooks, join, parse_signal, volume, ProjectDir, ProjectError};
 use crate::container::state::STATE_FILE;
 use crate::container::Container;
 use crate::network::NetworkSpec;
@@ -82,15 +82,25 @@ pub fn start(project: &ProjectDir, name: &str, env: &Env<'_>) -> Result<(), Proj
         return Err(e.into());
     }
     env.services.refresh();
-    Ok(())
+    // As docker compose: a failing post_start hook fails the start; the
+    // container keeps running.
+    hooks::run(
+        &record,
+        &dir,
+        "post_start",
+        &record.hooks.post_start,
+        env.init,
+    )
 }
 
-/// Stop a container with its stop signal, SIGKILL after `timeout` (else
-/// its grace period), and release its cgroup and mounts.
+/// Stop a container: its `pre_stop` hooks, then its stop signal, SIGKILL
+/// after `timeout` (else its grace period); then release its cgroup,
+/// mounts and addresses.
 pub fn stop(
     project: &ProjectDir,
     name: &str,
     timeout: Option<Duration>,
+    env: &Env<'_>,
 ) -> Result<(), ProjectError> {
     let dir = existing(project, name)?;
     if !dir.join(STATE_FILE).exists() {
@@ -102,6 +112,11 @@ pub fn stop(
         signal: record.stop_signal.clone(),
     })?;
     let container = Container::load(&dir)?;
+    if container.state()?.status.can_exec() {
+        // docker compose runs pre_stop hooks before the stop signal, and a
+        // failing one keeps the container running.
+        hooks::run(&record, &dir, "pre_stop", &record.hooks.pre_stop, env.init)?;
+    }
     container.stop_with(
         signal,
         timeout.unwrap_or_else(|| record.stop_grace_period()),

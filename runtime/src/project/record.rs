@@ -51,6 +51,9 @@ pub struct ContainerRecord {
     /// Legacy `links:`, resolved to containers.
     #[serde(default)]
     pub links: Vec<crate::network::Link>,
+    /// `post_start` and `pre_stop` hooks.
+    #[serde(default, skip_serializing_if = "super::hooks::Hooks::is_empty")]
+    pub hooks: super::hooks::Hooks,
     pub spec: ContainerSpec,
 }
 
