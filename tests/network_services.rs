@@ -109,6 +109,7 @@ impl Project {
             ports: vec![],
             exposed: vec![],
             links: vec![],
+            hooks: Default::default(),
             spec,
         }
     }

@@ -36,6 +36,7 @@ pub(in crate::supervisor::netsvc) fn record(
         ports: vec![],
         exposed: vec![],
         links: vec![],
+        hooks: Default::default(),
         spec,
     }
 }
