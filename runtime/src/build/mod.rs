@@ -1,0 +1,8 @@
+//! Image builds from a Dockerfile: parsing ([`dockerfile`]), variable
+//! expansion with ARG/ENV scoping ([`expand`]), stage resolution into a
+//! [`plan::BuildPlan`], `.dockerignore` and the build context
+//! ([`context`]), layer diffs from an overlay upper dir ([`diff`]) and the
+//! cache key of a step ([`cache`]). The pieces are pure or touch only the
+//! paths they are given; running RUN steps in containers is the executor's.
+
+pub mod dockerfile;
