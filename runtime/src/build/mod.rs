@@ -6,3 +6,4 @@
 //! paths they are given; running RUN steps in containers is the executor's.
 
 pub mod dockerfile;
+pub mod expand;
