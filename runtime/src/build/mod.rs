@@ -7,3 +7,4 @@
 
 pub mod dockerfile;
 pub mod expand;
+pub mod plan;
