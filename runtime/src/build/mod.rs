@@ -5,6 +5,7 @@
 //! cache key of a step ([`cache`]). The pieces are pure or touch only the
 //! paths they are given; running RUN steps in containers is the executor's.
 
+pub mod cache;
 pub mod context;
 pub mod diff;
 pub mod dockerfile;
