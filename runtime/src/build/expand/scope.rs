@@ -80,17 +80,15 @@ pub struct BuildInputs {
     pub build_args: BTreeMap<String, String>,
     pub build_platform: Platform,
     pub target_platform: Platform,
-    pub escape: char,
 }
 
 impl BuildInputs {
-    /// Host platforms, backslash escape, the given build args.
+    /// Host platforms and the given build args.
     pub fn new(build_args: BTreeMap<String, String>) -> BuildInputs {
         BuildInputs {
             build_args,
             build_platform: Platform::host(),
             target_platform: Platform::host(),
-            escape: '\\',
         }
     }
 
