@@ -121,7 +121,12 @@ fn command(
             }
         })?),
         "HEALTHCHECK" => Command::Healthcheck(healthcheck(at, args, &f)?),
-        "ONBUILD" => Command::Onbuild(Box::new(onbuild(at, &required("an instruction")?, escape)?)),
+        "ONBUILD" => Command::Onbuild(Box::new(onbuild(
+            at,
+            &required("an instruction")?,
+            heredocs,
+            escape,
+        )?)),
         _ => unreachable!("keyword() only returns KEYWORDS"),
     })
 }
@@ -313,8 +318,13 @@ fn healthcheck(at: &Location, args: &str, f: &Flags) -> Result<Healthcheck, Pars
     })
 }
 
-fn onbuild(at: &Location, args: &str, escape: char) -> Result<Instruction, ParseError> {
-    let inner = command(at, args, Vec::new(), escape)?;
+fn onbuild(
+    at: &Location,
+    args: &str,
+    heredocs: Vec<Heredoc>,
+    escape: char,
+) -> Result<Instruction, ParseError> {
+    let inner = command(at, args, heredocs, escape)?;
     if let Command::Onbuild(_) | Command::From(_) | Command::Maintainer(_) = inner {
         return Err(ParseError::BadOnbuild {
             at: at.clone(),

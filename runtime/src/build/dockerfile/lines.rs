@@ -6,7 +6,7 @@
 
 use super::ast::{Directives, Heredoc};
 use super::error::{Location, ParseError};
-use super::words::split_words;
+use super::words::{json_array, split_words, take_flags};
 
 /// One instruction's text with its heredoc bodies.
 #[derive(Debug)]
@@ -61,7 +61,7 @@ pub fn logical_lines(file: &str, text: &str) -> Result<(Directives, Vec<LogicalL
 
 /// Parse directives from the top of the file; returns the index of the
 /// first line after them. Directive parsing stops at the first line that
-/// is not `# name=value` (BuildKit `DirectiveParser`).
+/// is not `# name=value` with a known name (BuildKit `DirectiveParser`).
 fn directives(file: &str, raw: &[&str]) -> Result<(Directives, usize), ParseError> {
     let mut d = Directives::default();
     let mut seen: Vec<String> = Vec::new();
@@ -75,7 +75,8 @@ fn directives(file: &str, raw: &[&str]) -> Result<(Directives, usize), ParseErro
         };
         let lower = name.to_ascii_lowercase();
         if !matches!(lower.as_str(), "syntax" | "escape" | "check") {
-            continue;
+            // An unknown directive is a comment and ends the directives.
+            return Ok((d, i));
         }
         if seen.contains(&lower) {
             return Err(ParseError::DuplicateDirective {
@@ -117,21 +118,34 @@ fn directive(line: &str) -> Option<(&str, &str)> {
 }
 
 /// Strip a trailing escape character (followed only by blanks); true when
-/// the line continues.
+/// the line continues. An escaped escape (`C:\\`) does not continue the
+/// line (BuildKit `lineContinuationRegex`).
 fn trim_continuation(line: &str, escape: char) -> (String, bool) {
     let trimmed = line.trim_end_matches([' ', '\t', '\r']);
     match trimmed.strip_suffix(escape) {
-        Some(rest) => (rest.to_string(), true),
-        None => (line.trim_end_matches('\r').to_string(), false),
+        Some(rest) if !rest.ends_with(escape) => (rest.to_string(), true),
+        _ => (line.trim_end_matches('\r').to_string(), false),
     }
 }
 
-/// Only RUN, COPY and ADD take heredocs (BuildKit `heredocDirectives`).
+/// Only RUN, COPY and ADD take heredocs, also under ONBUILD, and not in
+/// their JSON form (BuildKit `heredocDirectives`, `canContainHeredoc`).
 fn takes_heredocs(text: &str) -> bool {
-    let word = text.split_whitespace().next().unwrap_or("");
-    ["RUN", "COPY", "ADD"]
+    let (word, rest) = split_first(text);
+    let (word, rest) = if word.eq_ignore_ascii_case("ONBUILD") {
+        split_first(rest)
+    } else {
+        (word, rest)
+    };
+    let keyword = ["RUN", "COPY", "ADD"]
         .iter()
-        .any(|k| k.eq_ignore_ascii_case(word))
+        .any(|k| k.eq_ignore_ascii_case(word));
+    keyword && json_array(take_flags(rest).1).is_none()
+}
+
+fn split_first(text: &str) -> (&str, &str) {
+    let text = text.trim_start();
+    text.split_once(char::is_whitespace).unwrap_or((text, ""))
 }
 
 /// Read the bodies of the heredocs named on `line.text`, in order, from
@@ -178,7 +192,9 @@ fn read_heredocs(
     Ok(i)
 }
 
-/// A word `[fd]<<[-]NAME`, `<<"NAME"` or `<<'NAME'` (BuildKit `reHeredoc`).
+/// A word `[fd]<<[-]NAME` (BuildKit `reHeredoc`). Quotes anywhere in the
+/// name (`<<"EOF"`, `<<'EOF'`, `<<E"O"F`) are removed and turn expansion
+/// of the body off, as in a shell.
 pub fn heredoc_marker(word: &str) -> Option<Heredoc> {
     let digits = word.len() - word.trim_start_matches(|c: char| c.is_ascii_digit()).len();
     let fd = word[..digits].parse().ok();
@@ -190,21 +206,13 @@ pub fn heredoc_marker(word: &str) -> Option<Heredoc> {
     if rest.is_empty() || rest.contains('<') {
         return None;
     }
-    let quoted = ['"', '\'']
-        .iter()
-        .find(|q| rest.len() >= 2 && rest.starts_with(**q) && rest.ends_with(**q));
-    let name = match quoted {
-        Some(_) => &rest[1..rest.len() - 1],
-        None => rest,
-    };
-    let valid = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    let quoted = rest.contains(['"', '\'']);
+    let name: String = rest.chars().filter(|c| !matches!(c, '"' | '\'')).collect();
+    let valid = !name.is_empty() && !name.contains(char::is_whitespace);
     valid.then(|| Heredoc {
-        name: name.to_string(),
+        name,
         content: String::new(),
-        expand: quoted.is_none(),
+        expand: !quoted,
         chomp,
         fd,
     })
@@ -279,6 +287,30 @@ mod tests {
             e.to_string(),
             "Dockerfile:2: heredoc `<<EOF` is never closed; end it with a line holding only `EOF`"
         );
+    }
+
+    #[test]
+    fn escaped_escape_at_the_end_does_not_continue() {
+        let l = lines("RUN echo C:\\\\\nRUN next\n");
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].text, "RUN echo C:\\\\");
+    }
+
+    #[test]
+    fn unknown_directive_ends_the_directives() {
+        let (d, _) = logical_lines("Dockerfile", "# foo=bar\n# escape=`\nFROM a").unwrap();
+        assert_eq!(d.escape, '\\');
+    }
+
+    #[test]
+    fn heredocs_only_in_shell_form_and_under_onbuild() {
+        let l = lines("RUN [\"cat\", \"<<EOF\"]\nEOF\n");
+        assert_eq!(l.len(), 2, "JSON form takes no heredoc");
+        let l = lines("ONBUILD RUN <<EOF\nx\nEOF\n");
+        assert_eq!(l[0].heredocs[0].content, "x\n");
+        let l = lines("COPY --chmod=755 <<E\"O\"F /x\n$A\nEOF\n");
+        assert_eq!(l[0].heredocs[0].name, "EOF");
+        assert!(!l[0].heredocs[0].expand);
     }
 
     #[test]
