@@ -98,10 +98,12 @@ impl<'a> Shell<'a> {
             }
             lx.pos += 1;
             match c {
-                c if c == self.escape => match lx.next() {
-                    Some(n) => out.push((n, false)),
-                    None => out.push((c, false)),
-                },
+                // A trailing escape is dropped (BuildKit `processStopOn`).
+                c if c == self.escape => {
+                    if let Some(n) = lx.next() {
+                        out.push((n, false));
+                    }
+                }
                 '\'' => {
                     *saw_quotes = true;
                     let text = lx
@@ -146,6 +148,7 @@ impl<'a> Shell<'a> {
                         lx.pos += 1;
                         out.push((n, false));
                     }
+                    None => {}
                     _ => out.push((c, false)),
                 },
                 c => out.push((c, false)),
@@ -251,9 +254,26 @@ impl Lexer<'_> {
         }
     }
 
-    /// `[A-Za-z_][A-Za-z0-9_]*`, or nothing.
+    /// `[A-Za-z_][A-Za-z0-9_]*`, a run of digits (`$1`), a shell special
+    /// parameter (`$@`, `$$`, ...), or nothing. Positional and special
+    /// parameters are never set in a build, so they expand to nothing, as
+    /// BuildKit's `processName` makes them.
     fn name(&mut self) -> String {
         let mut s = String::new();
+        match self.peek() {
+            Some(c) if c.is_ascii_digit() => {
+                while let Some(d) = self.peek().filter(char::is_ascii_digit) {
+                    s.push(d);
+                    self.pos += 1;
+                }
+                return s;
+            }
+            Some(c @ ('@' | '*' | '#' | '?' | '-' | '$' | '!')) => {
+                self.pos += 1;
+                return c.to_string();
+            }
+            _ => {}
+        }
         while let Some(c) = self.peek() {
             let ok = c == '_' || c.is_ascii_alphabetic() || (!s.is_empty() && c.is_ascii_digit());
             if !ok {
@@ -293,7 +313,8 @@ mod tests {
     #[test]
     fn plain_and_braced_references() {
         assert_eq!(w("$A/${A}_$A1-$UNSET.").unwrap(), "alpha/alpha_-.");
-        assert_eq!(w("cost: $5 and $").unwrap(), "cost: $5 and $");
+        assert_eq!(w("cost: $5 and $ or $$.").unwrap(), "cost:  and $ or .");
+        assert_eq!(w("trailing\\").unwrap(), "trailing");
     }
 
     #[test]
