@@ -3,10 +3,13 @@
 //! `<Dockerfile name>.dockerignore` next to the Dockerfile exists, which
 //! then takes precedence (BuildKit "Dockerfile-specific ignore files").
 //! Lines starting with `#` are comments; patterns follow [`PatternSet`].
+//! [`select`] resolves a COPY/ADD source against the listing.
 
 mod pattern;
+mod select;
 
 pub use pattern::{clean, PatternError, PatternSet};
+pub use select::{select, SelectError, Selection};
 
 use std::fs;
 use std::io;
