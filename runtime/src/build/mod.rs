@@ -6,6 +6,7 @@
 //! paths they are given; running RUN steps in containers is the executor's.
 
 pub mod cache;
+pub mod config;
 pub mod context;
 pub mod diff;
 pub mod dockerfile;
