@@ -6,7 +6,8 @@ mod scope;
 mod shell;
 
 pub use scope::{
-    unconsumed_build_args, BuildInputs, GlobalScope, Platform, StageScope, PROXY_ARGS,
+    unconsumed_build_args, BuildInputs, GlobalArgError, GlobalScope, Platform, StageScope,
+    PROXY_ARGS,
 };
 pub use shell::{ExpandError, Shell};
 

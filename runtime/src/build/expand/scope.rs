@@ -99,6 +99,14 @@ impl BuildInputs {
     }
 }
 
+/// A global ARG default that cannot be expanded, with its line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {source}")]
+pub struct GlobalArgError {
+    pub line: usize,
+    pub source: ExpandError,
+}
+
 /// The global (before the first FROM) ARG values.
 #[derive(Debug, Clone)]
 pub struct GlobalScope {
@@ -111,7 +119,7 @@ pub struct GlobalScope {
 impl GlobalScope {
     /// Evaluate the ARGs before the first FROM in order (a default may use
     /// an earlier global ARG).
-    pub fn new(df: &Dockerfile, inputs: &BuildInputs) -> Result<GlobalScope, ExpandError> {
+    pub fn new(df: &Dockerfile, inputs: &BuildInputs) -> Result<GlobalScope, GlobalArgError> {
         let mut scope = GlobalScope {
             args: Vec::new(),
             platform: inputs.platform_args(),
@@ -122,7 +130,15 @@ impl GlobalScope {
                 for d in decls {
                     let value = match inputs.build_args.get(&d.name) {
                         Some(v) => Some(v.clone()),
-                        None => d.default.as_ref().map(|w| scope.expand(w)).transpose()?,
+                        None => d
+                            .default
+                            .as_ref()
+                            .map(|w| scope.expand(w))
+                            .transpose()
+                            .map_err(|source| GlobalArgError {
+                                line: ins.line,
+                                source,
+                            })?,
                     };
                     scope.args.retain(|(n, _)| n != &d.name);
                     scope.args.push((d.name.clone(), value));

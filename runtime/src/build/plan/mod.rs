@@ -108,12 +108,12 @@ pub fn plan(
     inputs: &BuildInputs,
     target: Option<&str>,
 ) -> Result<BuildPlan, PlanError> {
-    let global = GlobalScope::new(df, inputs).map_err(|source| PlanError::Expand {
+    let global = GlobalScope::new(df, inputs).map_err(|e| PlanError::Expand {
         at: Location {
             file: df.file.clone(),
-            line: df.global_args.first().map_or(1, |i| i.line),
+            line: e.line,
         },
-        source,
+        source: e.source,
     })?;
     let target = match target {
         None => df.stages.len() - 1,

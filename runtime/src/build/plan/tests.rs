@@ -111,6 +111,8 @@ fn cycles_unknown_targets_and_bad_indices_are_errors() {
         .starts_with("Dockerfile:2: FROM expands to an empty image name"));
     let e = plan_of("FROM a\nARG S\nCOPY --from=${S:?unset} / /\n", None, &[]).unwrap_err();
     assert_eq!(e.to_string(), "Dockerfile:3: S: unset");
+    let e = plan_of("ARG A=1\nARG B=${A:+x}${C:?required}\nFROM a\n", None, &[]).unwrap_err();
+    assert_eq!(e.to_string(), "Dockerfile:2: C: required");
     let p = plan_of("ARG IMG\nFROM $IMG\n", None, &[("IMG", "debian")]).unwrap();
     assert_eq!(p.images(), ["debian"]);
 }
