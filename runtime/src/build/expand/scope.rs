@@ -220,6 +220,13 @@ impl<'g> StageScope<'g> {
         Ok((s, sh.used))
     }
 
+    /// Expand the body of a heredoc whose delimiter was not quoted
+    /// (`Heredoc::expand`); quotes in the body stay.
+    pub fn expand_heredoc(&self, body: &str) -> Result<String, ExpandError> {
+        let lookup = |n: &str| self.get(n);
+        Shell::new(self.global.escape, &lookup).heredoc(body)
+    }
+
     /// Expand and split on unquoted blanks (EXPOSE, VOLUME words).
     pub fn expand_words(&self, text: &str) -> Result<Vec<String>, ExpandError> {
         let lookup = |n: &str| self.get(n);

@@ -64,6 +64,33 @@ impl<'a> Shell<'a> {
         Ok(out)
     }
 
+    /// Expand the body of an unquoted heredoc as a shell does (POSIX
+    /// "Here-Document"): `$` references are replaced, the escape character
+    /// only escapes `$` and itself, quotes are ordinary characters.
+    pub fn heredoc(&mut self, body: &str) -> Result<String, ExpandError> {
+        let chars: Vec<char> = body.chars().collect();
+        let mut lx = Lexer {
+            chars: &chars,
+            pos: 0,
+            word: body,
+        };
+        let mut out = String::new();
+        while let Some(c) = lx.next() {
+            match c {
+                '$' => out.push_str(&self.dollar(&mut lx)?),
+                c if c == self.escape => match lx.peek() {
+                    Some(n) if n == '$' || n == self.escape => {
+                        lx.pos += 1;
+                        out.push(n);
+                    }
+                    _ => out.push(c),
+                },
+                c => out.push(c),
+            }
+        }
+        Ok(out)
+    }
+
     fn pieces(&mut self, word: &str) -> Result<Vec<Piece>, ExpandError> {
         let mut ignored = false;
         self.pieces_marking_quotes(word, &mut ignored)
@@ -345,6 +372,16 @@ mod tests {
         assert_eq!(
             Shell::new('`', &vars).word("`$A c:\\x").unwrap(),
             "$A c:\\x"
+        );
+    }
+
+    #[test]
+    fn heredoc_bodies_keep_quotes() {
+        let mut sh = Shell::new('\\', &vars);
+        assert_eq!(
+            sh.heredoc("echo \"$A\" '${A}' \\$A \\n ${UNSET:-d}\n")
+                .unwrap(),
+            "echo \"alpha\" 'alpha' $A \\n d\n"
         );
     }
 
