@@ -92,11 +92,12 @@ pub enum PlanError {
     Expand { at: Location, source: ExpandError },
     #[error("{at}: FROM expands to an empty image name (`{written}`); is the ARG it uses set?")]
     EmptyImage { at: Location, written: String },
-    #[error("{at}: --from={from} refers to stage {from}, but the Dockerfile has {count} stage(s) and a stage can only copy from an earlier one")]
+    #[error("{at}: --from={from} must be the index of an earlier stage (this is stage {current}) or a stage or image name")]
     BadStageIndex {
         at: Location,
         from: String,
-        count: usize,
+        /// Index of the stage holding the instruction.
+        current: usize,
     },
     #[error("circular dependency between stages: {}", cycle.join(" -> "))]
     Cycle { cycle: Vec<String> },
@@ -210,13 +211,13 @@ fn resolve_stage(
         planned.stage_deps.push(i);
     }
     for (line, from) in from_references(&df.file, stage, global, inputs)? {
-        match stage_by_reference(df, &from) {
+        match stage_by_reference(df, index, &from) {
             Some(Ok(i)) => planned.stage_deps.push(i),
             Some(Err(())) => {
                 return Err(PlanError::BadStageIndex {
                     at: at(line),
                     from,
-                    count: df.stages.len(),
+                    current: index,
                 })
             }
             None if !planned.image_deps.contains(&from) => planned.image_deps.push(from),
@@ -273,11 +274,12 @@ pub fn mount_from(spec: &str) -> Option<String> {
         .map(|(_, v)| v.trim().to_string())
 }
 
-/// A `--from` value as a stage: by index (Some(Err) when out of range) or
-/// by name; None when it is an image.
-fn stage_by_reference(df: &Dockerfile, from: &str) -> Option<Result<usize, ()>> {
+/// A `--from` value as a stage: by index, which must name an earlier
+/// stage (Some(Err) otherwise, as BuildKit refuses it), or by name; None
+/// when it is an image.
+fn stage_by_reference(df: &Dockerfile, current: usize, from: &str) -> Option<Result<usize, ()>> {
     if let Ok(i) = from.parse::<usize>() {
-        return Some(if i < df.stages.len() { Ok(i) } else { Err(()) });
+        return Some(if i < current { Ok(i) } else { Err(()) });
     }
     let lower = from.to_ascii_lowercase();
     df.stages

@@ -101,10 +101,11 @@ fn cycles_unknown_targets_and_bad_indices_are_errors() {
     assert!(e
         .to_string()
         .ends_with("(stages: build, node, test, final, tiny)"));
-    let e = plan_of("FROM a\nCOPY --from=3 / /\n", None, &[]).unwrap_err();
-    assert!(e
-        .to_string()
-        .starts_with("Dockerfile:2: --from=3 refers to stage 3"));
+    let e = plan_of("FROM a\nFROM b\nCOPY --from=1 / /\n", None, &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Dockerfile:3: --from=1 must be the index of an earlier stage (this is stage 1) or a stage or image name"
+    );
     let e = plan_of("ARG IMG\nFROM $IMG\n", None, &[]).unwrap_err();
     assert!(e
         .to_string()
