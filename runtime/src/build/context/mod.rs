@@ -151,14 +151,20 @@ fn walk_dir(
     names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
     for name in names {
         let full = dir.join(&name);
-        let name = name
-            .to_str()
-            .ok_or_else(|| ContextError::NonUtf8 { path: full.clone() })?;
+        let lossy = name.to_string_lossy();
         let rel = if prefix.is_empty() {
-            name.to_string()
+            lossy.to_string()
         } else {
-            format!("{prefix}/{name}")
+            format!("{prefix}/{lossy}")
         };
+        if name.to_str().is_none() {
+            // Patterns are text: a name that is not UTF-8 can only be
+            // excluded through a pattern matching its lossy form or a parent.
+            if rules.excludes(&rel) {
+                continue;
+            }
+            return Err(ContextError::NonUtf8 { path: full });
+        }
         let meta = fs::symlink_metadata(&full).map_err(|source| ContextError::Walk {
             path: full.clone(),
             source,

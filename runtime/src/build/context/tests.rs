@@ -103,6 +103,24 @@ fn dockerfile_specific_ignore_file_wins() {
 }
 
 #[test]
+fn non_utf8_names_are_refused_unless_excluded() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = tempfile::tempdir().unwrap();
+    fs::create_dir(d.path().join("bin")).unwrap();
+    fs::write(
+        d.path()
+            .join("bin")
+            .join(std::ffi::OsStr::from_bytes(b"caf\xe9")),
+        "x",
+    )
+    .unwrap();
+    let e = walk_context(d.path(), &IgnoreRules::default()).unwrap_err();
+    assert!(matches!(e, ContextError::NonUtf8 { .. }), "{e}");
+    let rules = IgnoreRules::parse("bin/caf*\n", Path::new(".dockerignore")).unwrap();
+    assert_eq!(paths(&walk_context(d.path(), &rules).unwrap()), ["bin"]);
+}
+
+#[test]
 fn bad_pattern_names_file_and_line() {
     let e = IgnoreRules::parse("ok\n\n[bad\n", Path::new("ctx/.dockerignore")).unwrap_err();
     assert_eq!(
