@@ -9,7 +9,7 @@
 mod ports;
 
 use super::dockerfile::{Command, CommandLine, Healthcheck, Instruction, Location};
-use super::expand::{ExpandError, StageScope};
+use super::expand::{BuildInputs, ExpandError, GlobalScope, StageScope};
 use crate::image::oci::RunConfig;
 use serde_json::json;
 use std::path::{Component, Path, PathBuf};
@@ -65,6 +65,26 @@ impl<'g> Stage<'g> {
             file: file.to_string(),
             cmd_set_here: false,
         }
+    }
+
+    /// Start from the base image's config, its `Env` (`KEY=VALUE`
+    /// strings) seeding the stage's variables.
+    pub fn from_base(
+        file: &str,
+        config: RunConfig,
+        global: &'g GlobalScope,
+        inputs: &'g BuildInputs,
+    ) -> Stage<'g> {
+        let env = config
+            .env
+            .iter()
+            .map(|kv| match kv.split_once('=') {
+                Some((k, v)) => (k.to_string(), v.to_string()),
+                None => (kv.clone(), String::new()),
+            })
+            .collect();
+        let scope = StageScope::new(global, inputs, env);
+        Stage::new(file, config, scope)
     }
 
     /// Apply one instruction of the stage.

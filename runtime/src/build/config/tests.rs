@@ -19,16 +19,7 @@ fn run(text: &str) -> Result<(RunConfig, Vec<Outcome>), ConfigError> {
     let df = parse("Dockerfile", text).unwrap();
     let inputs = BuildInputs::new(BTreeMap::from([("V".to_string(), "9".to_string())]));
     let global = GlobalScope::new(&df, &inputs).unwrap();
-    let env = base()
-        .env
-        .iter()
-        .filter_map(|kv| {
-            kv.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-        })
-        .collect();
-    let scope = StageScope::new(&global, &inputs, env);
-    let mut stage = Stage::new("Dockerfile", base(), scope);
+    let mut stage = Stage::from_base("Dockerfile", base(), &global, &inputs);
     let mut outcomes = Vec::new();
     for ins in &df.stages[0].instructions {
         outcomes.push(stage.apply(ins)?);
