@@ -2,6 +2,7 @@
 //! the kernel or mutable on-disk state. It knows nothing of YAML: it takes
 //! plain Rust specs and returns typed state.
 
+pub mod build;
 pub mod cgroups;
 pub mod container;
 pub mod image;

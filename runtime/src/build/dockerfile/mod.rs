@@ -1,0 +1,73 @@
+//! The Dockerfile parser: text to a typed [`Dockerfile`] (directives,
+//! global ARGs, stages of instructions with line numbers), as BuildKit's
+//! `dockerfile` frontend reads it (reference: docs.docker.com "Dockerfile
+//! reference"). Values are not expanded here; see `build::expand`.
+
+mod ast;
+mod error;
+mod flags;
+mod instr;
+mod lines;
+mod words;
+
+pub use ast::*;
+pub use error::{Location, ParseError};
+pub use flags::parse_go_duration;
+pub use lines::heredoc_marker;
+pub use words::split_words;
+
+use std::path::Path;
+
+/// Parse the Dockerfile text `text`; `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<Dockerfile, ParseError> {
+    let (directives, lines) = lines::logical_lines(file, text)?;
+    let mut global_args = Vec::new();
+    let mut stages: Vec<Stage> = Vec::new();
+    for line in lines {
+        let ins = instr::instruction(file, line, directives.escape)?;
+        match (ins.command, stages.last_mut()) {
+            (Command::From(from), _) => stages.push(Stage {
+                line: ins.line,
+                from,
+                instructions: Vec::new(),
+            }),
+            (command, Some(stage)) => stage.instructions.push(Instruction { command, ..ins }),
+            (command @ Command::Arg(_), None) => global_args.push(Instruction { command, ..ins }),
+            (command, None) => {
+                return Err(ParseError::BeforeFrom {
+                    at: Location {
+                        file: file.to_string(),
+                        line: ins.line,
+                    },
+                    instruction: command.keyword(),
+                })
+            }
+        }
+    }
+    if stages.is_empty() {
+        return Err(ParseError::NoStages {
+            at: Location {
+                file: file.to_string(),
+                line: text.lines().count().max(1),
+            },
+        });
+    }
+    Ok(Dockerfile {
+        file: file.to_string(),
+        directives,
+        global_args,
+        stages,
+    })
+}
+
+/// Read and parse the Dockerfile at `path`.
+pub fn parse_file(path: &Path) -> Result<Dockerfile, ParseError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ParseError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&path.display().to_string(), &text)
+}
+
+#[cfg(test)]
+mod tests;
