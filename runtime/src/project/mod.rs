@@ -16,6 +16,7 @@
 //! here knows Compose YAML: the CLI turns its plan into `Op`s.
 
 pub mod command;
+pub mod condition;
 pub mod executor;
 pub mod interrupt;
 pub mod join;
@@ -166,6 +167,13 @@ pub enum ProjectError {
     NetworkRemove(#[from] crate::network::TeardownError),
     #[error("network {network} declared as external, but could not be found (create it with another project or `compose network create`, or remove `external: true`)")]
     ExternalNetworkMissing { network: String },
+    #[error("dependency {dependency} {}: {why} ({dependent} depends on {dependency} with condition {condition})", condition::headline(*condition))]
+    Dependency {
+        dependent: String,
+        dependency: String,
+        condition: condition::Condition,
+        why: condition::Unmet,
+    },
     #[error("service {service}: {source}")]
     Publish {
         service: String,

@@ -51,6 +51,10 @@ pub struct ContainerRecord {
     /// Legacy `links:`, resolved to containers.
     #[serde(default)]
     pub links: Vec<crate::network::Link>,
+    /// The resolved healthcheck (`healthcheck:` over the image's
+    /// `HEALTHCHECK`), probed by the supervisor; `None`: no check.
+    #[serde(default)]
+    pub healthcheck: Option<crate::supervisor::health::HealthCheck>,
     pub spec: ContainerSpec,
 }
 

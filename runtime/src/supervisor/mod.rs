@@ -13,6 +13,7 @@
 
 pub mod client;
 pub mod events;
+pub mod health;
 pub mod protocol;
 pub mod restart;
 pub mod server;
