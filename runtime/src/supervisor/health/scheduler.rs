@@ -13,6 +13,9 @@ use crate::container::state::now_rfc3339;
 use crate::container::{Container, InitProgram, Status};
 use crate::project::{observe, ObservedContainer, ProjectDir};
 use crate::supervisor::events;
+use nix::sys::signal::{killpg, Signal};
+use nix::sys::wait::waitpid;
+use nix::unistd::Pid;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
@@ -108,6 +111,36 @@ fn scan(containers: &[ObservedContainer], tracked: &mut HashMap<String, Tracked>
             false
         }
     });
+}
+
+/// Reap the processes of a killed probe's group that its exec shim left
+/// to us. The shim's child lives in the container's pid namespace, but
+/// when the shim dies first the kernel hands it to the nearest subreaper
+/// at the shim's level: the supervisor. Left unreaped, that zombie keeps
+/// the container's PID 1 from finishing its exit (a namespace's init
+/// waits for every process of the namespace), so `stop` would hang.
+fn reap_orphans(pgid: i32) {
+    let me = std::process::id() as i32;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for pid in entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| parent_and_group(*pid) == Some((me, pgid)))
+    {
+        let pid = Pid::from_raw(pid);
+        let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+        let _ = waitpid(pid, None);
+    }
+}
+
+/// `(ppid, pgrp)` of `pid`, from `/proc/<pid>/stat` (proc(5): the fields
+/// after the parenthesised command name are state, ppid, pgrp).
+fn parent_and_group(pid: i32) -> Option<(i32, i32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(") ")?;
+    let mut fields = rest.split(' ').skip(1);
+    Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
 }
 
 /// One container's healthcheck.
@@ -251,9 +284,10 @@ impl Tracked {
     /// Kill a probe in flight (and what it started) and reap it.
     fn cancel_probe(&mut self) {
         if let Some(mut probe) = self.probe.take() {
-            let pgid = nix::unistd::Pid::from_raw(probe.child.id() as i32);
-            let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+            let pgid = probe.child.id() as i32;
+            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
             let _ = probe.child.wait();
+            reap_orphans(pgid);
             let _ = std::fs::remove_file(self.dir.join(PROBE_OUTPUT));
         }
     }
