@@ -190,6 +190,7 @@ pub fn steps(
                     },
                     required: *required,
                     timeout: None,
+                    caller: Some(std::process::id()),
                 },
             },
         };

@@ -44,6 +44,11 @@ pub struct Await {
     pub required: bool,
     /// `None`: as long as it takes (docker compose has no limit either).
     pub timeout: Option<Duration>,
+    /// The pid of the command that waits: when it is gone (Ctrl-C), so is
+    /// the point of waiting, and the supervisor stops (docker compose's
+    /// wait ends with its context).
+    #[serde(default)]
+    pub caller: Option<u32>,
 }
 
 /// Why a condition cannot be met.
@@ -59,6 +64,8 @@ pub enum Unmet {
     Missing,
     #[error("the condition was still not met after {}", humantime::format_duration(*.0))]
     Timeout(Duration),
+    #[error("the command waiting for it (pid {0}) is gone")]
+    CallerGone(u32),
 }
 
 /// Where a wait stands.
@@ -75,12 +82,18 @@ pub fn await_condition(project: &ProjectDir, wait: &Await) -> Result<(), Project
     let started = Instant::now();
     loop {
         let snap = observe(project)?;
-        let containers: Vec<&ObservedContainer> = snap
+        let containers: Vec<View> = snap
             .containers
             .iter()
             .filter(|c| c.record.service == wait.dependency)
+            .map(View::of)
             .collect();
         let mut verdict = verdict(wait.condition, &containers);
+        if let Some(pid) = wait.caller.filter(|pid| !alive(*pid)) {
+            if verdict == Verdict::Waiting {
+                verdict = Verdict::Failed(Unmet::CallerGone(pid));
+            }
+        }
         if verdict == Verdict::Waiting {
             match wait.timeout {
                 Some(limit) if started.elapsed() >= limit => {
@@ -93,12 +106,14 @@ pub fn await_condition(project: &ProjectDir, wait: &Await) -> Result<(), Project
             }
         }
         return match verdict {
-            Verdict::Failed(why) if wait.required => Err(ProjectError::Dependency {
-                dependent: wait.dependent.clone(),
-                dependency: wait.dependency.clone(),
-                condition: wait.condition,
-                why,
-            }),
+            Verdict::Failed(why) if wait.required || matches!(why, Unmet::CallerGone(_)) => {
+                Err(ProjectError::Dependency {
+                    dependent: wait.dependent.clone(),
+                    dependency: wait.dependency.clone(),
+                    condition: wait.condition,
+                    why,
+                })
+            }
             Verdict::Failed(why) => {
                 eprintln!(
                     "warning: optional dependency {} of {} ({}): {why}",
@@ -111,7 +126,37 @@ pub fn await_condition(project: &ProjectDir, wait: &Await) -> Result<(), Project
     }
 }
 
-fn verdict(condition: Condition, containers: &[&ObservedContainer]) -> Verdict {
+/// Whether process `pid` still runs (a zombie does not).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(") ").map(|(_, rest)| !rest.starts_with('Z')))
+        .unwrap_or(false)
+}
+
+/// What a condition looks at of one container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct View {
+    name: String,
+    status: Status,
+    exit_code: i32,
+    has_check: bool,
+    health: Option<HealthStatus>,
+}
+
+impl View {
+    fn of(c: &ObservedContainer) -> View {
+        View {
+            name: c.record.name.clone(),
+            status: c.status(),
+            exit_code: c.state.as_ref().and_then(|s| s.exit).map_or(0, |e| e.code),
+            has_check: c.record.healthcheck.is_some(),
+            health: health_status(&c.dir),
+        }
+    }
+}
+
+fn verdict(condition: Condition, containers: &[View]) -> Verdict {
     if containers.is_empty() {
         return Verdict::Failed(Unmet::Missing);
     }
@@ -121,22 +166,18 @@ fn verdict(condition: Condition, containers: &[&ObservedContainer]) -> Verdict {
     }
 }
 
-fn exit_code(c: &ObservedContainer) -> i32 {
-    c.state.as_ref().and_then(|s| s.exit).map_or(0, |e| e.code)
-}
-
 /// Every container healthy; any exited or unhealthy one fails.
-fn healthy(containers: &[&ObservedContainer]) -> Verdict {
+fn healthy(containers: &[View]) -> Verdict {
     for c in containers {
-        let container = c.record.name.clone();
-        if c.status() == Status::Stopped {
-            let code = exit_code(c);
+        let container = c.name.clone();
+        if c.status == Status::Stopped {
+            let code = c.exit_code;
             return Verdict::Failed(Unmet::Exited { container, code });
         }
-        if c.record.healthcheck.is_none() {
+        if !c.has_check {
             return Verdict::Failed(Unmet::NoHealthcheck { container });
         }
-        match health_status(&c.dir) {
+        match c.health {
             Some(HealthStatus::Healthy) => {}
             Some(HealthStatus::Unhealthy) => {
                 return Verdict::Failed(Unmet::Unhealthy { container });
@@ -148,14 +189,14 @@ fn healthy(containers: &[&ObservedContainer]) -> Verdict {
 }
 
 /// The first exited container decides: code 0 completes the service.
-fn completed(containers: &[&ObservedContainer]) -> Verdict {
-    let Some(c) = containers.iter().find(|c| c.status() == Status::Stopped) else {
+fn completed(containers: &[View]) -> Verdict {
+    let Some(c) = containers.iter().find(|c| c.status == Status::Stopped) else {
         return Verdict::Waiting;
     };
-    match exit_code(c) {
+    match c.exit_code {
         0 => Verdict::Met,
         code => Verdict::Failed(Unmet::Exited {
-            container: c.record.name.clone(),
+            container: c.name.clone(),
             code,
         }),
     }
@@ -166,5 +207,84 @@ pub fn headline(condition: Condition) -> &'static str {
     match condition {
         Condition::ServiceHealthy => "failed to start",
         Condition::ServiceCompletedSuccessfully => "did not complete successfully",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(name: &str, status: Status, health: Option<HealthStatus>) -> View {
+        View {
+            name: name.into(),
+            status,
+            exit_code: 0,
+            has_check: health.is_some(),
+            health,
+        }
+    }
+
+    #[test]
+    fn healthy_needs_every_container_healthy_and_fails_on_unhealthy_or_exit() {
+        use HealthStatus::*;
+        let ok = view("db-1", Status::Running, Some(Healthy));
+        let starting = view("db-2", Status::Running, Some(Starting));
+        let c = Condition::ServiceHealthy;
+        assert_eq!(verdict(c, &[ok.clone()]), Verdict::Met);
+        assert_eq!(verdict(c, &[ok.clone(), starting]), Verdict::Waiting);
+        let sick = view("db-2", Status::Running, Some(Unhealthy));
+        assert_eq!(
+            verdict(c, &[ok.clone(), sick]).to_string_for_test(),
+            "container db-2 is unhealthy"
+        );
+        let mut gone = view("db-2", Status::Stopped, Some(Starting));
+        gone.exit_code = 137;
+        assert_eq!(
+            verdict(c, &[ok, gone]).to_string_for_test(),
+            "container db-2 exited with code 137"
+        );
+        assert!(verdict(c, &[view("db-1", Status::Running, None)])
+            .to_string_for_test()
+            .starts_with("container db-1 has no healthcheck configured"));
+        assert_eq!(verdict(c, &[]), Verdict::Failed(Unmet::Missing));
+    }
+
+    #[test]
+    fn completed_waits_for_an_exit_and_names_a_non_zero_code() {
+        let c = Condition::ServiceCompletedSuccessfully;
+        let running = view("m-1", Status::Running, None);
+        assert_eq!(verdict(c, &[running.clone()]), Verdict::Waiting);
+        let mut done = view("m-1", Status::Stopped, None);
+        assert_eq!(verdict(c, &[done.clone()]), Verdict::Met);
+        done.exit_code = 3;
+        assert_eq!(
+            verdict(c, &[running, done]).to_string_for_test(),
+            "container m-1 exited with code 3"
+        );
+    }
+
+    impl Verdict {
+        fn to_string_for_test(&self) -> String {
+            match self {
+                Verdict::Failed(why) => why.to_string(),
+                other => format!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_error_names_the_dependency_the_condition_and_why() {
+        let e = ProjectError::Dependency {
+            dependent: "web".into(),
+            dependency: "db".into(),
+            condition: Condition::ServiceHealthy,
+            why: Unmet::Unhealthy {
+                container: "p-db-1".into(),
+            },
+        };
+        assert_eq!(
+            e.to_string(),
+            "dependency db failed to start: container p-db-1 is unhealthy (web depends on db with condition service_healthy)"
+        );
     }
 }
