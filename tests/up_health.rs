@@ -280,3 +280,37 @@ fn up_wait_counts_one_shots_as_done_and_times_out_naming_what_it_waits_for() {
     );
     down_leaves_nothing(&p);
 }
+
+#[test]
+fn restart_true_restarts_the_dependent_when_up_recreates_its_dependency() {
+    let compose = |value: &str| {
+        format!(
+            "services:\n  db:\n    image: IMAGE\n    command: sleep 3600\n    environment: {{V: '{value}'}}\n  web:\n    image: IMAGE\n    command: sleep 3600\n    depends_on:\n      db: {{condition: service_started, restart: true}}\n  other:\n    image: IMAGE\n    command: sleep 3600\n    depends_on: [db]\n"
+        )
+    };
+    let p = Project::new("hc-restart-dep", &compose("1"));
+    p.ok(&["up", "-d"]);
+    let web_id = json_file(&container_dir(&p, "web").join("compose.json")).unwrap()["id"].clone();
+    let web_run = state(&p, "web")["started_at"].clone();
+    let other_run = state(&p, "other")["started_at"].clone();
+    p.write(&compose("2"));
+    let plan = p.ok(&["up", "-d", "--dry-run"]);
+    assert!(
+        plan.contains(&format!(
+            "stop container {} (dependency db recreated, restart: true)",
+            p.container("web", 1)
+        )),
+        "{plan}"
+    );
+    p.ok(&["up", "-d"]);
+    let web_now = json_file(&container_dir(&p, "web").join("compose.json")).unwrap();
+    assert_eq!(web_now["id"], web_id, "restarted, not recreated");
+    assert_ne!(state(&p, "web")["started_at"], web_run, "web restarted");
+    assert_eq!(state(&p, "web")["status"], "running");
+    assert_eq!(
+        state(&p, "other")["started_at"],
+        other_run,
+        "without restart: true a dependent keeps running"
+    );
+    down_leaves_nothing(&p);
+}

@@ -5,7 +5,7 @@ use super::session::Session;
 use super::GlobalArgs;
 use compose_runtime::container::Status;
 use compose_runtime::project::ObservedContainer;
-use compose_runtime::supervisor::health::{health_status, HealthStatus};
+use compose_runtime::supervisor::health::{health_of, HealthStatus};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
@@ -101,7 +101,7 @@ fn status(c: &ObservedContainer) -> String {
 /// Docker's health suffix of STATUS: ` (healthy)`, ` (health: starting)`,
 /// ` (unhealthy)`.
 fn health_suffix(c: &ObservedContainer) -> &'static str {
-    match health_status(&c.dir) {
+    match health_of(c) {
         Some(HealthStatus::Starting) => " (health: starting)",
         Some(HealthStatus::Healthy) => " (healthy)",
         Some(HealthStatus::Unhealthy) => " (unhealthy)",
@@ -186,7 +186,7 @@ fn json(c: &ObservedContainer) -> serde_json::Value {
         "Command": command(c),
         "CreatedAt": c.record.created_at,
         "ExitCode": c.state.as_ref().and_then(|s| s.exit).map_or(0, |e| e.code),
-        "Health": health_status(&c.dir).map(|h| h.to_string()).unwrap_or_default(),
+        "Health": health_of(c).map(|h| h.to_string()).unwrap_or_default(),
         "ID": c.record.id,
         "Image": c.record.image,
         "Name": c.record.name,

@@ -7,7 +7,7 @@
 use super::session::Session;
 use compose_runtime::container::Status;
 use compose_runtime::project::ObservedContainer;
-use compose_runtime::supervisor::health::{health_status, HealthStatus};
+use compose_runtime::supervisor::health::{health_of, HealthStatus};
 use std::time::{Duration, Instant};
 
 const POLL: Duration = Duration::from_millis(200);
@@ -42,7 +42,7 @@ fn readiness(c: &ObservedContainer) -> Readiness {
             code => Readiness::Failed(WaitError::Exited { container, code }),
         },
         Status::Created => Readiness::Pending("created"),
-        Status::Running | Status::Paused => match health_status(&c.dir) {
+        Status::Running | Status::Paused => match health_of(c) {
             None => Readiness::Ready("Running"),
             Some(HealthStatus::Healthy) => Readiness::Ready("Healthy"),
             Some(HealthStatus::Starting) => Readiness::Pending("health: starting"),

@@ -8,7 +8,7 @@
 
 use super::{observe, ObservedContainer, ProjectDir, ProjectError};
 use crate::container::Status;
-use crate::supervisor::health::{health_status, HealthStatus};
+use crate::supervisor::health::{health_of, HealthStatus};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
@@ -151,7 +151,7 @@ impl View {
             status: c.status(),
             exit_code: c.state.as_ref().and_then(|s| s.exit).map_or(0, |e| e.code),
             has_check: c.record.healthcheck.is_some(),
-            health: health_status(&c.dir),
+            health: health_of(c),
         }
     }
 }

@@ -129,6 +129,13 @@ pub fn health_status(container_dir: &Path) -> Option<HealthStatus> {
     status_of(&state, Health::read(container_dir))
 }
 
+/// [`health_status`] of a container already observed (no second read of
+/// its record and state).
+pub fn health_of(c: &crate::project::ObservedContainer) -> Option<HealthStatus> {
+    c.record.healthcheck.as_ref()?;
+    status_of(c.state.as_ref()?, Health::read(&c.dir))
+}
+
 /// The health of a run in `state`, given the last `health.json`.
 pub fn status_of(state: &State, health: Option<Health>) -> Option<HealthStatus> {
     let started_at = state.started_at.as_deref()?;
