@@ -219,6 +219,14 @@ fn an_unhealthy_dependency_fails_up_naming_it_unless_optional() {
         "an optional dependency only warns: {}",
         stderr(&out)
     );
+    assert!(
+        stderr(&out).contains(&format!(
+            "optional dependency db of web (service_healthy) failed: container {} is unhealthy",
+            p.container("db", 1)
+        )),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(state(&p, "web")["status"], "running");
     down_leaves_nothing(&p);
 }

@@ -81,6 +81,7 @@ pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
     }
     session.apply(&steps, OnFailure::Stop)?;
     drop(lock);
+    super::up_wait::warn_failed_optional(&session, &steps)?;
     if args.wait && !args.no_start {
         let selected: Vec<String> = session.project.services.keys().cloned().collect();
         let limit = args.wait_timeout.map(std::time::Duration::from_secs);

@@ -6,7 +6,8 @@
 
 use super::session::Session;
 use compose_runtime::container::Status;
-use compose_runtime::project::ObservedContainer;
+use compose_runtime::project::condition::Condition;
+use compose_runtime::project::{ObservedContainer, Op, Step};
 use compose_runtime::supervisor::health::{health_of, HealthStatus};
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,42 @@ fn readiness(c: &ObservedContainer) -> Readiness {
             Some(HealthStatus::Unhealthy) => Readiness::Failed(WaitError::Unhealthy { container }),
         },
     }
+}
+
+/// After `up`: a warning for each optional dependency (`required: false`)
+/// whose wait gave up, saying why (docker compose's "optional dependency
+/// ... failed to start"), since its wait step reports done regardless.
+pub fn warn_failed_optional(session: &Session, steps: &[Step]) -> anyhow::Result<()> {
+    let snap = session.snapshot()?;
+    for step in steps {
+        let Op::AwaitCondition { wait } = &step.op else {
+            continue;
+        };
+        if wait.required {
+            continue;
+        }
+        let containers = session.containers(&snap, std::slice::from_ref(&wait.dependency));
+        let why = containers.iter().find_map(|c| match readiness(c) {
+            Readiness::Failed(e) => Some(e.to_string()),
+            _ if wait.condition == Condition::ServiceHealthy && c.record.healthcheck.is_none() => {
+                Some(format!(
+                    "container {} has no healthcheck configured",
+                    c.record.name
+                ))
+            }
+            _ => None,
+        });
+        let why = match why {
+            Some(why) => why,
+            None if containers.is_empty() => "the service has no container".to_string(),
+            None => continue,
+        };
+        crate::ui::warn(&format!(
+            "optional dependency {} of {} ({}) failed: {why}",
+            wait.dependency, wait.dependent, wait.condition
+        ));
+    }
+    Ok(())
 }
 
 /// Wait for the containers of `services`; `timeout` `None` waits as long
