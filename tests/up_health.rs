@@ -322,3 +322,45 @@ fn restart_true_restarts_the_dependent_when_up_recreates_its_dependency() {
     );
     down_leaves_nothing(&p);
 }
+
+#[test]
+fn a_new_supervisor_carries_on_with_the_health_of_running_containers() {
+    let p = Project::new("hc-adopt", &format!("services:\n  db:\n{READY_AFTER_1S}"));
+    p.ok(&["up", "-d"]);
+    eventually(10, "healthy", || (health(&p, "db")["Status"] == "healthy").then_some(()));
+    let pid_file = p
+        .root
+        .path()
+        .join("projects")
+        .join(&p.name)
+        .join("supervisor.pid");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    eventually(5, "the supervisor to die", || {
+        (!up_support::alive(pid)).then_some(())
+    });
+    let before = health(&p, "db")["Log"].as_array().unwrap().last().unwrap()["End"].clone();
+    let ps = p.ok(&["ps"]);
+    assert!(ps.contains("(healthy)"), "still healthy: {ps}");
+    eventually(10, "probes from the new supervisor", || {
+        let h = health(&p, "db");
+        let last = h["Log"].as_array()?.last()?["End"].clone();
+        (last != before && time(&last) > time(&before)).then_some(())
+    });
+    let h = health(&p, "db");
+    assert_eq!(h["Status"], "healthy", "not reset to starting: {h}");
+    assert_eq!(
+        events(&p).matches("health_status: healthy").count(),
+        1,
+        "no second transition"
+    );
+    down_leaves_nothing(&p);
+}
