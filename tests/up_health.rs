@@ -327,7 +327,9 @@ fn restart_true_restarts_the_dependent_when_up_recreates_its_dependency() {
 fn a_new_supervisor_carries_on_with_the_health_of_running_containers() {
     let p = Project::new("hc-adopt", &format!("services:\n  db:\n{READY_AFTER_1S}"));
     p.ok(&["up", "-d"]);
-    eventually(10, "healthy", || (health(&p, "db")["Status"] == "healthy").then_some(()));
+    eventually(10, "healthy", || {
+        (health(&p, "db")["Status"] == "healthy").then_some(())
+    });
     let pid_file = p
         .root
         .path()

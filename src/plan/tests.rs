@@ -254,3 +254,18 @@ fn nothing_to_do_means_no_wait_and_a_recreated_dependency_restarts_its_dependent
 "
     );
 }
+
+#[test]
+fn an_optional_dependency_left_out_by_a_profile_is_a_warning_and_no_wait() {
+    let p = project("services:\n  web:\n    image: nginx\n    depends_on:\n      extra: {condition: service_healthy, required: false}\n  extra:\n    image: x\n    profiles: [extra]\n");
+    let plan = plan_up(&p, &Observed::default(), &UpOptions::default()).unwrap();
+    assert_eq!(
+        plan.to_string(),
+        "\
+1. create network app_default (missing)
+2. create container app-web-1 (missing) after 1
+3. start container app-web-1 after 2
+warning: web is missing optional dependency extra
+"
+    );
+}
