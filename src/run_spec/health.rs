@@ -7,7 +7,7 @@ use crate::model::duration::Duration;
 use crate::model::healthcheck::HealthCheckConfig;
 use crate::model::ServiceConfig;
 use compose_runtime::image::oci::ImageConfig;
-use compose_runtime::supervisor::health::{HealthCheck, HealthOverrides};
+use compose_runtime::supervisor::health::{HealthCheck, HealthOverrides, HealthTest};
 
 /// The check of `service` run from `image`, `None` when there is none.
 pub fn healthcheck(service: &ServiceConfig, image: &ImageConfig) -> Option<HealthCheck> {
@@ -21,7 +21,17 @@ pub fn healthcheck(service: &ServiceConfig, image: &ImageConfig) -> Option<Healt
         .as_ref()
         .map(overrides)
         .unwrap_or_default();
-    own.resolve(from_image.as_ref())
+    let mut check = own.resolve(from_image.as_ref())?;
+    // Docker runs CMD-SHELL with the image's `SHELL` when it has one
+    // (the daemon's `getShell`), else `/bin/sh -c`.
+    if let (HealthTest::Shell(line), Some(shell)) = (&check.test, &image.config.shell) {
+        if !shell.is_empty() {
+            let mut argv = shell.clone();
+            argv.push(line.clone());
+            check.test = HealthTest::Cmd(argv);
+        }
+    }
+    Some(check)
 }
 
 fn overrides(config: &HealthCheckConfig) -> HealthOverrides {
@@ -41,7 +51,6 @@ fn overrides(config: &HealthCheckConfig) -> HealthOverrides {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use compose_runtime::supervisor::health::HealthTest;
 
     fn image_with_check() -> ImageConfig {
         serde_json::from_value(serde_json::json!({
@@ -69,5 +78,22 @@ mod tests {
         service.healthcheck.as_mut().unwrap().disable = true;
         assert_eq!(healthcheck(&service, &image), None);
         assert_eq!(healthcheck(&service, &ImageConfig::default()), None);
+    }
+
+    #[test]
+    fn cmd_shell_runs_with_the_images_shell() {
+        let mut image = image_with_check();
+        image.config.shell = Some(vec!["/bin/bash".into(), "-ec".into()]);
+        let service = ServiceConfig {
+            healthcheck: Some(HealthCheckConfig {
+                test: vec!["CMD-SHELL".into(), "true".into()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            healthcheck(&service, &image).unwrap().test.argv(),
+            ["/bin/bash", "-ec", "true"].map(String::from)
+        );
     }
 }
