@@ -110,6 +110,7 @@ impl Project {
             exposed: vec![],
             links: vec![],
             hooks: Default::default(),
+            healthcheck: None,
             spec,
         }
     }

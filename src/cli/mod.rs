@@ -23,6 +23,7 @@ pub mod steps;
 pub mod stop;
 pub mod supervise;
 pub mod up;
+pub mod up_wait;
 pub mod version;
 
 use clap::{Parser, Subcommand};

@@ -6,6 +6,7 @@ use super::session::Session;
 use super::GlobalArgs;
 use compose_runtime::container::Status;
 use compose_runtime::project::ObservedContainer;
+use compose_runtime::supervisor::health::{health_of, HealthStatus};
 use compose_runtime::supervisor::netsvc::ports::PortEntry;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
@@ -84,8 +85,9 @@ fn status(c: &ObservedContainer) -> String {
     match c.status() {
         Status::Created => "Created".to_string(),
         Status::Running => format!(
-            "Up {}",
-            human(since(state.and_then(|s| s.started_at.as_ref())).unwrap_or_default())
+            "Up {}{}",
+            human(since(state.and_then(|s| s.started_at.as_ref())).unwrap_or_default()),
+            health_suffix(c)
         ),
         Status::Paused => format!(
             "Up {} (Paused)",
@@ -96,6 +98,17 @@ fn status(c: &ObservedContainer) -> String {
             state.and_then(|s| s.exit).map_or(0, |e| e.code),
             human(since(state.and_then(|s| s.finished_at.as_ref())).unwrap_or_default())
         ),
+    }
+}
+
+/// Docker's health suffix of STATUS: ` (healthy)`, ` (health: starting)`,
+/// ` (unhealthy)`.
+fn health_suffix(c: &ObservedContainer) -> &'static str {
+    match health_of(c) {
+        Some(HealthStatus::Starting) => " (health: starting)",
+        Some(HealthStatus::Healthy) => " (healthy)",
+        Some(HealthStatus::Unhealthy) => " (unhealthy)",
+        None => "",
     }
 }
 
@@ -176,7 +189,7 @@ fn json(c: &ObservedContainer, ports: &[PortEntry]) -> serde_json::Value {
         "Command": command(c),
         "CreatedAt": c.record.created_at,
         "ExitCode": c.state.as_ref().and_then(|s| s.exit).map_or(0, |e| e.code),
-        "Health": "",
+        "Health": health_of(c).map(|h| h.to_string()).unwrap_or_default(),
         "ID": c.record.id,
         "Image": c.record.image,
         "Name": c.record.name,

@@ -6,11 +6,12 @@
 use super::session::Session;
 use crate::model::service::PullPolicy;
 use crate::model::{hash, ServiceConfig};
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, Condition, Plan};
 use crate::run_spec::{self, Note};
 use compose_runtime::container::Mount;
 use compose_runtime::image::registry::{self, NoProgress, PullOptions};
 use compose_runtime::image::{Image, ImageStore, Reference};
+use compose_runtime::project::condition::{Await, Condition as RuntimeCondition};
 use compose_runtime::project::ops::{CreateRequest, VolumeSeed};
 use compose_runtime::project::record::{new_container_id, VolumeRef};
 use compose_runtime::project::{ContainerRecord, Op, Snapshot, Step};
@@ -172,6 +173,26 @@ pub fn steps(
             Action::RemoveNetwork { name } => Op::RemoveNetwork { name: name.clone() },
             Action::CreateVolume { name } => Op::CreateVolume { name: name.clone() },
             Action::RemoveVolume { name } => Op::RemoveVolume { name: name.clone() },
+            Action::AwaitDependency {
+                dependency,
+                condition,
+                required,
+                dependents,
+            } => Op::AwaitCondition {
+                wait: Await {
+                    dependent: dependents.join(", "),
+                    dependency: dependency.clone(),
+                    condition: match condition {
+                        Condition::Healthy => RuntimeCondition::ServiceHealthy,
+                        Condition::CompletedSuccessfully => {
+                            RuntimeCondition::ServiceCompletedSuccessfully
+                        }
+                    },
+                    required: *required,
+                    timeout: None,
+                    caller: Some(std::process::id()),
+                },
+            },
         };
         steps.push(Step {
             op,
@@ -309,6 +330,7 @@ fn create(
         exposed: run.networking.exposed,
         links: run.networking.links,
         hooks: run.hooks,
+        healthcheck: run_spec::health::healthcheck(service, &image.config),
         spec: run.spec,
     };
     let req = CreateRequest {

@@ -38,6 +38,12 @@ pub struct UpArgs {
     /// Scale SERVICE to NUM instances (overrides `scale` in the Compose file)
     #[arg(long, value_name = "SERVICE=NUM")]
     pub scale: Vec<String>,
+    /// Wait for services to be running|healthy (one-shot services: exited 0). Implies detached mode
+    #[arg(long)]
+    pub wait: bool,
+    /// Maximum duration in seconds to wait for the project to be running|healthy
+    #[arg(long, value_name = "SECONDS", requires = "wait")]
+    pub wait_timeout: Option<u64>,
     /// Print the plan instead of performing it
     #[arg(long)]
     pub dry_run: bool,
@@ -76,6 +82,13 @@ pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
     }
     session.apply(&steps, OnFailure::Stop)?;
     drop(lock);
+    super::up_wait::warn_failed_optional(&session, &steps)?;
+    if args.wait && !args.no_start {
+        let selected: Vec<String> = session.project.services.keys().cloned().collect();
+        let limit = args.wait_timeout.map(std::time::Duration::from_secs);
+        super::up_wait::wait(&session, &selected, limit)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.detach || args.no_start {
         return Ok(ExitCode::SUCCESS);
     }

@@ -33,6 +33,36 @@ pub enum Action {
     RemoveVolume {
         name: String,
     },
+    /// Wait until `dependency` meets a `depends_on` condition before the
+    /// services that need it go on.
+    AwaitDependency {
+        dependency: String,
+        condition: Condition,
+        /// `required: false`: a failure only warns.
+        required: bool,
+        /// The services waiting (for the error message).
+        dependents: Vec<String>,
+    },
+}
+
+/// A `depends_on` condition that needs a wait (`service_started` is the
+/// dependency order itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Condition {
+    Healthy,
+    CompletedSuccessfully,
+}
+
+impl Condition {
+    /// Compose's `condition:` word; `None` for `service_started` (and
+    /// anything the loader let through that is not a wait).
+    pub fn parse(text: &str) -> Option<Condition> {
+        match text {
+            "service_healthy" => Some(Condition::Healthy),
+            "service_completed_successfully" => Some(Condition::CompletedSuccessfully),
+            _ => None,
+        }
+    }
 }
 
 /// Why a step is in the plan.
@@ -62,6 +92,10 @@ pub enum Cause {
     Orphan,
     /// Part of taking the project down.
     Down,
+    /// `depends_on: {DEP: {restart: true}}` and DEP was recreated.
+    DependencyRecreated {
+        dependency: String,
+    },
     /// The step follows from another one (remove after stop, start after
     /// create, ...).
     Follows,
@@ -90,6 +124,9 @@ impl fmt::Display for Cause {
             Cause::ScaledDown { from, to } => write!(f, "scaled {from}→{to}"),
             Cause::Orphan => f.write_str("orphan: its service is not in the project"),
             Cause::Down => f.write_str("down"),
+            Cause::DependencyRecreated { dependency } => {
+                write!(f, "dependency {dependency} recreated, restart: true")
+            }
             Cause::Follows => Ok(()),
         }
     }
@@ -106,6 +143,23 @@ impl fmt::Display for Action {
             Action::RemoveContainer { name } => write!(f, "remove container {name}"),
             Action::RemoveNetwork { name } => write!(f, "remove network {name}"),
             Action::RemoveVolume { name } => write!(f, "remove volume {name}"),
+            Action::AwaitDependency {
+                dependency,
+                condition,
+                required,
+                dependents,
+            } => {
+                let what = match condition {
+                    Condition::Healthy => "to be healthy",
+                    Condition::CompletedSuccessfully => "to complete successfully",
+                };
+                let optional = if *required { "" } else { ", optional" };
+                write!(
+                    f,
+                    "wait for {dependency} {what} (for {}{optional})",
+                    dependents.join(", ")
+                )
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ pub mod down;
 pub mod observed;
 pub mod up;
 
-pub use action::{Action, Cause, Plan, Step};
+pub use action::{Action, Cause, Condition, Plan, Step};
 pub use down::{plan_down, DownOptions};
 pub use observed::{Observed, ObservedContainer, Status};
 pub use up::{container_name, plan_up, UpOptions};

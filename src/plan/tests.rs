@@ -189,3 +189,83 @@ fn force_recreate_and_no_start() {
         "1. create network app_default (missing)\n2. create container app-web-1 (missing) after 1\n"
     );
 }
+
+const GATED: &str = "services:\n  web:\n    image: nginx\n    depends_on:\n      db: {condition: service_healthy, restart: true}\n      migrate: {condition: service_completed_successfully}\n      cache: {condition: service_healthy, required: false}\n  worker:\n    image: w\n    depends_on:\n      db: {condition: service_healthy}\n  db:\n    image: postgres\n  migrate:\n    image: m\n    depends_on: [db]\n  cache:\n    image: redis\n";
+
+#[test]
+fn conditions_wait_between_the_dependency_start_and_the_dependent() {
+    let p = project(GATED);
+    let plan = plan_up(&p, &Observed::default(), &UpOptions::default()).unwrap();
+    let text = plan.to_string();
+    let line = |needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in\n{text}"))
+            .to_string()
+    };
+    let number = |needle: &str| line(needle).split('.').next().unwrap().to_string();
+    let db_start = number("start container app-db-1");
+    let db_wait = line("wait for db to be healthy");
+    assert!(
+        db_wait.ends_with(&format!("(for web, worker) after {db_start}"))
+            || db_wait.ends_with(&format!("(for worker, web) after {db_start}")),
+        "one shared wait after db's start: {db_wait}\n{text}"
+    );
+    let cache_wait = line("wait for cache");
+    assert!(
+        cache_wait.contains("to be healthy (for web, optional)"),
+        "{cache_wait}"
+    );
+    let migrate_wait = line("wait for migrate to complete successfully (for web)");
+    let web_create = line("create container app-web-1");
+    for wait in [&db_wait, &cache_wait, &migrate_wait] {
+        let n = wait.split('.').next().unwrap();
+        assert!(
+            web_create
+                .split(" after ")
+                .nth(1)
+                .unwrap()
+                .split(", ")
+                .any(|a| a == n),
+            "web waits for step {n}: {web_create}\n{text}"
+        );
+    }
+}
+
+#[test]
+fn nothing_to_do_means_no_wait_and_a_recreated_dependency_restarts_its_dependents() {
+    let p = project(GATED);
+    let plan = plan_up(&p, &observed_from(&p), &UpOptions::default()).unwrap();
+    assert!(plan.is_empty(), "{plan}");
+    let changed = project(&GATED.replace("image: postgres", "image: postgres:17"));
+    let plan = plan_up(&changed, &observed_from(&p), &UpOptions::default()).unwrap();
+    assert_eq!(
+        plan.to_string(),
+        "\
+1. stop container app-db-1 (config changed: image)
+2. remove container app-db-1 after 1
+3. create container app-db-1 after 2
+4. start container app-db-1 after 3
+5. wait for db to be healthy (for web) after 4
+6. wait for migrate to complete successfully (for web)
+7. wait for cache to be healthy (for web, optional)
+8. stop container app-web-1 (dependency db recreated, restart: true) after 4, 5, 6, 7
+9. start container app-web-1 after 8
+"
+    );
+}
+
+#[test]
+fn an_optional_dependency_left_out_by_a_profile_is_a_warning_and_no_wait() {
+    let p = project("services:\n  web:\n    image: nginx\n    depends_on:\n      extra: {condition: service_healthy, required: false}\n  extra:\n    image: x\n    profiles: [extra]\n");
+    let plan = plan_up(&p, &Observed::default(), &UpOptions::default()).unwrap();
+    assert_eq!(
+        plan.to_string(),
+        "\
+1. create network app_default (missing)
+2. create container app-web-1 (missing) after 1
+3. start container app-web-1 after 2
+warning: web is missing optional dependency extra
+"
+    );
+}

@@ -3,12 +3,12 @@
 //! over the wanted count go (highest number first), containers whose config
 //! changed are recreated, stopped ones are started, missing ones created.
 
-use super::action::{Action, Cause, Plan};
+use super::action::{Action, Cause, Condition, Plan};
 use super::diff::changed_fields;
 use super::observed::{Observed, ObservedContainer};
 use crate::model::{hash, ModelError, Project, ServiceConfig};
 use indexmap::IndexMap;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The flags of `compose up` that change what is planned.
 #[derive(Debug, Clone, Default)]
@@ -41,17 +41,162 @@ pub fn plan_up(
     // The steps after which each service counts as up (its starts, or its
     // creates with --no-start): what its dependents wait for.
     let mut ready: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut waits = Waits::default();
+    let mut recreated: HashSet<String> = HashSet::new();
     for name in project.services_in_dependency_order() {
         let service = &project.services[&name];
+        let mark = plan.steps.len();
         let mut after: Vec<usize> = resources.for_service(project, service);
         for dep in service.depends_on.keys() {
             after.extend(ready.get(dep).into_iter().flatten().copied());
         }
-        let steps = converge_service(project, service, observed, opts, &after, &mut plan)?;
+        let (wait_steps, created) = waits.for_service(project, service, &ready, &mut plan);
+        after.extend(&wait_steps);
+        let mut steps = converge_service(project, service, observed, opts, &after, &mut plan)?;
+        steps.extend(restart_for_dependencies(
+            service, observed, &recreated, &after, mark, &mut plan,
+        ));
+        if plan.steps.len() == mark + created {
+            // Nothing to do for the service: nobody waits.
+            waits.forget_new(mark, &mut plan);
+        } else {
+            waits.name_dependent(&name, &wait_steps, &mut plan);
+        }
+        if was_recreated(observed, &name, &plan.steps[mark..]) {
+            recreated.insert(name.clone());
+        }
         ready.insert(name, steps);
     }
     orphans(project, observed, opts, &mut plan);
     Ok(plan)
+}
+
+/// The `depends_on` waits of the plan, one per dependency, condition and
+/// `required` (dependents with the same need share it).
+#[derive(Default)]
+struct Waits {
+    steps: HashMap<(String, Condition, bool), usize>,
+}
+
+impl Waits {
+    /// The wait steps `service` needs (added to the plan when new), and
+    /// how many were added. A missing optional dependency is a warning.
+    fn for_service(
+        &mut self,
+        project: &Project,
+        service: &ServiceConfig,
+        ready: &HashMap<String, Vec<usize>>,
+        plan: &mut Plan,
+    ) -> (Vec<usize>, usize) {
+        let mut steps = Vec::new();
+        let mut created = 0;
+        for (dep, config) in &service.depends_on {
+            if !project.services.contains_key(dep) {
+                if !config.required {
+                    plan.warnings.push(format!(
+                        "{} is missing optional dependency {dep}",
+                        service.name
+                    ));
+                }
+                continue;
+            }
+            let Some(condition) = Condition::parse(&config.condition) else {
+                continue;
+            };
+            let key = (dep.clone(), condition, config.required);
+            let step = match self.steps.get(&key) {
+                Some(&step) => step,
+                None => {
+                    created += 1;
+                    let after = ready.get(dep).cloned().unwrap_or_default();
+                    let action = Action::AwaitDependency {
+                        dependency: dep.clone(),
+                        condition,
+                        required: config.required,
+                        dependents: Vec::new(),
+                    };
+                    let step = plan.push(action, Cause::Follows, after);
+                    self.steps.insert(key, step);
+                    step
+                }
+            };
+            steps.push(step);
+        }
+        (steps, created)
+    }
+
+    /// Drop the waits added at `mark` and after (the service that needed
+    /// them had nothing to do).
+    fn forget_new(&mut self, mark: usize, plan: &mut Plan) {
+        self.steps.retain(|_, step| *step < mark);
+        plan.steps.truncate(mark);
+    }
+
+    fn name_dependent(&self, service: &str, steps: &[usize], plan: &mut Plan) {
+        for &step in steps {
+            if let Action::AwaitDependency { dependents, .. } = &mut plan.steps[step].action {
+                dependents.push(service.to_string());
+            }
+        }
+    }
+}
+
+/// Whether the steps of a service recreate one of its existing containers.
+fn was_recreated(observed: &Observed, service: &str, steps: &[super::action::Step]) -> bool {
+    let existing = observed.of_service(service);
+    steps.iter().any(|s| {
+        matches!(&s.action, Action::CreateContainer { name, .. }
+            if existing.iter().any(|c| &c.name == name))
+    })
+}
+
+/// `depends_on: {DEP: {restart: true}}`: when `up` recreated DEP, the
+/// service's running containers that nothing else touches restart after
+/// it (docker compose restarts dependents of a recreated dependency).
+fn restart_for_dependencies(
+    service: &ServiceConfig,
+    observed: &Observed,
+    recreated: &HashSet<String>,
+    after: &[usize],
+    mark: usize,
+    plan: &mut Plan,
+) -> Vec<usize> {
+    let Some(dependency) = service
+        .depends_on
+        .iter()
+        .find(|(dep, config)| config.restart && recreated.contains(*dep))
+        .map(|(dep, _)| dep.clone())
+    else {
+        return Vec::new();
+    };
+    let touched = |name: &str| {
+        plan.steps[mark..].iter().any(|s| match &s.action {
+            Action::CreateContainer { name: n, .. }
+            | Action::StartContainer { name: n }
+            | Action::StopContainer { name: n }
+            | Action::RemoveContainer { name: n } => n == name,
+            _ => false,
+        })
+    };
+    let names: Vec<String> = observed
+        .of_service(&service.name)
+        .iter()
+        .filter(|c| c.status.is_running() && !touched(&c.name))
+        .map(|c| c.name.clone())
+        .collect();
+    let mut ready = Vec::new();
+    for name in names {
+        let cause = Cause::DependencyRecreated {
+            dependency: dependency.clone(),
+        };
+        let stop = plan.push(
+            Action::StopContainer { name: name.clone() },
+            cause,
+            after.to_vec(),
+        );
+        ready.push(plan.push(Action::StartContainer { name }, Cause::Follows, vec![stop]));
+    }
+    ready
 }
 
 /// Step indices of the networks and volumes `up` creates, by runtime name.

@@ -6,6 +6,7 @@
 //! host before the container starts (bind sources to create, volumes to
 //! create and seed from the image) is returned as data for the executor.
 
+pub mod health;
 mod hooks;
 mod limits;
 mod mounts;

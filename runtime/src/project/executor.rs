@@ -46,6 +46,10 @@ pub enum Op {
     RemoveNetwork {
         name: String,
     },
+    /// Wait for a `depends_on` condition of a dependency.
+    AwaitCondition {
+        wait: super::condition::Await,
+    },
 }
 
 impl Op {
@@ -59,6 +63,7 @@ impl Op {
             Op::CreateVolume { name } | Op::RemoveVolume { name } => ("Volume", name),
             Op::CreateNetwork { spec, .. } => ("Network", &spec.name),
             Op::RemoveNetwork { name } => ("Network", name),
+            Op::AwaitCondition { wait } => ("Service", &wait.dependency),
         }
     }
 
@@ -73,6 +78,11 @@ impl Op {
             Op::RemoveContainer { .. } | Op::RemoveVolume { .. } | Op::RemoveNetwork { .. } => {
                 ("Removing", "Removed")
             }
+            // docker compose's "Waiting" then "Healthy" / "Exited".
+            Op::AwaitCondition { wait } => match wait.condition {
+                super::condition::Condition::ServiceHealthy => ("Waiting", "Healthy"),
+                super::condition::Condition::ServiceCompletedSuccessfully => ("Waiting", "Exited"),
+            },
         }
     }
 }
@@ -86,6 +96,13 @@ impl fmt::Display for Op {
             }
             Op::StartContainer { .. } => "start",
             Op::StopContainer { .. } => "stop",
+            Op::AwaitCondition { wait } => {
+                return write!(
+                    f,
+                    "wait for service {} ({})",
+                    wait.dependency, wait.condition
+                )
+            }
             _ => "remove",
         };
         write!(f, "{verb} {} {name}", kind.to_ascii_lowercase())
@@ -255,6 +272,7 @@ fn perform(project: &ProjectDir, op: &Op, env: &Env<'_>) -> Result<(), ProjectEr
         Op::RemoveVolume { name } => super::volume::remove(&project.volumes_dir(), name),
         Op::CreateNetwork { spec, external } => ops::create_network(project, spec, *external),
         Op::RemoveNetwork { name } => ops::remove_network(project, name),
+        Op::AwaitCondition { wait } => super::condition::await_condition(project, wait),
     }
 }
 

@@ -16,6 +16,7 @@
 //! here knows Compose YAML: the CLI turns its plan into `Op`s.
 
 pub mod command;
+pub mod condition;
 pub mod executor;
 pub mod hooks;
 pub mod interrupt;
@@ -173,6 +174,13 @@ pub enum ProjectError {
         kind: &'static str,
         code: i32,
         output: String,
+    },
+    #[error("dependency {dependency} {}: {why} ({dependent} depends on {dependency} with condition {condition})", condition::headline(*condition))]
+    Dependency {
+        dependent: String,
+        dependency: String,
+        condition: condition::Condition,
+        why: condition::Unmet,
     },
     #[error("service {service}: {source}")]
     Publish {

@@ -54,6 +54,10 @@ pub struct ContainerRecord {
     /// `post_start` and `pre_stop` hooks.
     #[serde(default, skip_serializing_if = "super::hooks::Hooks::is_empty")]
     pub hooks: super::hooks::Hooks,
+    /// The resolved healthcheck (`healthcheck:` over the image's
+    /// `HEALTHCHECK`), probed by the supervisor; `None`: no check.
+    #[serde(default)]
+    pub healthcheck: Option<crate::supervisor::health::HealthCheck>,
     pub spec: ContainerSpec,
 }
 

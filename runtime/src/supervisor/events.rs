@@ -43,6 +43,8 @@ pub fn of_op(op: &Op) -> Event {
         Op::RemoveContainer { .. } | Op::RemoveVolume { .. } | Op::RemoveNetwork { .. } => {
             "destroy"
         }
+        // Waiting changes nothing: no event (`append` skips an empty action).
+        Op::AwaitCondition { .. } => "",
     };
     let service = match op {
         Op::CreateContainer { request } => request.record.service.clone(),
@@ -70,9 +72,25 @@ pub fn died(name: &str, service: &str, code: i32) -> Event {
     }
 }
 
+/// A container's health changed (Docker's `health_status: healthy`).
+pub fn health(name: &str, service: &str, status: crate::supervisor::health::HealthStatus) -> Event {
+    Event {
+        time: now_rfc3339(),
+        kind: "container".into(),
+        action: format!("health_status: {status}"),
+        id: name.to_string(),
+        service: service.to_string(),
+        attributes: BTreeMap::new(),
+    }
+}
+
 /// Append `event` (one write of one line with O_APPEND, so concurrent
-/// writers never interleave within a line). Events are best effort.
+/// writers never interleave within a line). Events are best effort; an
+/// event without an action (a step that changed nothing) is not written.
 pub fn append(project: &ProjectDir, event: &Event) {
+    if event.action.is_empty() {
+        return;
+    }
     let Ok(mut line) = serde_json::to_vec(event) else {
         return;
     };

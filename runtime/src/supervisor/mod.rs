@@ -14,6 +14,7 @@
 
 pub mod client;
 pub mod events;
+pub mod health;
 pub mod netsvc;
 pub mod protocol;
 pub mod restart;

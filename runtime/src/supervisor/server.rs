@@ -108,8 +108,10 @@ pub fn serve(project: ProjectDir, init: InitProgram) -> Result<(), ServeError> {
         active: AtomicUsize::new(0),
         shutdown: AtomicBool::new(false),
     });
+    let health = super::health::scheduler::spawn(shared.project.clone(), shared.init.clone());
     accept_loop(&listener, &shared);
     shared.services.shutdown();
+    drop(health);
     let _ = std::fs::remove_file(&sock);
     let _ = std::fs::remove_file(&pid);
     let _ = std::fs::remove_file(&lock_path);

@@ -37,6 +37,7 @@ pub(in crate::supervisor::netsvc) fn record(
         exposed: vec![],
         links: vec![],
         hooks: Default::default(),
+        healthcheck: None,
         spec,
     }
 }
