@@ -188,6 +188,10 @@ pub fn run(
                 eprintln!("Aborting on container exit...");
                 stop_all(session, stop_timeout, &mut interrupts)?;
                 printer.print_new(None);
+                let snap = session.snapshot()?;
+                for c in exits.new_exits(&session.containers(&snap, &chosen.watched)) {
+                    eprintln!("{} exited with code {}", short_name(c), exit_code(c));
+                }
                 let code = match &args.exit_code_from {
                     Some(service) => service_exit_code(session, service)?,
                     None => code,
