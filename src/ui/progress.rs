@@ -300,6 +300,11 @@ impl Tty {
     }
 
     fn finish(self) {
+        if self.bars.is_empty() {
+            // Nothing was done: no `[+] Running 0/0` line.
+            self.header.finish_and_clear();
+            return;
+        }
         for (bar, _) in self.bars.values() {
             if !bar.is_finished() {
                 bar.abandon();
