@@ -92,11 +92,15 @@ fn logs_follow_picks_up_new_replicas() {
 #[test]
 fn twenty_fast_writers_lose_no_line_and_keep_their_order() {
     const SERVICES: usize = 20;
-    const LINES: u64 = 3000;
-    let p = Project::new(
-        "logsload",
-        &numbered_services(SERVICES, &format!("busybox seq 1 {LINES}")),
+    const BURSTS: u64 = 20;
+    const BURST: u64 = 200;
+    const LINES: u64 = BURSTS * BURST;
+    // Bursts as fast as `seq` writes, 0.1 s apart: the writers are still
+    // at it for about two seconds while `logs -f` follows.
+    let script = format!(
+        "b=0; while [ $$b -lt {BURSTS} ]; do busybox seq $$((b*{BURST}+1)) $$((b*{BURST}+{BURST})); b=$$((b+1)); sleep 0.1; done"
     );
+    let p = Project::new("logsload", &numbered_services(SERVICES, &script));
     p.ok(&["up", "-d"]);
     // Following while they write; each ends after its last number, and
     // `logs -f` once none runs.
