@@ -172,7 +172,10 @@ fn on_a_terminal(p: &Project, args: &[&str]) -> String {
 fn on_a_terminal_each_object_has_a_line_redrawn_in_place_with_its_time() {
     let p = Project::new("tty", YAML);
     let text = on_a_terminal(&p, &["up", "-d"]);
-    assert!(text.contains("[+] Running"), "{text:?}");
+    // A network and two containers, each counted once though each went
+    // through two steps (create, start).
+    assert!(text.contains("[+] Running 3/3"), "{text:?}");
+    assert!(!text.contains("Running 4/3"), "{text:?}");
     assert!(
         text.contains("\u{1b}[1A") || text.contains("\u{1b}[2K"),
         "redrawn in place: {text:?}"

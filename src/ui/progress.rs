@@ -242,12 +242,19 @@ impl Progress {
     }
 }
 
-/// The in-place display: a `[+] Running n/m` header, then one bar per object.
+/// The in-place display: a `[+] Running n/m` header, then one line per
+/// object, which keeps its place as the object goes from state to state.
 struct Tty {
     multi: MultiProgress,
     header: ProgressBar,
-    bars: HashMap<String, (ProgressBar, Instant)>,
-    done: usize,
+    objects: HashMap<String, Object>,
+}
+
+/// One object's line, when it first showed up, and whether it is finished.
+struct Object {
+    bar: ProgressBar,
+    since: Instant,
+    finished: bool,
 }
 
 /// How often spinners and elapsed times are redrawn.
@@ -261,23 +268,32 @@ impl Tty {
         Tty {
             multi,
             header,
-            bars: HashMap::new(),
-            done: 0,
+            objects: HashMap::new(),
         }
     }
 
     fn event(&mut self, e: &Event) {
         let id = e.id();
-        let (bar, started) = self.bars.entry(id.clone()).or_insert_with(|| {
-            let bar = self.multi.add(ProgressBar::new_spinner());
-            bar.set_style(working_style());
-            bar.enable_steady_tick(TICK);
-            (bar, Instant::now())
+        let object = self.objects.entry(id.clone()).or_insert_with(|| Object {
+            bar: self.multi.add(ProgressBar::new_spinner()),
+            since: Instant::now(),
+            finished: true,
         });
         match e.status {
-            Status::Working => bar.set_message(format!("{id}  {}", e.text)),
+            Status::Working => {
+                if object.finished {
+                    // A new step of the same object (created, now
+                    // starting): the line spins again, its time goes on
+                    // from the object's first step, as docker compose's.
+                    object.bar.reset();
+                    object.bar.set_style(working_style(object.since));
+                    object.bar.enable_steady_tick(TICK);
+                    object.finished = false;
+                }
+                object.bar.set_message(format!("{id}  {}", e.text));
+            }
             Status::Done | Status::Error => {
-                let secs = format!("{:.1}s", started.elapsed().as_secs_f64());
+                let secs = format!("{:.1}s", object.since.elapsed().as_secs_f64());
                 let (mark, text) = if e.status == Status::Done {
                     (console::style("✔").green(), e.text.clone())
                 } else {
@@ -289,40 +305,45 @@ impl Tty {
                             .to_string(),
                     )
                 };
-                bar.set_style(finished_style(&mark.to_string(), &secs));
-                bar.finish_with_message(format!("{id}  {text}"));
-                self.done += 1;
+                object
+                    .bar
+                    .set_style(finished_style(&mark.to_string(), &secs));
+                object.bar.finish_with_message(format!("{id}  {text}"));
+                object.finished = true;
             }
         }
-        let total = self.bars.len();
+        let done = self.objects.values().filter(|o| o.finished).count();
         self.header
-            .set_message(format!("Running {}/{total}", self.done));
+            .set_message(format!("Running {done}/{}", self.objects.len()));
     }
 
     fn finish(self) {
-        if self.bars.is_empty() {
+        if self.objects.is_empty() {
             // Nothing was done: no `[+] Running 0/0` line.
             self.header.finish_and_clear();
             return;
         }
-        for (bar, _) in self.bars.values() {
-            if !bar.is_finished() {
-                bar.abandon();
+        for object in self.objects.values() {
+            if !object.finished {
+                object.bar.abandon();
             }
         }
         self.header.finish();
     }
 }
 
-/// A working object: spinner, id and state, and the time since it began
+/// A working object: spinner, id and state, and the time since `since`
 /// at the right edge (`0.3s`), as docker compose's tty writer.
-fn working_style() -> ProgressStyle {
+fn working_style(since: Instant) -> ProgressStyle {
     ProgressStyle::with_template(" {spinner:.cyan} {wide_msg} {secs:>6}")
         .expect("template parses")
         .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ")
-        .with_key("secs", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
-            let _ = write!(w, "{:.1}s", s.elapsed().as_secs_f64());
-        })
+        .with_key(
+            "secs",
+            move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.1}s", since.elapsed().as_secs_f64());
+            },
+        )
 }
 
 /// A finished object: its mark and its time, frozen.
