@@ -127,9 +127,14 @@ pub struct Event {
 }
 
 impl Event {
-    /// docker compose's resource id: `Container web-1`.
+    /// docker compose's resource id: `Container web-1`; a service's own
+    /// events (its image pulled) have no kind and are named `web`.
     pub fn id(&self) -> String {
-        format!("{} {}", self.kind, self.name)
+        if self.kind.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{} {}", self.kind, self.name)
+        }
     }
 }
 
@@ -417,6 +422,21 @@ mod tests {
             status,
             details: details.map(Into::into),
         }
+    }
+
+    #[test]
+    fn a_services_own_event_is_named_by_the_service() {
+        let pulled = Event {
+            kind: String::new(),
+            name: "web".into(),
+            text: "Pulled".into(),
+            status: Status::Done,
+            details: None,
+        };
+        assert_eq!(
+            json_line(&pulled),
+            r#"{"id":"web","status":"Done","text":"Pulled"}"#
+        );
     }
 
     #[derive(Clone, Default)]
