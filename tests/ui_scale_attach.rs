@@ -175,3 +175,32 @@ fn attach_chooses_whose_logs_show_and_how_they_look() {
     p.ok(&["down", "-t", "0"]);
     assert!(p.container_dirs().is_empty());
 }
+
+#[test]
+fn a_container_its_policy_restarts_does_not_abort_until_it_gives_up() {
+    let p = Project::new(
+        "abortrestart",
+        "services:
+  flaky:
+    image: IMAGE
+    restart: on-failure:1
+    command: [\"sh\", \"-c\", \"echo flaky-run; sleep 0.5; exit 2\"]
+  steady:
+    image: IMAGE
+    command: [\"sleep\", \"1000\"]
+",
+    );
+    let out = p.compose(&["up", "--abort-on-container-exit", "-t", "0"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("flaky-1 exited with code 2 (restarting)"),
+        "{err}"
+    );
+    assert!(err.contains("flaky-1 exited with code 2\n"), "{err}");
+    let logs = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(logs.matches("flaky-run").count(), 2, "one restart: {logs}");
+    assert_eq!(p.ok(&["ps", "-q"]), "");
+    p.ok(&["down", "-t", "0"]);
+    assert!(p.container_dirs().is_empty());
+}

@@ -10,8 +10,9 @@ use super::session::{short_name, timeout, Session};
 use compose_runtime::container::Status;
 use compose_runtime::project::interrupt::{force_stop, Interrupts};
 use compose_runtime::project::{ObservedContainer, OnFailure, Op, Step};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 /// The flags of `up` about its attached mode.
 #[derive(Debug, Default, Clone, clap::Args)]
@@ -175,10 +176,16 @@ pub fn run(
         let snap = session.snapshot()?;
         printer.add(&session.containers(&snap, &chosen.logs));
         let watched = session.containers(&snap, &chosen.watched);
-        for c in exits.new_exits(&watched) {
+        for (c, restarting) in exits.new_exits(&watched) {
             printer.print_new(None);
-            eprintln!("{} exited with code {}", short_name(c), exit_code(c));
             let code = exit_code(c);
+            if restarting {
+                // docker compose's printer; a restart is not an exit that
+                // aborts the project.
+                eprintln!("{} exited with code {code} (restarting)", short_name(c));
+                continue;
+            }
+            eprintln!("{} exited with code {code}", short_name(c));
             let abort = match args.on_exit() {
                 OnExit::Ignore => false,
                 OnExit::Stop => true,
@@ -189,7 +196,7 @@ pub fn run(
                 stop_all(session, stop_timeout, &mut interrupts)?;
                 printer.print_new(None);
                 let snap = session.snapshot()?;
-                for c in exits.new_exits(&session.containers(&snap, &chosen.watched)) {
+                for (c, _) in exits.new_exits(&session.containers(&snap, &chosen.watched)) {
                     eprintln!("{} exited with code {}", short_name(c), exit_code(c));
                 }
                 let code = match &args.exit_code_from {
@@ -199,7 +206,7 @@ pub fn run(
                 return Ok(exit_status(code));
             }
         }
-        if watched.iter().all(|c| c.status() == Status::Stopped) {
+        if watched.iter().all(|c| exits.finished(c)) {
             printer.print_new(None);
             return Ok(ExitCode::SUCCESS);
         }
@@ -207,26 +214,58 @@ pub fn run(
 }
 
 /// The exits seen so far, by container and run (a restarted container
-/// exits again under a new pid).
+/// exits again at another time), and which of them the supervisor will
+/// restart (the container's restart policy, counting the exits seen as
+/// the restarts done).
 #[derive(Default)]
 struct Exits {
-    seen: HashSet<(String, Option<i32>)>,
+    seen: HashSet<(String, Option<String>)>,
+    counts: HashMap<String, u32>,
+    /// Containers waiting for their restart, since when.
+    restarting: HashMap<String, Instant>,
 }
 
+/// Longer than the supervisor's longest restart back-off (a minute): a
+/// container said to be restarting that stays down this long is not (a
+/// run missed between two looks made the count too low).
+const RESTART_DUE: Duration = Duration::from_secs(65);
+
 impl Exits {
+    /// The containers that exited since the last call, each with whether
+    /// it will be restarted.
     fn new_exits<'a>(
         &mut self,
         containers: &[&'a ObservedContainer],
-    ) -> Vec<&'a ObservedContainer> {
-        containers
-            .iter()
-            .filter(|c| c.status() == Status::Stopped)
-            .filter(|c| {
-                let pid = c.state.as_ref().and_then(|s| s.pid);
-                self.seen.insert((c.record.name.clone(), pid))
-            })
-            .copied()
-            .collect()
+    ) -> Vec<(&'a ObservedContainer, bool)> {
+        let mut out = Vec::new();
+        for c in containers {
+            let name = &c.record.name;
+            if c.status() != Status::Stopped {
+                self.restarting.remove(name);
+                continue;
+            }
+            let finished_at = c.state.as_ref().and_then(|s| s.finished_at.clone());
+            if !self.seen.insert((name.clone(), finished_at)) {
+                continue;
+            }
+            let count = self.counts.entry(name.clone()).or_default();
+            let restarting = c.record.restart.should_restart(exit_code(c), *count);
+            *count += 1;
+            if restarting {
+                self.restarting.insert(name.clone(), Instant::now());
+            }
+            out.push((*c, restarting));
+        }
+        out
+    }
+
+    /// Stopped for good: exited and not waiting for a restart.
+    fn finished(&self, c: &ObservedContainer) -> bool {
+        c.status() == Status::Stopped
+            && self
+                .restarting
+                .get(&c.record.name)
+                .is_none_or(|since| since.elapsed() > RESTART_DUE)
     }
 }
 
