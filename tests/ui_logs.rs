@@ -115,3 +115,30 @@ fn twenty_fast_writers_lose_no_line_and_keep_their_order() {
     p.ok(&["down", "-t", "0"]);
     assert!(p.container_dirs().is_empty());
 }
+
+#[test]
+fn logs_follow_waits_for_a_container_its_policy_restarts() {
+    let p = Project::new(
+        "logsalways",
+        "services:
+  blink:
+    image: IMAGE
+    restart: always
+    command: [\"echo\", \"blink\"]
+",
+    );
+    p.ok(&["up", "-d"]);
+    let follower = Follower::start(&p, &[]);
+    // The back-off doubles from 100 ms: the fifth run comes after a
+    // pause longer than `logs -f`'s idle second.
+    assert!(
+        follower.wait_for(20, |l| count(l, "blink") >= 6),
+        "{}",
+        follower.text()
+    );
+    p.ok(&["down", "-t", "0"]);
+    let (ended, lines) = follower.finish(10);
+    assert!(ended, "{lines:?}");
+    assert!(lines.iter().all(|l| l == "blink-1 | blink"), "{lines:?}");
+    assert!(p.container_dirs().is_empty());
+}

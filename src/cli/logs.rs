@@ -224,13 +224,13 @@ pub fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCode> {
 /// How often a followed project is looked at again for new containers.
 const RESCAN: Duration = Duration::from_millis(250);
 
-/// How long nothing may run before `logs -f` ends: a container being
-/// recreated or restarted is briefly not running.
+/// How long nothing may run (or wait for its restart) before `logs -f`
+/// ends: a container being recreated is briefly not running.
 const IDLE: Duration = Duration::from_secs(1);
 
-/// Follow the logs until no selected container has run for [`IDLE`] or
-/// Ctrl-C; containers that appear (new replicas, recreated ones) are
-/// followed too.
+/// Follow the logs until no selected container has run or waited for
+/// its restart for [`IDLE`], or Ctrl-C; containers that appear (new
+/// replicas, recreated ones) are followed too.
 fn follow(
     session: &Session,
     services: &[String],
@@ -252,13 +252,34 @@ fn follow(
         let snap = session.snapshot()?;
         let containers = session.containers(&snap, services);
         printer.add(&containers);
-        if containers.iter().any(|c| c.status() == Status::Running) {
+        let live = |c: &&ObservedContainer| c.status() == Status::Running || awaiting_restart(c);
+        if containers.iter().any(live) {
             last_running = Instant::now();
         } else if last_running.elapsed() >= IDLE {
             printer.print_new(None);
             return Ok(ExitCode::SUCCESS);
         }
     }
+}
+
+/// Longer than the supervisor's longest restart back-off (a minute).
+const RESTART_DUE: Duration = Duration::from_secs(65);
+
+/// A container that exited lately and that its restart policy brings
+/// back: the supervisor restarts it after a back-off that grows to a
+/// minute, and its logs go on then.
+pub fn awaiting_restart(c: &ObservedContainer) -> bool {
+    let Some(state) = c.state.as_ref().filter(|s| s.status == Status::Stopped) else {
+        return false;
+    };
+    let code = state.exit.map_or(0, |e| e.code);
+    let recent = state
+        .finished_at
+        .as_deref()
+        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age < RESTART_DUE);
+    recent && c.record.restart.should_restart(code, 0)
 }
 
 #[cfg(test)]
