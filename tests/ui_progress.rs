@@ -109,6 +109,16 @@ fn progress_modes_that_contradict_ansi_or_are_unknown_are_refused() {
     let out = p.compose(&["--progress", "tty", "--ansi", "never", "up", "-d"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--ansi never"), "{}", stderr(&out));
+    // COMPOSE_ANSI stands for --ansi, as in docker compose.
+    let out = Command::new(env!("CARGO_BIN_EXE_compose"))
+        .args(["-p", &p.name, "--progress", "plain", "up", "-d"])
+        .current_dir(&p.dir)
+        .env("COMPOSE_ROOT", p.root.path())
+        .env("COMPOSE_ANSI", "always")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--ansi always"), "{}", stderr(&out));
     let out = Command::new(env!("CARGO_BIN_EXE_compose"))
         .args(["-p", &p.name, "up", "-d"])
         .current_dir(&p.dir)

@@ -61,7 +61,7 @@ pub struct GlobalArgs {
     #[arg(long = "environment", global = true, env = "COMPOSE_ENVIRONMENT")]
     pub environment: Option<String>,
     /// Control when to print ANSI control characters ("never"|"always"|"auto")
-    #[arg(long = "ansi", global = true, value_enum, default_value_t = Ansi::Auto)]
+    #[arg(long = "ansi", global = true, value_enum, default_value_t = Ansi::Auto, env = "COMPOSE_ANSI")]
     pub ansi: Ansi,
     /// Set type of progress output (auto, tty, plain, quiet, json); default from COMPOSE_PROGRESS
     #[arg(long = "progress", global = true, value_enum)]
