@@ -6,12 +6,14 @@
 use super::session::{short_name, Session};
 use super::GlobalArgs;
 use compose_runtime::container::log::LogEntry;
+use compose_runtime::container::Status;
 use compose_runtime::project::interrupt::Interrupts;
 use compose_runtime::project::logs::LogCursor;
 use compose_runtime::project::ObservedContainer;
+use indexmap::IndexMap;
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
 pub struct LogsArgs {
@@ -38,7 +40,7 @@ pub struct LogsArgs {
 /// so such a `-f` is rewritten to the long flag before parsing.
 pub fn rewrite_follow(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     // Global options that take a value, whose value is not the subcommand.
-    const VALUED: [&str; 9] = [
+    const VALUED: [&str; 10] = [
         "-f",
         "--file",
         "-p",
@@ -48,6 +50,7 @@ pub fn rewrite_follow(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> 
         "--profile",
         "--environment",
         "--ansi",
+        "--progress",
     ];
     let mut i = 1;
     let (at, long) = loop {
@@ -87,10 +90,20 @@ const COLOURS: [console::Color; 6] = [
     console::Color::Red,
 ];
 
-/// Prints the logs of several containers with prefixes.
+/// Prints the logs of several containers with prefixes; followed
+/// containers can be added as they appear (new replicas, recreated ones).
 pub struct LogPrinter {
-    sources: Vec<(String, LogCursor)>,
+    /// By container name, in the order they were added (their colours).
+    sources: IndexMap<String, Source>,
+    colour: bool,
+    prefix: bool,
     timestamps: bool,
+    width: usize,
+}
+
+struct Source {
+    label: String,
+    cursor: LogCursor,
 }
 
 impl LogPrinter {
@@ -105,41 +118,63 @@ impl LogPrinter {
             .map(|c| short_name(c).len())
             .max()
             .unwrap_or(0);
-        let sources = containers
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let text = format!("{:<width$} | ", short_name(c));
-                let style = console::Style::new()
-                    .fg(COLOURS[i % COLOURS.len()])
-                    .force_styling(colour);
-                let label = if !prefix {
-                    String::new()
-                } else if colour {
-                    style.apply_to(text).to_string()
-                } else {
-                    text
-                };
-                (label, LogCursor::new(c.dir.join("log.jsonl")))
-            })
-            .collect();
-        LogPrinter {
-            sources,
+        let mut printer = LogPrinter {
+            sources: IndexMap::new(),
+            colour,
+            prefix,
             timestamps,
+            width,
+        };
+        printer.add(containers);
+        printer
+    }
+
+    /// Start following the containers not followed yet, from the start of
+    /// their logs (docker compose follows a container started while it
+    /// watches); returns their names.
+    pub fn add(&mut self, containers: &[&ObservedContainer]) -> Vec<String> {
+        let mut added = Vec::new();
+        for c in containers {
+            if self.sources.contains_key(&c.record.name) {
+                continue;
+            }
+            let label = self.label(c, self.sources.len());
+            let cursor = LogCursor::new(c.dir.join("log.jsonl"));
+            self.sources
+                .insert(c.record.name.clone(), Source { label, cursor });
+            added.push(c.record.name.clone());
         }
+        added
+    }
+
+    fn label(&mut self, c: &ObservedContainer, index: usize) -> String {
+        if !self.prefix {
+            return String::new();
+        }
+        let name = short_name(c);
+        self.width = self.width.max(name.len());
+        let text = format!("{name:<width$} | ", width = self.width);
+        if !self.colour {
+            return text;
+        }
+        console::Style::new()
+            .fg(COLOURS[index % COLOURS.len()])
+            .force_styling(true)
+            .apply_to(text)
+            .to_string()
     }
 
     /// Print everything appended since the last call (or the last `tail`
     /// entries of each container on the first call).
     pub fn print_new(&mut self, tail: Option<usize>) {
         let mut out = std::io::stdout().lock();
-        for (label, cursor) in &mut self.sources {
+        for source in self.sources.values_mut() {
             let entries = match tail {
-                Some(n) => cursor.tail(n),
-                None => cursor.read_new(),
+                Some(n) => source.cursor.tail(n),
+                None => source.cursor.read_new(),
             };
             for e in entries {
-                let _ = write_entry(&mut out, label, &e, self.timestamps);
+                let _ = write_entry(&mut out, &source.label, &e, self.timestamps);
             }
         }
         let _ = out.flush();
@@ -183,22 +218,68 @@ pub fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut interrupts = Interrupts::catch()?;
+    follow(&session, &args.services, &mut printer, &mut interrupts)
+}
+
+/// How often a followed project is looked at again for new containers.
+const RESCAN: Duration = Duration::from_millis(250);
+
+/// How long nothing may run (or wait for its restart) before `logs -f`
+/// ends: a container being recreated is briefly not running.
+const IDLE: Duration = Duration::from_secs(1);
+
+/// Follow the logs until no selected container has run or waited for
+/// its restart for [`IDLE`], or Ctrl-C; containers that appear (new
+/// replicas, recreated ones) are followed too.
+fn follow(
+    session: &Session,
+    services: &[String],
+    printer: &mut LogPrinter,
+    interrupts: &mut Interrupts,
+) -> anyhow::Result<ExitCode> {
+    let mut last_scan = Instant::now();
+    let mut last_running = Instant::now();
     loop {
         std::thread::sleep(POLL);
         printer.print_new(None);
         if interrupts.pending() {
             return Ok(ExitCode::from(130));
         }
+        if last_scan.elapsed() < RESCAN {
+            continue;
+        }
+        last_scan = Instant::now();
         let snap = session.snapshot()?;
-        let running = session
-            .containers(&snap, &args.services)
-            .iter()
-            .any(|c| c.status() == compose_runtime::container::Status::Running);
-        if !running {
+        let containers = session.containers(&snap, services);
+        printer.add(&containers);
+        let live = |c: &&ObservedContainer| c.status() == Status::Running || awaiting_restart(c);
+        if containers.iter().any(live) {
+            last_running = Instant::now();
+        } else if last_running.elapsed() >= IDLE {
             printer.print_new(None);
             return Ok(ExitCode::SUCCESS);
         }
     }
+}
+
+/// Longer than the supervisor's longest restart back-off (a minute).
+const RESTART_DUE: Duration = Duration::from_secs(65);
+
+/// A container that exited lately and that its restart policy brings
+/// back: the supervisor restarts it after a back-off that grows to a
+/// minute, and its logs go on then.
+pub fn awaiting_restart(c: &ObservedContainer) -> bool {
+    let Some(state) = c.state.as_ref().filter(|s| s.status == Status::Stopped) else {
+        return false;
+    };
+    let code = state.exit.map_or(0, |e| e.code);
+    let recent = state
+        .finished_at
+        .as_deref()
+        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age < RESTART_DUE);
+    recent && c.record.restart.should_restart(code, 0)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The command line: global flags, one module per subcommand, exit codes.
 
+pub mod attach;
 pub mod config;
 pub mod down;
 pub mod env;
@@ -17,6 +18,7 @@ pub mod ps;
 pub mod pull;
 pub mod restart;
 pub mod rm;
+pub mod scale;
 pub mod session;
 pub mod start;
 pub mod steps;
@@ -61,8 +63,11 @@ pub struct GlobalArgs {
     #[arg(long = "environment", global = true, env = "COMPOSE_ENVIRONMENT")]
     pub environment: Option<String>,
     /// Control when to print ANSI control characters ("never"|"always"|"auto")
-    #[arg(long = "ansi", global = true, value_enum, default_value_t = Ansi::Auto)]
+    #[arg(long = "ansi", global = true, value_enum, default_value_t = Ansi::Auto, env = "COMPOSE_ANSI")]
     pub ansi: Ansi,
+    /// Set type of progress output (auto, tty, plain, quiet, json); default from COMPOSE_PROGRESS
+    #[arg(long = "progress", global = true, value_enum)]
+    pub progress: Option<crate::ui::progress::Mode>,
 }
 
 /// `--ansi`: whether to print colours and other escape sequences.
@@ -131,6 +136,8 @@ pub enum Command {
     Kill(kill::KillArgs),
     /// Removes stopped service containers
     Rm(rm::RmArgs),
+    /// Scale services
+    Scale(scale::ScaleArgs),
     /// Receive real time events from containers
     Events(events::EventsArgs),
     /// Pause services
@@ -167,6 +174,7 @@ pub fn main() -> ExitCode {
         Command::Restart(args) => restart::run(&cli.global, args),
         Command::Kill(args) => kill::run(&cli.global, args),
         Command::Rm(args) => rm::run(&cli.global, args),
+        Command::Scale(args) => scale::run(&cli.global, args),
         Command::Events(args) => events::run(&cli.global, args),
         Command::Pause(args) => pause::run(&cli.global, args, true),
         Command::Port(args) => port::run(&cli.global, args),
@@ -183,6 +191,22 @@ pub fn main() -> ExitCode {
 }
 
 impl GlobalArgs {
+    /// The progress display these flags and the environment ask for.
+    pub fn progress_display(&self) -> anyhow::Result<crate::ui::progress::Display> {
+        let ansi = match self.ansi {
+            Ansi::Auto => None,
+            Ansi::Always => Some(true),
+            Ansi::Never => Some(false),
+        };
+        let terminal = console::Term::stderr().is_term();
+        Ok(crate::ui::progress::resolve(
+            self.progress,
+            |k| std::env::var(k).ok(),
+            ansi,
+            terminal,
+        )?)
+    }
+
     /// The loader's options for these flags, with the process environment
     /// (discovery reads `COMPOSE_FILE`, `COMPOSE_PROFILES`, ... from it and
     /// from `.env`) and standard input's text when a file is `-`.

@@ -6,6 +6,7 @@
 use super::GlobalArgs;
 use crate::model::Project;
 use crate::plan;
+use crate::ui::progress::{Display, Event, Progress, Status as ProgressStatus};
 use compose_runtime::container::Status as RtStatus;
 use compose_runtime::project::{ObservedContainer, OnFailure, ProjectDir, Snapshot, Step};
 use compose_runtime::supervisor::protocol::ProgressLine;
@@ -16,6 +17,8 @@ pub struct Session {
     pub project: Project,
     pub dir: ProjectDir,
     pub root: PathBuf,
+    /// How [`Session::apply`] shows progress (`--progress`).
+    pub progress: Display,
 }
 
 impl Session {
@@ -41,7 +44,13 @@ impl Session {
         }
         let root = compose_runtime::image::compose_root();
         let dir = ProjectDir::new(&root, &project.name);
-        Ok(Session { project, dir, root })
+        let progress = global.progress_display()?;
+        Ok(Session {
+            project,
+            dir,
+            root,
+            progress,
+        })
     }
 
     /// As [`Session::load`], for commands on existing containers: with
@@ -55,7 +64,13 @@ impl Session {
                 let root = compose_runtime::image::compose_root();
                 let dir = ProjectDir::new(&root, &name);
                 let project = project_on_disk(&name, &compose_runtime::project::observe(&dir)?);
-                Ok(Session { project, dir, root })
+                let progress = global.progress_display()?;
+                Ok(Session {
+                    project,
+                    dir,
+                    root,
+                    progress,
+                })
             }
             other => other,
         }
@@ -79,8 +94,13 @@ impl Session {
     /// Perform `steps` through the supervisor, printing progress; a
     /// teardown (`OnFailure::Continue`) goes on past failures.
     pub fn apply(&self, steps: &[Step], on_failure: OnFailure) -> anyhow::Result<()> {
-        self.client()?
-            .apply(steps, on_failure, &mut print_progress)?;
+        let client = self.client()?;
+        let mut display = Progress::stderr(self.progress);
+        let result = client.apply(steps, on_failure, &mut |line| {
+            display.event(&progress_event(line))
+        });
+        display.finish();
+        result?;
         Ok(())
     }
 
@@ -205,18 +225,27 @@ pub fn short_name(c: &ObservedContainer) -> String {
         .to_string()
 }
 
-/// One progress line per finished step, on stderr.
+/// A supervisor's progress line as a display event.
+pub fn progress_event(line: &ProgressLine) -> Event {
+    let status = match (&line.error, line.working) {
+        (Some(_), _) => ProgressStatus::Error,
+        (None, true) => ProgressStatus::Working,
+        (None, false) => ProgressStatus::Done,
+    };
+    Event {
+        kind: line.kind.clone(),
+        name: line.name.clone(),
+        text: line.done.clone(),
+        status,
+        details: line.error.clone(),
+    }
+}
+
+/// One progress line per finished step, on stderr (the plain display).
 pub fn print_progress(line: &ProgressLine) {
-    let ProgressLine {
-        kind, name, done, ..
-    } = line;
-    match &line.error {
-        None => eprintln!(" {} {kind} {name}  {done}", console::style("✔").green()),
-        Some(e) => eprintln!(
-            " {} {kind} {name}  {}",
-            console::style("✘").red(),
-            console::style(format!("Error: {e}")).red()
-        ),
+    let colour = console::colors_enabled_stderr();
+    if let Some(text) = crate::ui::progress::plain_line(&progress_event(line), colour) {
+        eprintln!("{text}");
     }
 }
 

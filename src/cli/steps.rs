@@ -90,10 +90,10 @@ fn resolve(
     let local = store.get(&reference)?;
     match (policy, local) {
         (PullPolicy::Always, _) => {
-            eprintln!(" {} Pulling", service.name);
+            pull_note(session, &service.name, false);
             registry::pull(store, &reference, &PullOptions::default(), &NoProgress)
                 .map_err(unavailable)?;
-            eprintln!(" {} {} Pulled", console::style("✔").green(), service.name);
+            pull_note(session, &service.name, true);
         }
         (_, Some(found)) => return Ok(found),
         (PullPolicy::Never, None) => {
@@ -108,12 +108,40 @@ fn resolve(
                 image,
             })
         }
-        (_, None) => eprintln!(" {} Pulling", service.name),
+        (_, None) => pull_note(session, &service.name, false),
     }
     let found = registry::ensure(store, &reference, &PullOptions::default(), &NoProgress)
         .map_err(unavailable)?;
-    eprintln!(" {} {} Pulled", console::style("✔").green(), service.name);
+    pull_note(session, &service.name, true);
     Ok(found)
+}
+
+/// Say that a service's image is being pulled, or was, in the session's
+/// progress mode (docker compose names the service: `web Pulled`).
+fn pull_note(session: &Session, service: &str, done: bool) {
+    use crate::ui::progress::{json_line, Display, Event, Status};
+    match session.progress {
+        Display::Quiet => {}
+        Display::Json => {
+            let (status, text) = if done {
+                (Status::Done, "Pulled")
+            } else {
+                (Status::Working, "Pulling")
+            };
+            let event = Event {
+                kind: String::new(),
+                name: service.to_string(),
+                text: text.to_string(),
+                status,
+                details: None,
+            };
+            eprintln!("{}", json_line(&event));
+        }
+        Display::Plain | Display::Tty if done => {
+            eprintln!(" {} {service} Pulled", console::style("✔").green())
+        }
+        Display::Plain | Display::Tty => eprintln!(" {service} Pulling"),
+    }
 }
 
 /// Options of the ops that are not in the plan.

@@ -1,5 +1,6 @@
-//! Terminal output: styles, warnings and (later) progress and log multiplexing.
+//! Terminal output: styles, warnings, the progress display and log multiplexing.
 
+pub mod progress;
 pub mod snippet;
 
 use console::style;

@@ -24,16 +24,19 @@ pub enum Request {
     Ports,
 }
 
-/// One finished step, as progress lines show it.
+/// One step that began or finished, as progress lines show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProgressLine {
     /// "Container", "Volume", "Network".
     pub kind: String,
     pub name: String,
-    /// "Created", "Started", ...
+    /// "Created", "Started", ...; "Creating", "Starting" when `working`.
     pub done: String,
     /// Set when the step failed.
     pub error: Option<String>,
+    /// The step has begun and is not finished (the tty display's spinner).
+    #[serde(default)]
+    pub working: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

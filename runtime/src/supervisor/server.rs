@@ -292,9 +292,19 @@ fn handle(stream: UnixStream, shared: &Shared) {
         },
         Request::Apply { steps, on_failure } => {
             let progress = |op: &Op, p: Progress<'_>| {
+                let (kind, name) = op.subject();
                 let error = match p {
                     Progress::Begin => {
                         note_command(shared, op);
+                        send(&Reply::Progress {
+                            line: ProgressLine {
+                                kind: kind.to_string(),
+                                name: name.to_string(),
+                                done: op.verbs().0.to_string(),
+                                error: None,
+                                working: true,
+                            },
+                        });
                         return;
                     }
                     Progress::Done => {
@@ -310,13 +320,13 @@ fn handle(stream: UnixStream, shared: &Shared) {
                     }
                     Progress::Failed(e) => Some(e.to_string()),
                 };
-                let (kind, name) = op.subject();
                 send(&Reply::Progress {
                     line: ProgressLine {
                         kind: kind.to_string(),
                         name: name.to_string(),
                         done: op.verbs().1.to_string(),
                         error,
+                        working: false,
                     },
                 });
             };
