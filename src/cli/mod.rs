@@ -11,6 +11,7 @@ pub mod init;
 pub mod kill;
 mod lifecycle;
 pub mod logs;
+pub mod ls;
 pub mod pause;
 pub mod ps;
 pub mod pull;
@@ -18,11 +19,14 @@ pub mod restart;
 pub mod rm;
 pub mod session;
 pub mod start;
+pub mod stats;
 pub mod steps;
 pub mod stop;
 pub mod supervise;
+pub mod top;
 pub mod up;
 pub mod version;
+pub mod wait;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -135,6 +139,14 @@ pub enum Command {
     Pause(pause::PauseArgs),
     /// Unpause services
     Unpause(pause::PauseArgs),
+    /// Display the running processes
+    Top(top::TopArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(stats::StatsArgs),
+    /// Block until containers of all (or specified) services stop
+    Wait(wait::WaitArgs),
+    /// List running compose projects
+    Ls(ls::LsArgs),
     /// A project's supervisor (internal)
     #[command(hide = true)]
     Supervise(supervise::SuperviseArgs),
@@ -166,6 +178,10 @@ pub fn main() -> ExitCode {
         Command::Events(args) => events::run(&cli.global, args),
         Command::Pause(args) => pause::run(&cli.global, args, true),
         Command::Unpause(args) => pause::run(&cli.global, args, false),
+        Command::Top(args) => top::run(&cli.global, args),
+        Command::Stats(args) => stats::run(&cli.global, args),
+        Command::Wait(args) => wait::run(&cli.global, args),
+        Command::Ls(args) => ls::run(args),
         Command::Supervise(args) => supervise::run(args),
     };
     match result {

@@ -16,6 +16,8 @@ pub struct Session {
     pub project: Project,
     pub dir: ProjectDir,
     pub root: PathBuf,
+    /// The Compose files loaded (empty for a project found on disk).
+    pub config_files: Vec<PathBuf>,
 }
 
 impl Session {
@@ -30,6 +32,7 @@ impl Session {
         for w in &loaded.warnings {
             crate::ui::warn(&w.to_string());
         }
+        let config_files = loaded.config_files.clone();
         let full = loaded.project;
         let mut project = full.with_selected_services(services)?;
         for (name, service) in &full.services {
@@ -41,7 +44,12 @@ impl Session {
         }
         let root = compose_runtime::image::compose_root();
         let dir = ProjectDir::new(&root, &project.name);
-        Ok(Session { project, dir, root })
+        Ok(Session {
+            project,
+            dir,
+            root,
+            config_files,
+        })
     }
 
     /// As [`Session::load`], for commands on existing containers: with
@@ -55,7 +63,12 @@ impl Session {
                 let root = compose_runtime::image::compose_root();
                 let dir = ProjectDir::new(&root, &name);
                 let project = project_on_disk(&name, &compose_runtime::project::observe(&dir)?);
-                Ok(Session { project, dir, root })
+                Ok(Session {
+                    project,
+                    dir,
+                    root,
+                    config_files: Vec::new(),
+                })
             }
             other => other,
         }

@@ -1,6 +1,7 @@
 //! Terminal output: styles, warnings and (later) progress and log multiplexing.
 
 pub mod snippet;
+pub mod table;
 
 use console::style;
 

@@ -45,6 +45,8 @@ pub mod spec;
 pub mod state;
 pub mod supervise;
 pub mod sysctl;
+pub mod top;
+pub mod usage;
 pub mod user;
 pub mod workload;
 

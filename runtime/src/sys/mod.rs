@@ -7,4 +7,5 @@ pub mod memfd;
 pub mod net;
 pub mod process;
 pub mod seccomp;
+pub mod time;
 pub mod tty;
