@@ -1,6 +1,7 @@
 //! The command line: global flags, one module per subcommand, exit codes.
 
 pub mod config;
+pub mod cp;
 pub mod down;
 pub mod env;
 pub mod events;
@@ -147,6 +148,11 @@ pub enum Command {
     Wait(wait::WaitArgs),
     /// List running compose projects
     Ls(ls::LsArgs),
+    /// Copy files/folders between a service container and the local filesystem
+    Cp(cp::CpArgs),
+    /// The container side of `cp` (internal)
+    #[command(hide = true, name = "cp-shim")]
+    CpShim(cp::CpShimArgs),
     /// A project's supervisor (internal)
     #[command(hide = true)]
     Supervise(supervise::SuperviseArgs),
@@ -182,6 +188,8 @@ pub fn main() -> ExitCode {
         Command::Stats(args) => stats::run(&cli.global, args),
         Command::Wait(args) => wait::run(&cli.global, args),
         Command::Ls(args) => ls::run(args),
+        Command::Cp(args) => cp::run(&cli.global, args),
+        Command::CpShim(args) => cp::run_shim(args),
         Command::Supervise(args) => supervise::run(args),
     };
     match result {

@@ -30,6 +30,7 @@
 
 pub mod caps;
 mod control;
+pub mod cp;
 pub mod create;
 pub mod devices;
 pub mod error;
