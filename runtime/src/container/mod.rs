@@ -40,6 +40,7 @@ pub mod launch;
 pub mod log;
 pub mod mounts;
 mod prepare;
+pub mod relay;
 pub mod rootfs;
 pub mod seccomp;
 pub mod spec;
