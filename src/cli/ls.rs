@@ -56,13 +56,9 @@ pub fn run(args: &LsArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|r| vec![r.name.clone(), r.status.clone(), r.config_files.clone()])
             .collect();
-        let layout = table::Layout {
-            min_width: 4,
-            padding: 3,
-        };
         print!(
             "{}",
-            table::render(layout, &["NAME", "STATUS", "CONFIG FILES"], &cells)
+            table::render(table::PRETTY, &["NAME", "STATUS", "CONFIG FILES"], &cells)
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -9,11 +9,17 @@ pub struct Layout {
     pub padding: usize,
 }
 
-/// docker compose's own tables (`ps`, `ls`, `top`): minwidth 4, padding 2
-/// (`ls` and `ps` use 3; callers pick).
+/// docker compose's `top`: minwidth 4, padding 2.
 pub const COMPOSE: Layout = Layout {
     min_width: 4,
     padding: 2,
+};
+
+/// docker compose's `formatter.PrintPrettySection` (`ls`): minwidth 20,
+/// padding 3.
+pub const PRETTY: Layout = Layout {
+    min_width: 20,
+    padding: 3,
 };
 
 /// The docker CLI's formatter (`docker stats`): minwidth 10, padding 3.
