@@ -18,6 +18,7 @@ pub mod ps;
 pub mod pull;
 pub mod restart;
 pub mod rm;
+pub mod run;
 pub mod session;
 pub mod start;
 pub mod stats;
@@ -148,6 +149,8 @@ pub enum Command {
     Wait(wait::WaitArgs),
     /// List running compose projects
     Ls(ls::LsArgs),
+    /// Run a one-off command on a service
+    Run(run::RunArgs),
     /// Copy files/folders between a service container and the local filesystem
     Cp(cp::CpArgs),
     /// The container side of `cp` (internal)
@@ -188,6 +191,7 @@ pub fn main() -> ExitCode {
         Command::Stats(args) => stats::run(&cli.global, args),
         Command::Wait(args) => wait::run(&cli.global, args),
         Command::Ls(args) => ls::run(args),
+        Command::Run(args) => run::run(&cli.global, args),
         Command::Cp(args) => cp::run(&cli.global, args),
         Command::CpShim(args) => cp::run_shim(args),
         Command::Supervise(args) => supervise::run(args),

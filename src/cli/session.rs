@@ -193,6 +193,9 @@ pub fn to_observed_with_images(
             );
         }
     }
+    // `compose run` containers (number 0) are not replicas: `up` neither
+    // starts, recreates nor scales them (docker compose's one-off label).
+    observed.containers.retain(|c| c.number != 0);
     observed
 }
 
