@@ -1,19 +1,32 @@
 //! `compose exec SERVICE CMD...`: run a command in a running container of
 //! the service (replica `--index`, default 1), with the container's env,
 //! user and working directory unless overridden; its exit code becomes
-//! ours.
+//! ours. As docker compose, a terminal is allocated when our stdin is one
+//! (`-T` disables it, `-t` forces it): the process gets a pseudo-terminal
+//! of the container as its controlling terminal, sized like ours, and our
+//! terminal is in raw mode until it exits. `-d` starts it in the
+//! background.
 
 use super::session::Session;
 use super::GlobalArgs;
 use compose_runtime::container::{Container, InitProgram, Status};
-use std::process::ExitCode;
+use compose_runtime::sys::tty::RawMode;
+use std::io::IsTerminal;
+use std::os::fd::AsFd;
+use std::process::{ExitCode, Stdio};
 
 #[derive(Debug, clap::Args)]
 #[command(trailing_var_arg = true)]
 pub struct ExecArgs {
-    /// Disable pseudo-TTY allocation (no TTY is allocated by this runtime yet)
-    #[arg(short = 'T', long = "no-tty")]
+    /// Disable pseudo-TTY allocation (default: allocated when stdin is a terminal)
+    #[arg(short = 'T', long = "no-tty", conflicts_with = "tty")]
     pub no_tty: bool,
+    /// Allocate a pseudo-TTY even when stdin is not a terminal
+    #[arg(short = 't', long = "tty")]
+    pub tty: bool,
+    /// Keep STDIN open even if not attached (always the case; accepted)
+    #[arg(short = 'i', long = "interactive")]
+    pub interactive: bool,
     /// Set environment variables
     #[arg(short, long = "env")]
     pub env: Vec<String>,
@@ -26,7 +39,7 @@ pub struct ExecArgs {
     /// Index of the container if the service has multiple replicas
     #[arg(long, default_value_t = 1)]
     pub index: u32,
-    /// Detached mode: run the command in the background (not supported yet)
+    /// Detached mode: run the command in the background
     #[arg(short, long)]
     pub detach: bool,
     pub service: String,
@@ -56,7 +69,8 @@ pub fn run(global: &GlobalArgs, args: &ExecArgs) -> anyhow::Result<ExitCode> {
     }
     let mut process = c.running_process();
     process.args = args.command.clone();
-    process.tty = false;
+    let stdin_is_terminal = std::io::stdin().is_terminal();
+    process.tty = !args.detach && (args.tty || (stdin_is_terminal && !args.no_tty));
     for kv in &args.env {
         let key = kv.split('=').next().unwrap_or(kv);
         process.env.retain(|e| e.split('=').next() != Some(key));
@@ -71,7 +85,25 @@ pub fn run(global: &GlobalArgs, args: &ExecArgs) -> anyhow::Result<ExitCode> {
     }
     let init = InitProgram::current_exe();
     let container = Container::load(&c.dir)?;
-    let status = container.exec(&process, &init)?.spawn()?.wait()?;
+    let mut command = container.exec(&process, &init)?;
+    if args.detach {
+        command
+            .command_mut()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        command.spawn()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Raw mode only on a real terminal of ours; restored when dropped.
+    let raw = if process.tty && stdin_is_terminal {
+        Some(RawMode::enable(std::io::stdin().as_fd())?)
+    } else {
+        None
+    };
+    let status = command.spawn()?.wait();
+    drop(raw);
+    let status = status?;
     let code = status.code().unwrap_or_else(|| {
         128 + std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(0)
     });

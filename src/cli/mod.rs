@@ -2,6 +2,7 @@
 
 pub mod attach;
 pub mod config;
+pub mod cp;
 pub mod down;
 pub mod env;
 pub mod events;
@@ -12,21 +13,26 @@ pub mod init;
 pub mod kill;
 mod lifecycle;
 pub mod logs;
+pub mod ls;
 pub mod pause;
 pub mod port;
 pub mod ps;
 pub mod pull;
 pub mod restart;
 pub mod rm;
+pub mod run;
 pub mod scale;
 pub mod session;
 pub mod start;
+pub mod stats;
 pub mod steps;
 pub mod stop;
 pub mod supervise;
+pub mod top;
 pub mod up;
 pub mod up_wait;
 pub mod version;
+pub mod wait;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -146,6 +152,21 @@ pub enum Command {
     Port(port::PortArgs),
     /// Unpause services
     Unpause(pause::PauseArgs),
+    /// Display the running processes
+    Top(top::TopArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(stats::StatsArgs),
+    /// Block until containers of all (or specified) services stop
+    Wait(wait::WaitArgs),
+    /// List running compose projects
+    Ls(ls::LsArgs),
+    /// Run a one-off command on a service
+    Run(run::RunArgs),
+    /// Copy files/folders between a service container and the local filesystem
+    Cp(cp::CpArgs),
+    /// The container side of `cp` (internal)
+    #[command(hide = true, name = "cp-shim")]
+    CpShim(cp::CpShimArgs),
     /// A project's supervisor (internal)
     #[command(hide = true)]
     Supervise(supervise::SuperviseArgs),
@@ -179,6 +200,13 @@ pub fn main() -> ExitCode {
         Command::Pause(args) => pause::run(&cli.global, args, true),
         Command::Port(args) => port::run(&cli.global, args),
         Command::Unpause(args) => pause::run(&cli.global, args, false),
+        Command::Top(args) => top::run(&cli.global, args),
+        Command::Stats(args) => stats::run(&cli.global, args),
+        Command::Wait(args) => wait::run(&cli.global, args),
+        Command::Ls(args) => ls::run(args),
+        Command::Run(args) => run::run(&cli.global, args),
+        Command::Cp(args) => cp::run(&cli.global, args),
+        Command::CpShim(args) => cp::run_shim(args),
         Command::Supervise(args) => supervise::run(args),
     };
     match result {

@@ -19,6 +19,8 @@ pub struct Session {
     pub root: PathBuf,
     /// How [`Session::apply`] shows progress (`--progress`).
     pub progress: Display,
+    /// The Compose files loaded (empty for a project found on disk).
+    pub config_files: Vec<PathBuf>,
 }
 
 impl Session {
@@ -33,6 +35,7 @@ impl Session {
         for w in &loaded.warnings {
             crate::ui::warn(&w.to_string());
         }
+        let config_files = loaded.config_files.clone();
         let full = loaded.project;
         let mut project = full.with_selected_services(services)?;
         for (name, service) in &full.services {
@@ -50,6 +53,7 @@ impl Session {
             dir,
             root,
             progress,
+            config_files,
         })
     }
 
@@ -70,6 +74,7 @@ impl Session {
                     dir,
                     root,
                     progress,
+                    config_files: Vec::new(),
                 })
             }
             other => other,
@@ -200,6 +205,9 @@ pub fn to_observed_with_images(
             );
         }
     }
+    // `compose run` containers (number 0) are not replicas: `up` neither
+    // starts, recreates nor scales them (docker compose's one-off label).
+    observed.containers.retain(|c| c.number != 0);
     observed
 }
 

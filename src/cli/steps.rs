@@ -232,6 +232,24 @@ pub fn steps(
     Ok((steps, notes))
 }
 
+/// The create request of a one-off container of `service` (`compose
+/// run`): replica number 0 marks it, `name` is its own.
+pub fn one_off(
+    session: &Session,
+    service: &ServiceConfig,
+    name: &str,
+    image: &Image,
+    snap: &Snapshot,
+) -> Result<(CreateRequest, Vec<Note>), StepsError> {
+    let target = Target {
+        number: 0,
+        name,
+        image,
+    };
+    let from = volumes_from_sources(snap);
+    create(session, service, &target, &from, &first_containers(session))
+}
+
 /// Create the project network called `name` (its runtime name).
 fn network_op(session: &Session, name: &str, notes: &mut Vec<Note>) -> Result<Op, StepsError> {
     let found = session

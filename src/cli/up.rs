@@ -72,6 +72,8 @@ pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
     for w in &plan.warnings {
         crate::ui::warn(w);
     }
+    // `compose ls` shows them (docker compose: the config_files label).
+    compose_runtime::project::listing::record_config_files(&session.dir, &session.config_files)?;
     let step_opts = StepOptions {
         timeout: timeout(args.timeout),
         volumes: false,

@@ -2,6 +2,7 @@
 
 pub mod progress;
 pub mod snippet;
+pub mod table;
 
 use console::style;
 

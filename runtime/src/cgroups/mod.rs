@@ -8,6 +8,7 @@
 
 pub mod devices;
 mod ops;
+mod usage;
 mod v1;
 mod v2;
 
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+pub use usage::Usage;
 
 /// Where the cgroup filesystems are mounted on every Linux host we support.
 pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";

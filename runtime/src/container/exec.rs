@@ -14,6 +14,7 @@ use crate::container::create::Container;
 use crate::container::error::{ContainerError, SetupError};
 use crate::container::launch::InitProgram;
 use crate::container::log::LogWriter;
+use crate::container::relay;
 use crate::container::spec::ProcessSpec;
 use crate::container::state::{InitConfig, StateDir, Status, CONFIG_FILE};
 use crate::container::supervise;
@@ -151,6 +152,9 @@ fn shim(state_dir: &Path, exec_file: &str) -> Result<i32, SetupError> {
     config.cgroup.join_self()?;
     enter(pid)?;
     let plan = Plan::prepare_process(&config.spec, &process)?;
+    if process.tty {
+        return run_with_tty(&plan, &single);
+    }
     run(&plan, &single)
 }
 
@@ -189,5 +193,28 @@ fn run(plan: &Plan, single: &SingleThreaded) -> Result<i32, SetupError> {
         &mut LogWriter::new(std::io::sink()),
     )
     .map_err(SetupError::sys("wait for the process"))?;
+    Ok(exit.code)
+}
+
+/// As [`run`], with a terminal from the container's devpts as the
+/// process's stdio and controlling terminal, relayed to ours (`exec -t`).
+fn run_with_tty(plan: &Plan, single: &SingleThreaded) -> Result<i32, SetupError> {
+    let pty = relay::open()?;
+    let signals = supervise::handled_signals();
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&signals), None)
+        .map_err(SetupError::sys("block signals"))?;
+    let child = match single
+        .fork()
+        .map_err(SetupError::io("fork", "the process"))?
+    {
+        ForkResult::Child => {
+            drop(pty.master);
+            workload::exec(plan, workload::Stdio::Tty { slave: pty.slave })
+        }
+        ForkResult::Parent { child } => child,
+    };
+    drop(pty.slave);
+    let exit =
+        relay::run(child, pty.master, &signals).map_err(SetupError::sys("relay the terminal"))?;
     Ok(exit.code)
 }

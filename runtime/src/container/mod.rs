@@ -30,6 +30,7 @@
 
 pub mod caps;
 mod control;
+pub mod cp;
 pub mod create;
 pub mod devices;
 pub mod error;
@@ -39,6 +40,7 @@ pub mod launch;
 pub mod log;
 pub mod mounts;
 mod prepare;
+pub mod relay;
 pub mod rootfs;
 pub mod seccomp;
 pub mod spec;
@@ -46,6 +48,8 @@ pub mod state;
 pub mod supervise;
 pub mod sysctl;
 pub mod target;
+pub mod top;
+pub mod usage;
 pub mod user;
 pub mod workload;
 

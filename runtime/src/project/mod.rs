@@ -21,6 +21,7 @@ pub mod executor;
 pub mod hooks;
 pub mod interrupt;
 pub mod join;
+pub mod listing;
 pub mod logs;
 pub mod observe;
 pub mod ops;
@@ -109,7 +110,11 @@ impl ProjectDir {
         let entries: Vec<_> = std::fs::read_dir(self.dir())
             .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
             .unwrap_or_default();
-        if entries.iter().all(|n| n == "project.lock") {
+        if entries
+            .iter()
+            .all(|n| n == "project.lock" || n == listing::CONFIG_FILES)
+        {
+            let _ = std::fs::remove_file(self.dir().join(listing::CONFIG_FILES));
             let _ = std::fs::remove_file(self.dir().join("project.lock"));
             let _ = std::fs::remove_dir(self.dir());
         }

@@ -9,5 +9,6 @@ pub mod mount;
 pub mod net;
 pub mod process;
 pub mod seccomp;
+pub mod time;
 pub mod tty;
 pub mod uts;
