@@ -218,7 +218,13 @@ impl NetServices {
             Vec::new()
         };
         let guests: Vec<&ContainerRecord> = guests.iter().collect();
-        let wanted = want::wanted(&snap, &networks, &starting, &guests);
+        let wanted = want::wanted(
+            &snap,
+            &networks,
+            &starting,
+            &guests,
+            &crate::supervisor::health::health_of,
+        );
         self.sync_dns(state, &wanted);
         let failed = self.sync_ports(state, &wanted);
         let mut entries: Vec<PortEntry> = state

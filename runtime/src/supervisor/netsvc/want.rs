@@ -7,6 +7,7 @@ use crate::container::Status;
 use crate::network::dns::table::Entry;
 use crate::network::{NetworkRecord, PublishedPort};
 use crate::project::{ContainerRecord, ObservedContainer, Snapshot};
+use crate::supervisor::health::HealthStatus;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -67,11 +68,16 @@ pub fn relevant_networks(snap: &Snapshot) -> BTreeSet<String> {
 /// whose ports are published before they run. `guests` are other
 /// projects' running containers on [`relevant_networks`] (a network
 /// declared `external` by them, or by us): they answer by name too.
+///
+/// `health` tells a container's health (see `supervisor::health`): where a
+/// service has healthy replicas, only they take connections; else every
+/// replica that is not unhealthy; else all (something still answers).
 pub fn wanted(
     snap: &Snapshot,
     networks: &BTreeMap<String, NetworkRecord>,
     starting: &[&ContainerRecord],
     guests: &[&ContainerRecord],
+    health: &dyn Fn(&ObservedContainer) -> Option<HealthStatus>,
 ) -> Wanted {
     let up: Vec<&ContainerRecord> = snap
         .containers
@@ -102,20 +108,50 @@ pub fn wanted(
             ports.entry(key(record, port)).or_default();
         }
     }
-    for record in &up {
+    let mut rated: BTreeMap<PortKey, Vec<(Rank, SocketAddr)>> = BTreeMap::new();
+    for c in snap.containers.iter().filter(|c| is_up(c)) {
+        let record = &c.record;
         let Some(address) = first_address(record, networks) else {
             continue;
         };
+        let rank = match health(c) {
+            Some(HealthStatus::Healthy) => Rank::Healthy,
+            Some(HealthStatus::Unhealthy) => Rank::Unhealthy,
+            Some(HealthStatus::Starting) | None => Rank::Unknown,
+        };
         for port in &record.ports {
-            let backends = ports.entry(key(record, port)).or_default();
-            backends.push(SocketAddr::new(address.into(), port.container_port));
+            let addr = SocketAddr::new(address.into(), port.container_port);
+            rated
+                .entry(key(record, port))
+                .or_default()
+                .push((rank, addr));
         }
     }
-    for backends in ports.values_mut() {
+    for (key, candidates) in rated {
+        let best = candidates
+            .iter()
+            .map(|(r, _)| *r)
+            .min()
+            .unwrap_or(Rank::Unknown);
+        let mut backends: Vec<SocketAddr> = candidates
+            .into_iter()
+            .filter(|(r, _)| *r == best)
+            .map(|(_, a)| a)
+            .collect();
         backends.sort();
         backends.dedup();
+        ports.insert(key, backends);
     }
     Wanted { dns, ports }
+}
+
+/// How much a replica is wanted as a backend, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Rank {
+    Healthy,
+    /// No healthcheck, or still starting.
+    Unknown,
+    Unhealthy,
 }
 
 fn key(record: &ContainerRecord, port: &PublishedPort) -> PortKey {

@@ -117,7 +117,7 @@ fn names_follow_running_containers_with_aliases_hostnames_and_links() {
             ],
         ),
     )]);
-    let want = wanted(&snap, &networks, &[], &[]);
+    let want = wanted(&snap, &networks, &[], &[], &|_| None);
     let dns = &want.dns["p_default"];
     assert_eq!(dns.gateway, Ipv4Addr::new(10, 89, 0, 1));
     let names: Vec<(&str, Vec<&str>)> = dns
@@ -181,7 +181,7 @@ fn ports_balance_over_up_replicas_on_their_first_network_and_starting_ones_hold_
             network("p_back", 2, &[("p-web-1", 2), ("p-web-2", 3)]),
         ),
     ]);
-    let want = wanted(&snap, &networks, &[&api], &[]);
+    let want = wanted(&snap, &networks, &[&api], &[], &|_| None);
     let web = PortKey {
         service: "web".into(),
         port: http(Some((8080, 8080))),
@@ -230,7 +230,7 @@ fn a_network_answers_for_the_projects_containers_on_its_other_networks() {
             network("p_back", 2, &[("p-web-1", 2), ("p-db-1", 3)]),
         ),
     ]);
-    let want = wanted(&snap, &networks, &[], &[]);
+    let want = wanted(&snap, &networks, &[], &[], &|_| None);
     let front: Vec<(&str, Ipv4Addr)> = want.dns["p_front"]
         .entries
         .iter()
@@ -299,7 +299,7 @@ fn other_projects_containers_on_a_shared_network_answer_there_only() {
     );
     // The caller passes only guests on relevant networks; q-db-1 shows
     // that a guest elsewhere gets no entry even if passed.
-    let want = wanted(&snap, &networks, &[], &[&guest, &hidden]);
+    let want = wanted(&snap, &networks, &[], &[&guest, &hidden], &|_| None);
     let entries: Vec<(&str, Ipv4Addr)> = want.dns["p_default"]
         .entries
         .iter()
@@ -313,4 +313,67 @@ fn other_projects_containers_on_a_shared_network_answer_there_only() {
         ]
     );
     assert!(want.ports.is_empty());
+}
+
+#[test]
+fn healthy_replicas_take_the_connections_when_there_are_some() {
+    let replica = |n: u32| {
+        let mut r = record("web", n, &["p_default"]);
+        r.ports = vec![http(Some((8080, 8080)))];
+        observed(r, Status::Running)
+    };
+    let snap = Snapshot {
+        containers: (1..=3).map(replica).collect(),
+        networks: BTreeSet::from(["p_default".to_string()]),
+        volumes: BTreeSet::new(),
+    };
+    let networks = BTreeMap::from([(
+        "p_default".to_string(),
+        network(
+            "p_default",
+            0,
+            &[("p-web-1", 2), ("p-web-2", 3), ("p-web-3", 4)],
+        ),
+    )]);
+    let backends = |health: &dyn Fn(&ObservedContainer) -> Option<HealthStatus>| {
+        let want = wanted(&snap, &networks, &[], &[], health);
+        let (_, addrs) = want.ports.into_iter().next().unwrap();
+        addrs.iter().map(|a| a.to_string()).collect::<Vec<String>>()
+    };
+    let by_name = |pairs: [(&'static str, HealthStatus); 3]| {
+        move |c: &ObservedContainer| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == c.record.name)
+                .map(|(_, h)| *h)
+        }
+    };
+    use HealthStatus::*;
+    assert_eq!(
+        backends(&by_name([
+            ("p-web-1", Healthy),
+            ("p-web-2", Starting),
+            ("p-web-3", Unhealthy)
+        ])),
+        ["10.89.0.2:80"]
+    );
+    assert_eq!(
+        backends(&by_name([
+            ("p-web-1", Unhealthy),
+            ("p-web-2", Starting),
+            ("p-web-3", Starting)
+        ])),
+        ["10.89.0.3:80", "10.89.0.4:80"],
+        "no healthy one yet: every replica not known to be unhealthy"
+    );
+    assert_eq!(
+        backends(&by_name([
+            ("p-web-1", Unhealthy),
+            ("p-web-2", Unhealthy),
+            ("p-web-3", Unhealthy)
+        ])),
+        ["10.89.0.2:80", "10.89.0.3:80", "10.89.0.4:80"],
+        "all unhealthy: still somewhere to go"
+    );
+    assert_eq!(backends(&|_| None).len(), 3, "no healthchecks");
 }
