@@ -235,3 +235,35 @@ services:
     p.ok(&["down", "-t", "1"]);
     p.assert_nothing_left(&names, &pids);
 }
+
+/// `up --no-deps web` starts web alone, even with a healthy-condition
+/// dependency; plain `up web` brings the dependency too.
+#[test]
+fn up_no_deps_leaves_the_dependencies_alone() {
+    let p = Project::new(
+        "nodeps",
+        "
+services:
+  db:
+    image: IMAGE
+    command: sleep 3600
+  web:
+    image: IMAGE
+    command: sleep 3600
+    depends_on:
+      db:
+        condition: service_started
+",
+    );
+    p.ok(&["up", "-d", "--no-deps", "web"]);
+    assert_eq!(p.container_dirs(), [p.container("web", 1)]);
+    p.ok(&["up", "-d", "web"]);
+    assert_eq!(
+        p.container_dirs(),
+        [p.container("db", 1), p.container("web", 1)]
+    );
+    let names = p.container_dirs();
+    let pids = p.init_pids();
+    p.ok(&["down", "-t", "1"]);
+    p.assert_nothing_left(&names, &pids);
+}

@@ -89,7 +89,7 @@ pub fn run(global: &GlobalArgs, args: &ScaleArgs) -> anyhow::Result<ExitCode> {
 
 /// `--no-deps`: only the named services are planned; their dependencies
 /// are set aside like unselected services (neither started nor orphans).
-fn set_aside_dependencies(session: &mut Session, names: &[String]) {
+pub(super) fn set_aside_dependencies(session: &mut Session, names: &[String]) {
     let project = &mut session.project;
     let deps: Vec<String> = project
         .services

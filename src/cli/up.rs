@@ -43,13 +43,19 @@ pub struct UpArgs {
     /// Print the plan instead of performing it
     #[arg(long)]
     pub dry_run: bool,
+    /// Don't start linked services (only the SERVICEs named)
+    #[arg(long)]
+    pub no_deps: bool,
     #[command(flatten)]
     pub attached: super::attach::AttachArgs,
     pub services: Vec<String>,
 }
 
 pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::load(global, &args.services)?;
+    let mut session = Session::load(global, &args.services)?;
+    if args.no_deps && !args.services.is_empty() {
+        super::scale::set_aside_dependencies(&mut session, &args.services);
+    }
     let names: Vec<String> = session.project.services.keys().cloned().collect();
     args.attached.validate(args.detach, &names)?;
     let opts = UpOptions {
