@@ -120,3 +120,29 @@ fn ps_and_down_with_only_a_project_name_find_the_containers_on_disk() {
     p.ok(&["down"]);
     p.assert_nothing_left(&names, &pids);
 }
+
+/// `stop --dry-run` and `rm -s --dry-run` print their steps and change
+/// nothing.
+#[test]
+fn stop_and_rm_dry_runs_print_the_steps_and_do_nothing() {
+    let p = Project::new(
+        "dry",
+        "services:\n  a:\n    image: IMAGE\n    command: sleep 3600\n",
+    );
+    p.ok(&["up", "-d"]);
+    let pids = p.init_pids();
+    let a = p.container("a", 1);
+    assert_eq!(
+        p.ok(&["stop", "--dry-run"]),
+        format!("1. stop container {a}\n")
+    );
+    assert_eq!(
+        p.ok(&["rm", "-s", "--dry-run"]),
+        format!("1. stop container {a}\n1. remove container {a}\n")
+    );
+    assert_eq!(p.init_pids(), pids);
+    assert!(up_support::alive(pids[0]));
+    let names = p.container_dirs();
+    p.ok(&["down", "-t", "1"]);
+    p.assert_nothing_left(&names, &pids);
+}

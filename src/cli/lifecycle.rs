@@ -21,13 +21,15 @@ pub fn is_up(c: &ObservedContainer) -> bool {
     matches!(c.status(), Status::Running | Status::Paused)
 }
 
-/// Run `op` on every selected container `filter` accepts.
+/// Run `op` on every selected container `filter` accepts; with
+/// `dry_run`, print the steps instead (numbered, as `up --dry-run`).
 pub fn each(
     session: &Session,
     snap: &Snapshot,
     services: &[String],
     filter: impl Fn(&ObservedContainer) -> bool,
     op: impl Fn(&ObservedContainer) -> Op,
+    dry_run: bool,
 ) -> anyhow::Result<()> {
     let steps: Vec<Step> = session
         .containers(snap, services)
@@ -38,6 +40,12 @@ pub fn each(
             after: vec![],
         })
         .collect();
+    if dry_run {
+        for (i, step) in steps.iter().enumerate() {
+            println!("{}. {}", i + 1, step.op);
+        }
+        return Ok(());
+    }
     // Starting stops at the first failure; stopping and removing go on
     // and report every failure, as a teardown should.
     let starts = steps
@@ -54,12 +62,18 @@ pub fn each(
 
 /// Stop the selected running containers (`stop`, and the first half of
 /// `restart`), waiting `timeout` seconds before killing.
-pub fn stop(session: &Session, services: &[String], timeout: Option<u64>) -> anyhow::Result<()> {
+pub fn stop(
+    session: &Session,
+    services: &[String],
+    timeout: Option<u64>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
     let snap = session.snapshot()?;
-    each(session, &snap, services, is_up, |c| Op::StopContainer {
+    let op = |c: &ObservedContainer| Op::StopContainer {
         name: c.record.name.clone(),
         timeout: super::session::timeout(timeout),
-    })
+    };
+    each(session, &snap, services, is_up, op, dry_run)
 }
 
 /// Start the selected stopped containers, dependencies first.
@@ -77,6 +91,7 @@ pub fn start(session: &Session, services: &[String]) -> anyhow::Result<()> {
             |c| Op::StartContainer {
                 name: c.record.name.clone(),
             },
+            false,
         )?;
     }
     Ok(())

@@ -15,7 +15,7 @@ pub struct RestartArgs {
 pub fn run(global: &GlobalArgs, args: &RestartArgs) -> anyhow::Result<ExitCode> {
     let session = session(global, &args.services)?;
     let _lock = session.dir.lock()?;
-    lifecycle::stop(&session, &args.services, args.timeout)?;
+    lifecycle::stop(&session, &args.services, args.timeout, false)?;
     lifecycle::start(&session, &args.services)?;
     Ok(ExitCode::SUCCESS)
 }

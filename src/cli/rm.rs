@@ -4,7 +4,7 @@
 
 use super::lifecycle::{each, is_up, session};
 use super::GlobalArgs;
-use compose_runtime::project::Op;
+use compose_runtime::project::{ObservedContainer, Op};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -18,6 +18,9 @@ pub struct RmArgs {
     /// Remove any anonymous volumes attached to containers
     #[arg(short, long)]
     pub volumes: bool,
+    /// Show what would be stopped and removed, and do nothing
+    #[arg(long)]
+    pub dry_run: bool,
     pub services: Vec<String>,
 }
 
@@ -26,15 +29,16 @@ pub fn run(global: &GlobalArgs, args: &RmArgs) -> anyhow::Result<ExitCode> {
     let _lock = session.dir.lock()?;
     let snap = session.snapshot()?;
     if args.stop {
-        each(&session, &snap, &args.services, is_up, |c| {
-            Op::StopContainer {
-                name: c.record.name.clone(),
-                timeout: None,
-            }
-        })?;
+        let stop = |c: &ObservedContainer| Op::StopContainer {
+            name: c.record.name.clone(),
+            timeout: None,
+        };
+        each(&session, &snap, &args.services, is_up, stop, args.dry_run)?;
     }
     let snap = session.snapshot()?;
-    let removable = |c: &compose_runtime::project::ObservedContainer| !is_up(c);
+    // In a dry run nothing was stopped: what would be removed is every
+    // selected container (`-s`) or the stopped ones.
+    let removable = |c: &ObservedContainer| !is_up(c) || (args.dry_run && args.stop);
     if !session
         .containers(&snap, &args.services)
         .iter()
@@ -42,11 +46,17 @@ pub fn run(global: &GlobalArgs, args: &RmArgs) -> anyhow::Result<ExitCode> {
     {
         eprintln!("No stopped containers");
     }
-    each(&session, &snap, &args.services, removable, |c| {
-        Op::RemoveContainer {
-            name: c.record.name.clone(),
-            volumes: args.volumes,
-        }
-    })?;
+    let remove = |c: &ObservedContainer| Op::RemoveContainer {
+        name: c.record.name.clone(),
+        volumes: args.volumes,
+    };
+    each(
+        &session,
+        &snap,
+        &args.services,
+        removable,
+        remove,
+        args.dry_run,
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,12 +10,15 @@ pub struct StopArgs {
     /// Seconds to wait for containers to stop before killing them
     #[arg(short, long)]
     pub timeout: Option<u64>,
+    /// Show what would be stopped, and do nothing
+    #[arg(long)]
+    pub dry_run: bool,
     pub services: Vec<String>,
 }
 
 pub fn run(global: &GlobalArgs, args: &StopArgs) -> anyhow::Result<ExitCode> {
     let session = session(global, &args.services)?;
     let _lock = session.dir.lock()?;
-    lifecycle::stop(&session, &args.services, args.timeout)?;
+    lifecycle::stop(&session, &args.services, args.timeout, args.dry_run)?;
     Ok(ExitCode::SUCCESS)
 }
