@@ -182,6 +182,29 @@ fn a_dependent_starts_only_once_its_dependency_is_healthy() {
         "web started at {web_started:?}, before db was healthy at {healthy_at:?}"
     );
     assert!(stderr(&out).contains("Healthy"), "{}", stderr(&out));
+
+    // `start` waits for the condition too, on the new run's health.
+    p.ok(&["stop", "-t", "1"]);
+    p.ok(&["start"]);
+    let db_started = time(&state(&p, "db")["started_at"]);
+    let h = health(&p, "db");
+    assert_eq!(
+        h["Status"], "healthy",
+        "start returned before db was healthy"
+    );
+    let healthy_again = h["Log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ExitCode"] == 0)
+        .map(|e| time(&e["End"]))
+        .find(|t| *t >= db_started)
+        .unwrap();
+    let web_started = time(&state(&p, "web")["started_at"]);
+    assert!(
+        web_started >= healthy_again,
+        "start: web started at {web_started:?}, before db was healthy at {healthy_again:?}"
+    );
     down_leaves_nothing(&p);
 }
 

@@ -76,12 +76,18 @@ pub fn stop(
     each(session, &snap, services, is_up, op, dry_run)
 }
 
-/// Start the selected stopped containers, dependencies first.
+/// Start the selected stopped containers, dependencies first; a service
+/// whose `depends_on` asks for a healthy or completed dependency waits for
+/// it first, as `up` does.
 pub fn start(session: &Session, services: &[String]) -> anyhow::Result<()> {
     let snap = session.snapshot()?;
     for service in session.project.services_in_dependency_order() {
         if !services.is_empty() && !services.contains(&service) {
             continue;
+        }
+        let waits = dependency_waits(session, &service);
+        if !waits.is_empty() {
+            session.apply(&waits, OnFailure::Stop)?;
         }
         each(
             session,
@@ -95,4 +101,38 @@ pub fn start(session: &Session, services: &[String]) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The waits `service`'s `depends_on` conditions ask for, on the project's
+/// services.
+fn dependency_waits(session: &Session, service: &str) -> Vec<Step> {
+    use compose_runtime::project::condition::{Await, Condition};
+    let Some(config) = session.project.services.get(service) else {
+        return Vec::new();
+    };
+    config
+        .depends_on
+        .iter()
+        .filter(|(dep, _)| session.project.services.contains_key(*dep))
+        .filter_map(|(dep, d)| {
+            let condition = match d.condition.as_str() {
+                "service_healthy" => Condition::ServiceHealthy,
+                "service_completed_successfully" => Condition::ServiceCompletedSuccessfully,
+                _ => return None,
+            };
+            Some(Step {
+                op: Op::AwaitCondition {
+                    wait: Await {
+                        dependent: service.to_string(),
+                        dependency: dep.clone(),
+                        condition,
+                        required: d.required,
+                        timeout: None,
+                        caller: Some(std::process::id()),
+                    },
+                },
+                after: vec![],
+            })
+        })
+        .collect()
 }
