@@ -414,9 +414,11 @@ impl Container {
     }
 
     /// `docker rm`: cleanup, then delete the state directory.
+    ///
+    /// (see [`remove_state_dir`] for why deleting may need another try)
     pub fn remove(self) -> Result<(), CleanupError> {
         let mut result = self.cleanup();
-        if let Err(source) = std::fs::remove_dir_all(&self.state_dir) {
+        if let Err(source) = remove_state_dir(&self.state_dir) {
             let error = ContainerError::Io {
                 id: self.id.clone(),
                 action: "remove",
@@ -471,4 +473,24 @@ fn record_failed_start(dir: &StateDir, id: &str, error: &ContainerError) {
     state.finished_at = Some(now_rfc3339());
     state.error = Some(error.to_string());
     let _ = dir.save_state(&state);
+}
+
+/// Delete a container's state directory. A writer that was already at
+/// work (the supervisor's health probe writing `health.json`, its output
+/// file) can add an entry while the tree is being deleted, which fails
+/// with ENOTEMPTY: try again a few times. A directory already gone is
+/// fine.
+pub fn remove_state_dir(dir: &Path) -> std::io::Result<()> {
+    let mut tries = 0;
+    loop {
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(nix::libc::ENOTEMPTY) && tries < 5 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }

@@ -144,7 +144,8 @@ pub fn remove(project: &ProjectDir, name: &str, volumes: bool) -> Result<(), Pro
     if dir.join(STATE_FILE).exists() {
         Container::load(&dir)?.remove()?;
     } else {
-        std::fs::remove_dir_all(&dir).map_err(ProjectError::io("remove", &dir))?;
+        crate::container::create::remove_state_dir(&dir)
+            .map_err(ProjectError::io("remove", &dir))?;
     }
     if record.as_ref().is_some_and(|r| !r.networks.is_empty()) {
         join::leave(project, name)?;
