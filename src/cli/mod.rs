@@ -1,5 +1,6 @@
 //! The command line: global flags, one module per subcommand, exit codes.
 
+pub mod build;
 pub mod config;
 pub mod down;
 pub mod env;
@@ -103,6 +104,8 @@ pub enum Command {
     /// A container's PID 1 (internal)
     #[command(hide = true)]
     Init(init::InitArgs),
+    /// Build or rebuild services
+    Build(build::BuildArgs),
     /// Manage images of the bundled runtime
     Image(image::ImageArgs),
     /// Pull service images
@@ -150,6 +153,7 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph::run(&cli.global, args),
         Command::Version(args) => version::run(args),
         Command::Init(args) => init::run(args),
+        Command::Build(args) => build::run(&cli.global, args),
         Command::Image(args) => image::run(args),
         Command::Pull(args) => pull::run(&cli.global, args),
         Command::System(args) => image::run_system(args),
