@@ -21,7 +21,7 @@ pub struct BuildArgs {
     /// Do not use cache when building the image
     #[arg(long)]
     pub no_cache: bool,
-    /// Always attempt to pull a newer version of the image (images come from the local store here)
+    /// Always attempt to pull a newer version of the base images
     #[arg(long)]
     pub pull: bool,
     /// Set build-time variables for services
@@ -66,6 +66,8 @@ pub enum BuildCliError {
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
     pub no_cache: bool,
+    /// `--pull`: refresh base images from their registries.
+    pub pull: bool,
     pub quiet: bool,
     /// `--build-arg`s, over the service's `build.args`.
     pub args: BTreeMap<String, String>,
@@ -75,6 +77,7 @@ pub fn run(global: &GlobalArgs, args: &BuildArgs) -> anyhow::Result<ExitCode> {
     let session = Session::load(global, &args.services)?;
     let mut opts = BuildOptions {
         no_cache: args.no_cache,
+        pull: args.pull,
         quiet: args.quiet,
         args: BTreeMap::new(),
     };
@@ -180,6 +183,7 @@ pub fn build_service(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         no_cache: opts.no_cache || build.no_cache,
+        pull: opts.pull || build.pull,
         network: match build.network.as_str() {
             "none" => BuildNetwork::None,
             _ => BuildNetwork::Host,

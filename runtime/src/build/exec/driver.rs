@@ -208,6 +208,22 @@ impl Ctx<'_, '_> {
             image: name.to_string(),
             source: Box::new(source),
         })?;
+        let unavailable = |source| ExecError::BaseImage {
+            at: self.at(line),
+            image: name.to_string(),
+            source: Box::new(source),
+        };
+        // `--pull`: refresh the base from its registry first (docker build
+        // --pull); otherwise the stored image is used as it is.
+        if self.req.pull {
+            registry::pull(
+                self.b.store,
+                &reference,
+                &PullOptions::default(),
+                &NoProgress,
+            )
+            .map_err(unavailable)?;
+        }
         if let Some(image) = self.b.store.get(&reference)? {
             return Ok(image);
         }
@@ -217,11 +233,7 @@ impl Ctx<'_, '_> {
             &PullOptions::default(),
             &NoProgress,
         )
-        .map_err(|source| ExecError::BaseImage {
-            at: self.at(line),
-            image: name.to_string(),
-            source: Box::new(source),
-        })
+        .map_err(unavailable)
     }
 
     /// RUN, COPY or ADD, from the cache when its key is known.

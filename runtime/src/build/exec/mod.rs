@@ -56,6 +56,8 @@ pub struct BuildRequest {
     /// Ignore the cache (results are still recorded for later builds).
     pub no_cache: bool,
     pub network: BuildNetwork,
+    /// `--pull`: fetch base images from their registry even when stored.
+    pub pull: bool,
 }
 
 /// Where the build runs: the image store, the compose root (for the cache
