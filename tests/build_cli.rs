@@ -151,6 +151,14 @@ fn up_builds_a_missing_image() {
     let logs = p.logs_containing("greeting=hello");
     assert!(logs.contains("hello from the context"), "{logs}");
     p.ok(&["down", "-t", "0"]);
+
+    // The image exists now: plain `up` keeps it, `up --build` rebuilds.
+    std::fs::write(p.dir.join("app/hello.txt"), "rebuilt\n").unwrap();
+    let out = p.compose(&["up", "-d", "--build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let logs = p.logs_containing("rebuilt");
+    assert!(logs.contains("rebuilt"), "{logs}");
+    p.ok(&["down", "-t", "0"]);
 }
 
 #[test]

@@ -94,29 +94,43 @@ pub fn run(global: &GlobalArgs, args: &BuildArgs) -> anyhow::Result<ExitCode> {
         }
         opts.args.insert(k, v);
     }
-    let store = ImageStore::open(&session.root)?;
-    let init = InitProgram::current_exe();
+    let mut services = Vec::new();
     for service in session.project.services.values() {
         let named = args.services.is_empty() || args.services.contains(&service.name);
-        if !named || service.build.is_none() {
-            if named && !args.services.is_empty() {
-                return Err(BuildCliError::NotBuildable {
-                    service: service.name.clone(),
-                }
-                .into());
+        if named && service.build.is_none() && !args.services.is_empty() {
+            return Err(BuildCliError::NotBuildable {
+                service: service.name.clone(),
             }
-            continue;
+            .into());
         }
+        if named {
+            services.push(service);
+        }
+    }
+    build_all(&session, &services, &opts)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Build the image of each of `services` that has a `build:` section
+/// (`compose build`, `up --build`).
+pub fn build_all(
+    session: &Session,
+    services: &[&ServiceConfig],
+    opts: &BuildOptions,
+) -> Result<(), BuildCliError> {
+    let store = ImageStore::open(&session.root)?;
+    let init = InitProgram::current_exe();
+    for service in services.iter().filter(|s| s.build.is_some()) {
         build_service(
             &session.root,
             &store,
             &init,
             &session.project.name,
             service,
-            &opts,
+            opts,
         )?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Build `service`'s image into `store` and return it.

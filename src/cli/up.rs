@@ -41,6 +41,9 @@ pub struct UpArgs {
     /// Print the plan instead of performing it
     #[arg(long)]
     pub dry_run: bool,
+    /// Build images before starting containers
+    #[arg(long)]
+    pub build: bool,
     pub services: Vec<String>,
 }
 
@@ -54,6 +57,9 @@ pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
         scale: parse_scale(&args.scale, &session)?,
     };
     let services: Vec<_> = session.project.services.values().collect();
+    if args.build {
+        super::build::build_all(&session, &services, &Default::default())?;
+    }
     let images = steps::resolve_images(&session, &services)?;
     let lock = session.dir.lock()?;
     let snap = session.snapshot()?;
