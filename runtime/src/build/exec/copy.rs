@@ -41,7 +41,11 @@ pub struct CopyStep<'a> {
 pub fn copy(step: &CopyStep<'_>, upper: &Path, lowers: &[PathBuf]) -> Result<(), ExecError> {
     let roots: usize =
         step.selections.iter().map(|s| s.roots.len()).sum::<usize>() + step.inline.len();
-    let dest_rel = step.dest.trim_start_matches('/').trim_end_matches('/');
+    let resolved = resolve_in_lowers(
+        lowers,
+        step.dest.trim_start_matches('/').trim_end_matches('/'),
+    );
+    let dest_rel = resolved.as_str();
     let dest_is_dir = step.dest.ends_with('/')
         || dest_rel.is_empty()
         || dest_rel == "."
@@ -193,6 +197,63 @@ fn chown(path: &Path, (uid, gid): (u32, u32)) -> Result<(), ExecError> {
     std::os::unix::fs::lchown(path, Some(uid), Some(gid)).map_err(io("chown", path))
 }
 
+/// `rel` with the symlinks the lowers have along it followed (as the
+/// merged view would: `COPY x /bin/` into an image whose `/bin` links to
+/// `usr/bin` must write `usr/bin/x`, not replace the link by a directory).
+/// Links are resolved inside the image root; loops stop after 40 hops.
+pub fn resolve_in_lowers(lowers: &[PathBuf], rel: &str) -> String {
+    let mut parts: Vec<String> = rel
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .map(str::to_string)
+        .collect();
+    let mut hops = 0;
+    let mut i = 0;
+    while i < parts.len() {
+        if parts[i] == ".." {
+            parts.remove(i);
+            if i > 0 {
+                parts.remove(i - 1);
+                i -= 1;
+            }
+            continue;
+        }
+        let prefix = parts[..=i].join("/");
+        let link = lowers.iter().find_map(|l| {
+            let p = l.join(&prefix);
+            let m = fs::symlink_metadata(&p).ok()?;
+            Some(
+                m.file_type()
+                    .is_symlink()
+                    .then(|| fs::read_link(&p).ok())
+                    .flatten(),
+            )
+        });
+        match link.flatten() {
+            Some(target) if hops < 40 => {
+                hops += 1;
+                let target = target.to_string_lossy().into_owned();
+                let mut next: Vec<String> = if target.starts_with('/') {
+                    Vec::new()
+                } else {
+                    parts[..i].to_vec()
+                };
+                next.extend(
+                    target
+                        .split('/')
+                        .filter(|p| !p.is_empty() && *p != ".")
+                        .map(str::to_string),
+                );
+                next.extend(parts[i + 1..].iter().cloned());
+                parts = next;
+                i = 0;
+            }
+            _ => i += 1,
+        }
+    }
+    parts.join("/")
+}
+
 /// The metadata of `rel` in the top-most lower that has it.
 pub fn lower_meta(lowers: &[PathBuf], rel: &str) -> Option<fs::Metadata> {
     lowers
@@ -335,5 +396,23 @@ mod tests {
             .contains("nobody"));
         assert_eq!(parse_chmod("755"), Some(0o755));
         assert_eq!(parse_chmod("u+x"), None);
+    }
+
+    #[test]
+    fn destinations_follow_the_images_symlinks() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir_all(d.path().join("usr/bin")).unwrap();
+        std::os::unix::fs::symlink("usr/bin", d.path().join("bin")).unwrap();
+        std::os::unix::fs::symlink("/usr/bin/../lib", d.path().join("usr/libs")).unwrap();
+        std::os::unix::fs::symlink("loop", d.path().join("loop")).unwrap();
+        let lowers = vec![d.path().to_path_buf()];
+        assert_eq!(resolve_in_lowers(&lowers, "bin/tool"), "usr/bin/tool");
+        assert_eq!(resolve_in_lowers(&lowers, "usr/libs/x"), "usr/lib/x");
+        assert_eq!(resolve_in_lowers(&lowers, "opt/./a/../b"), "opt/b");
+        assert_eq!(
+            resolve_in_lowers(&lowers, "loop/x"),
+            "loop/x",
+            "a loop stops"
+        );
     }
 }

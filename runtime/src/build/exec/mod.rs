@@ -10,6 +10,7 @@
 //! its manifest) is committed and tagged only when every step succeeded.
 
 mod copy;
+mod copy_step;
 mod driver;
 mod error;
 mod layers;
