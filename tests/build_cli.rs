@@ -188,3 +188,48 @@ fn copy_outside_the_context_is_refused() {
     assert!(!out.status.success());
     assert!(err.contains("outside the build context"), "{err}");
 }
+
+#[test]
+fn run_mounts_cache_persists_bind_reads_the_context_neither_lands_in_the_layer() {
+    let p = project(
+        "buildmount",
+        "FROM busybox:test\nRUN --mount=type=cache,target=/cache echo run >> /cache/count && wc -l < /cache/count > /seen\nRUN --mount=type=bind,source=app,target=/mnt cat /mnt/hello.txt > /from-bind\n",
+    );
+    for expected in ["1", "2"] {
+        let out = p.compose(&["build", "--no-cache"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let store = ImageStore::open(p.compose_root()).unwrap();
+        let layers = layer_entries(&store, "built:test");
+        let names: Vec<&str> = layers[1..]
+            .iter()
+            .flatten()
+            .map(|(n, _, _)| n.as_str())
+            .collect();
+        assert!(
+            names.contains(&"seen") && names.contains(&"from-bind"),
+            "{names:?}"
+        );
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.starts_with("cache") || n.starts_with("mnt")),
+            "mount targets stay out of the layers: {names:?}"
+        );
+        let img = store
+            .get(&Reference::parse("built:test").unwrap())
+            .unwrap()
+            .unwrap();
+        let seen = img
+            .layer_dirs
+            .iter()
+            .rev()
+            .map(|d| d.join("seen"))
+            .find(|p| p.exists())
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(seen).unwrap().trim(),
+            expected,
+            "the cache mount persists across builds"
+        );
+    }
+}

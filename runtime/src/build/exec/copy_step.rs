@@ -9,13 +9,24 @@ use super::error::{io, ExecError};
 use super::layers::Layers;
 use crate::build::cache::digest_entries;
 use crate::build::config::{join_workdir, Stage};
-use crate::build::context::{select, walk_context, IgnoreRules, PatternSet, SelectError};
+use crate::build::context::{
+    select, walk_context, ContextEntry, IgnoreRules, PatternSet, SelectError,
+};
 use crate::build::dockerfile::{Copy, Instruction};
 use crate::build::BuildError;
 use crate::image::digest::Digest;
 use std::path::{Path, PathBuf};
 
 impl Ctx<'_, '_> {
+    /// The build context's files after `.dockerignore`, walked once.
+    pub(super) fn context_listing(&mut self) -> Result<Vec<ContextEntry>, ExecError> {
+        if self.listing.is_none() {
+            self.listing =
+                Some(walk_context(&self.req.context, &self.rules).map_err(BuildError::from)?);
+        }
+        Ok(self.listing.clone().unwrap_or_default())
+    }
+
     pub(super) fn prepare_copy(
         &mut self,
         c: &Copy,
@@ -129,14 +140,7 @@ impl Ctx<'_, '_> {
                 ));
                 (Source::Layers(layers, from), None, Vec::new())
             }
-            None => {
-                if self.listing.is_none() {
-                    self.listing = Some(
-                        walk_context(&self.req.context, &self.rules).map_err(BuildError::from)?,
-                    );
-                }
-                (Source::Context, self.listing.clone(), Vec::new())
-            }
+            None => (Source::Context, Some(self.context_listing()?), Vec::new()),
         };
         let mut prep = CopyPrep {
             text,

@@ -5,12 +5,13 @@
 use super::copy_step::CopyPrep;
 use super::error::{io, ExecError};
 use super::layers::{commit, store_upper, Layers};
+use super::mounts::{self, RunMount};
 use super::run::{self, RunStep};
 use super::store::{CacheEntry, CacheStore};
 use super::{BuildNetwork, BuildRequest, Builder, Built, Event};
-use crate::build::cache::{cache_key, CacheInputs};
+use crate::build::cache::{cache_key, digest_entries, CacheInputs};
 use crate::build::config::{Outcome, Stage};
-use crate::build::context::{ContextEntry, IgnoreRules};
+use crate::build::context::{select, ContextEntry, IgnoreRules, PatternSet};
 use crate::build::dockerfile::{
     self, Command, CommandLine, Dockerfile, Instruction, Location, Run,
 };
@@ -252,7 +253,7 @@ impl Ctx<'_, '_> {
             _ => unreachable!("only RUN, COPY and ADD execute"),
         };
         let (text, files) = match &prepared {
-            Prepared::Run(r) => (r.text.clone(), Vec::new()),
+            Prepared::Run(r) => (r.text.clone(), r.files.clone()),
             Prepared::Copy(c) => (c.text.clone(), c.files.clone()),
         };
         let key = self.key(result, stage, &text, &files);
@@ -299,17 +300,33 @@ impl Ctx<'_, '_> {
     }
 
     fn prepare_run(
-        &self,
+        &mut self,
         r: &Run,
         stage: &Stage<'_>,
         ins: &Instruction,
     ) -> Result<RunPrep, ExecError> {
         let at = self.at(ins.line);
-        if !r.mounts.is_empty() {
-            return Err(ExecError::Unsupported {
-                at,
-                what: "RUN --mount".into(),
-            });
+        let mut mounts = Vec::new();
+        let mut files = Vec::new();
+        for spec in &r.mounts {
+            let spec = stage.scope.expand(spec).map_err(|source| {
+                BuildError::Config(crate::build::config::ConfigError::Expand {
+                    at: at.clone(),
+                    source,
+                })
+            })?;
+            let m = mounts::parse(&spec, &at)?;
+            if let RunMount::Bind { source, .. } = &m {
+                // What a bind mount shows is read by the step: its content
+                // is part of the cache key, as for COPY.
+                let listing = self.context_listing()?;
+                let sel =
+                    select(&listing, source, &PatternSet::default()).map_err(BuildError::Select)?;
+                files.extend(
+                    digest_entries(&self.req.context, &sel.entries).map_err(BuildError::from)?,
+                );
+            }
+            mounts.push(m);
         }
         if r.security.as_deref() == Some("insecure") {
             return Err(ExecError::Unsupported {
@@ -352,6 +369,8 @@ impl Ctx<'_, '_> {
             argv,
             network,
             text,
+            mounts,
+            files,
         })
     }
 
@@ -386,6 +405,11 @@ impl Ctx<'_, '_> {
                 .unwrap_or_else(|| "/".into()),
             user: stage.config.user.clone().unwrap_or_default(),
             network: r.network,
+            mounts: r
+                .mounts
+                .iter()
+                .map(|m| mounts::to_container(m, &self.b.root, &self.req.context))
+                .collect::<Result<_, _>>()?,
         };
         run::run(step, lowers, work, self.b.init, self.progress)
     }
@@ -401,6 +425,9 @@ struct RunPrep {
     network: BuildNetwork,
     /// What the cache key hashes.
     text: String,
+    mounts: Vec<RunMount>,
+    /// Context files bind-mounted into the step.
+    files: Vec<(String, Digest)>,
 }
 
 fn push_history(config: &mut ImageConfig, ins: &Instruction, layer_created: Option<&str>) {

@@ -14,6 +14,7 @@ mod copy_step;
 mod driver;
 mod error;
 mod layers;
+mod mounts;
 mod run;
 mod store;
 

@@ -40,6 +40,8 @@ pub struct RunStep<'a> {
     pub cwd: String,
     pub user: String,
     pub network: BuildNetwork,
+    /// `RUN --mount`s; their targets stay out of the layer.
+    pub mounts: Vec<crate::container::Mount>,
 }
 
 /// Run `step` on `lowers` (top first) in a container whose state lives in
@@ -66,6 +68,17 @@ pub fn run(
     }
     spec.process.cwd = step.cwd;
     spec.process.user = step.user;
+    let targets: Vec<String> = step
+        .mounts
+        .iter()
+        .map(|m| match m {
+            crate::container::Mount::Bind { target, .. }
+            | crate::container::Mount::Tmpfs { target, .. } => {
+                target.trim_start_matches('/').to_string()
+            }
+        })
+        .collect();
+    spec.mounts = step.mounts;
     spec.network = match step.network {
         BuildNetwork::Host => NetworkMode::Host,
         BuildNetwork::None => NetworkMode::Loopback,
@@ -88,7 +101,8 @@ pub fn run(
         });
     }
     let upper = state_dir.join(crate::container::rootfs::UPPER);
-    drop_mount_points(&upper, &lowers).map_err(io("clean", &upper))?;
+    let points = MOUNT_POINTS.iter().map(|s| s.to_string()).chain(targets);
+    drop_mount_points(&upper, &lowers, points).map_err(io("clean", &upper))?;
     Ok(upper)
 }
 
@@ -147,8 +161,13 @@ fn read_lines(
 
 /// Remove from `upper` the mount points the init made, when they are
 /// empty and no lower has them (so they are not part of the step).
-fn drop_mount_points(upper: &Path, lowers: &[PathBuf]) -> std::io::Result<()> {
-    for rel in MOUNT_POINTS {
+fn drop_mount_points(
+    upper: &Path,
+    lowers: &[PathBuf],
+    points: impl Iterator<Item = String>,
+) -> std::io::Result<()> {
+    for rel in points {
+        let rel = rel.as_str();
         let path = upper.join(rel);
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
