@@ -247,6 +247,8 @@ fn absolute(p: &str) -> PathBuf {
 #[derive(Default)]
 struct Printer {
     n: usize,
+    /// The current step came from the cache: BuildKit shows no DONE then.
+    cached: bool,
 }
 
 impl Printer {
@@ -259,13 +261,18 @@ impl Printer {
                 instruction,
             } => {
                 self.n += 1;
+                self.cached = false;
                 eprintln!("#{} [{stage} {step}/{total}] {instruction}", self.n);
             }
-            Event::Cached => eprintln!("#{} CACHED", self.n),
+            Event::Cached => {
+                self.cached = true;
+                eprintln!("#{} CACHED", self.n)
+            }
             Event::Output { line } => eprintln!("#{} {line}", self.n),
-            Event::Done { millis } => {
+            Event::Done { millis } if !self.cached => {
                 eprintln!("#{} DONE {:.1}s", self.n, millis as f64 / 1000.0)
             }
+            Event::Done { .. } => {}
         }
     }
 }
