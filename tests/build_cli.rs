@@ -233,3 +233,57 @@ fn run_mounts_cache_persists_bind_reads_the_context_neither_lands_in_the_layer()
         );
     }
 }
+
+#[test]
+fn inline_dockerfile_args_target_labels_tags_and_build_arg_flag() {
+    let p = project("buildinline", "FROM busybox:test\n");
+    p.write(concat!(
+        "services:\n  web:\n    build:\n      context: .\n",
+        "      dockerfile_inline: |\n",
+        "        FROM busybox:test AS first\n",
+        "        ARG WHO=nobody\n",
+        "        ARG EXTRA\n",
+        "        RUN echo \"$$WHO $$EXTRA\" > /who\n",
+        "        FROM busybox:test AS second\n",
+        "        RUN echo never > /never\n",
+        "      args:\n        WHO: compose\n",
+        "      target: first\n",
+        "      labels:\n        org.example.built: \"yes\"\n",
+        "      tags: [\"extra:tag\"]\n",
+    ));
+    let out = p.compose(&["build", "--build-arg", "EXTRA=flag"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        !err.contains("echo never"),
+        "the target stops at `first`: {err}"
+    );
+    let store = ImageStore::open(p.compose_root()).unwrap();
+    // No `image:`: the image is named <project>-<service>.
+    let name = format!("{}-web", p.name);
+    let img = store
+        .get(&Reference::parse(&name).unwrap())
+        .unwrap()
+        .unwrap();
+    let tagged = store
+        .get(&Reference::parse("extra:tag").unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(img.id, tagged.id);
+    assert_eq!(
+        img.config
+            .config
+            .labels
+            .get("org.example.built")
+            .map(String::as_str),
+        Some("yes")
+    );
+    let who = img
+        .layer_dirs
+        .iter()
+        .rev()
+        .map(|d| d.join("who"))
+        .find(|p| p.exists())
+        .unwrap();
+    assert_eq!(std::fs::read_to_string(who).unwrap(), "compose flag\n");
+}
