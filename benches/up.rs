@@ -82,3 +82,4 @@ fn ten_chained() -> String {
     }
     yaml
 }
+
