@@ -82,4 +82,3 @@ fn ten_chained() -> String {
     }
     yaml
 }
-

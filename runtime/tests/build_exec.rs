@@ -232,3 +232,35 @@ fn several_sources_need_a_directory_destination() {
         "{err}"
     );
 }
+
+#[test]
+fn scratch_left_by_a_killed_build_is_swept_by_the_next() {
+    let f = Fixture::new();
+    let tmp = f.root.path().join("build-tmp");
+    let (stale, young) = (tmp.join("build-dead"), tmp.join("build-starting"));
+    for d in [&stale, &young] {
+        fs::create_dir_all(d.join("step-1/upper")).unwrap();
+    }
+    let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    fs::File::open(&stale)
+        .unwrap()
+        .set_modified(long_ago)
+        .unwrap();
+    f.build("FROM base:test\nCOPY src/a.txt /a\n", "ok:test")
+        .0
+        .unwrap();
+    assert!(!stale.exists(), "an old unlocked scratch dir is removed");
+    assert!(
+        young.exists(),
+        "a recent one may belong to a starting build"
+    );
+    let left: Vec<_> = fs::read_dir(&tmp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("build-starting")],
+        "the build removed its own"
+    );
+}

@@ -19,6 +19,7 @@ use crate::build::expand::{BuildInputs, GlobalScope};
 use crate::build::plan::{plan, Base, PlannedStage};
 use crate::build::BuildError;
 use crate::image::digest::Digest;
+use crate::image::lock::{lock, try_lock_exclusive};
 use crate::image::oci::{ImageConfig, Platform};
 use crate::image::registry::{self, NoProgress, PullOptions};
 use crate::image::{Image, Reference};
@@ -66,10 +67,19 @@ pub fn build(
         IgnoreRules::load(&req.context, Some(&req.dockerfile_path)).map_err(BuildError::from)?;
     let tmp_root = b.root.join("build-tmp");
     std::fs::create_dir_all(&tmp_root).map_err(io("create", &tmp_root))?;
+    sweep_stale(&tmp_root);
     let scratch = tempfile::Builder::new()
         .prefix("build-")
         .tempdir_in(&tmp_root)
         .map_err(io("create a directory in", &tmp_root))?;
+    // Held for the whole build: a later build sweeps the directory only
+    // once this process is gone (killed mid-build).
+    let alive = scratch.path().join(LOCK);
+    let _alive = lock(&alive, true).map_err(|e| ExecError::Io {
+        action: "lock",
+        path: e.path,
+        source: e.source,
+    })?;
     let mut cx = Ctx {
         b,
         req,
@@ -98,6 +108,33 @@ pub fn build(
         executed: cx.executed,
         cached: cx.cached,
     })
+}
+
+/// The lock file of a build's scratch directory.
+const LOCK: &str = ".alive";
+
+/// Scratch directories older than this whose lock is free belong to a
+/// build that died; younger ones may not have taken their lock yet.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Remove the scratch directories that killed builds left behind.
+fn sweep_stale(tmp_root: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp_root) else {
+        return;
+    };
+    for dir in entries.flatten().map(|e| e.path()) {
+        let old = std::fs::metadata(&dir)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if !old {
+            continue;
+        }
+        if let Ok(Some(_held)) = try_lock_exclusive(&dir.join(LOCK)) {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
 }
 
 fn now() -> String {
