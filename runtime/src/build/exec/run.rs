@@ -23,6 +23,7 @@ const MOUNT_POINTS: &[&str] = &[
     "etc/hosts",
     "etc/hostname",
     "etc/resolv.conf",
+    "etc",
     "dev/shm",
     "dev/pts",
     "dev/mqueue",
