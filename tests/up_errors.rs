@@ -62,15 +62,14 @@ fn a_command_not_in_the_image_is_reported() {
 }
 
 #[test]
-fn pull_policy_never_and_build_only_services_say_what_to_do() {
+fn pull_policy_never_and_a_build_without_dockerfile_say_what_to_do() {
     let p = Project::new(
         "never",
         "services:\n  a:\n    image: 127.0.0.1:1/absent:1\n    pull_policy: never\n",
     );
     fails(&p, "`pull_policy: never` forbids pulling it");
     let p = Project::new("build", "services:\n  web:\n    build: .\n");
-    fails(
-        &p,
-        "building images is not supported by the bundled runtime yet",
-    );
+    // `up` builds the missing image, as docker compose does; here the
+    // Dockerfile is missing and the error names it.
+    fails(&p, "service web: cannot read the Dockerfile");
 }

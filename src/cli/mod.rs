@@ -1,6 +1,7 @@
 //! The command line: global flags, one module per subcommand, exit codes.
 
 pub mod attach;
+pub mod build;
 pub mod config;
 pub mod cp;
 pub mod down;
@@ -116,6 +117,8 @@ pub enum Command {
     /// A container's PID 1 (internal)
     #[command(hide = true)]
     Init(init::InitArgs),
+    /// Build or rebuild services
+    Build(build::BuildArgs),
     /// Manage images of the bundled runtime
     Image(image::ImageArgs),
     /// Pull service images
@@ -182,6 +185,7 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph::run(&cli.global, args),
         Command::Version(args) => version::run(args),
         Command::Init(args) => init::run(args),
+        Command::Build(args) => build::run(&cli.global, args),
         Command::Image(args) => image::run(args),
         Command::Pull(args) => pull::run(&cli.global, args),
         Command::System(args) => image::run_system(args),

@@ -36,8 +36,8 @@ pub enum StepsError {
     },
     #[error("service {service}: image {image} is not in the image store and `pull_policy: never` forbids pulling it (`compose image pull {image}` or `compose image load` it first)")]
     NeverPull { service: String, image: String },
-    #[error("service {service}: image {image} is not in the image store and the service has a `build` section: building images is not supported by the bundled runtime yet; build it elsewhere and `compose image load` it")]
-    NeedsBuild { service: String, image: String },
+    #[error(transparent)]
+    Build(Box<super::build::BuildCliError>),
     #[error("services.{service}.pull_policy: {source}")]
     PullPolicy {
         service: String,
@@ -102,11 +102,19 @@ fn resolve(
                 image,
             })
         }
+        // docker compose builds a missing image of a service with `build:`.
         (_, None) if service.build.is_some() => {
-            return Err(StepsError::NeedsBuild {
-                service: service.name.clone(),
-                image,
-            })
+            let init = compose_runtime::container::InitProgram::current_exe();
+            let opts = super::build::BuildOptions::default();
+            return super::build::build_service(
+                &session.root,
+                store,
+                &init,
+                &session.project.name,
+                service,
+                &opts,
+            )
+            .map_err(|source| StepsError::Build(Box::new(source)));
         }
         (_, None) => pull_note(session, &service.name, false),
     }

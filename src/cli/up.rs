@@ -48,6 +48,9 @@ pub struct UpArgs {
     pub no_deps: bool,
     #[command(flatten)]
     pub attached: super::attach::AttachArgs,
+    /// Build images before starting containers
+    #[arg(long)]
+    pub build: bool,
     pub services: Vec<String>,
 }
 
@@ -66,6 +69,9 @@ pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
         scale: parse_scale(&args.scale, &session)?,
     };
     let services: Vec<_> = session.project.services.values().collect();
+    if args.build {
+        super::build::build_all(&session, &services, &Default::default())?;
+    }
     let images = steps::resolve_images(&session, &services)?;
     let lock = session.dir.lock()?;
     let snap = session.snapshot()?;

@@ -15,4 +15,6 @@ pub mod error;
 pub mod expand;
 pub mod plan;
 
+pub mod exec;
+
 pub use error::BuildError;
