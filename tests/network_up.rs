@@ -469,7 +469,7 @@ fn projects_sharing_an_external_network_resolve_each_others_services() {
 services:
   web:
     image: IMAGE
-    command: sleep 3600
+    command: [\"sh\", \"-c\", \"mkdir -p /www && echo shared > /www/index.html && exec httpd -f -p 8000 -h /www\"]
     networks: [shared]
 networks:
   shared:
@@ -516,8 +516,21 @@ networks:
     resolves(&q, "client", "web");
     resolves(&p, "web", "client");
     resolves(&q, "client", "peer");
+    let page = q.compose(&[
+        "exec",
+        "-T",
+        "client",
+        "wget",
+        "-qO-",
+        "http://web:8000/index.html",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&page.stdout), "shared\n");
+    // The user's down leaves the network it does not own.
     let interfaces = p.network_interfaces();
     q.ok(&["down", "-t", "1"]);
+    assert!(p.network_interfaces().iter().any(|i| i.starts_with("cb-")));
+    let alive = p.compose(&["exec", "-T", "web", "true"]);
+    assert!(alive.status.success());
     p.ok(&["down", "-t", "1"]);
     p.assert_no_network_left(&interfaces);
 }
