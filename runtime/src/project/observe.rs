@@ -56,23 +56,55 @@ pub fn observe(project: &ProjectDir) -> Result<Snapshot, ProjectError> {
             .collect(),
         ..Default::default()
     };
-    for name in names_in(&project.containers_dir())? {
-        let dir = project.container_dir(&name);
-        let Ok(record) = ContainerRecord::read(&dir) else {
-            continue;
-        };
-        let state = if dir.join(crate::container::state::STATE_FILE).exists() {
-            Some(Container::load(&dir)?.state()?)
-        } else {
-            None
-        };
-        snap.containers
-            .push(ObservedContainer { record, state, dir });
+    let names: Vec<String> = names_in(&project.containers_dir())?.into_iter().collect();
+    // Reading a container is a few small files and JSON documents: with
+    // many containers (`ps` of 100 replicas) they are read in parallel.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = names.len().div_ceil(threads).max(PER_THREAD);
+    let read: Vec<Result<Vec<ObservedContainer>, ProjectError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = names
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(|| {
+                    part.iter()
+                        .filter_map(|n| container(project, n).transpose())
+                        .collect()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    for part in read {
+        snap.containers.extend(part?);
     }
     snap.containers.sort_by(|a, b| {
         (&a.record.service, a.record.number).cmp(&(&b.record.service, b.record.number))
     });
     Ok(snap)
+}
+
+/// Below this many containers a second thread costs more than it saves.
+const PER_THREAD: usize = 16;
+
+/// One container, `None` for a directory without a record (a leftover of
+/// an interrupted create).
+fn container(project: &ProjectDir, name: &str) -> Result<Option<ObservedContainer>, ProjectError> {
+    let dir = project.container_dir(name);
+    let Ok(record) = ContainerRecord::read(&dir) else {
+        return Ok(None);
+    };
+    let state = if dir.join(crate::container::state::STATE_FILE).exists() {
+        Some(Container::load(&dir)?.state()?)
+    } else {
+        None
+    };
+    Ok(Some(ObservedContainer { record, state, dir }))
 }
 
 fn names_in(dir: &std::path::Path) -> Result<BTreeSet<String>, ProjectError> {

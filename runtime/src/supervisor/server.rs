@@ -146,13 +146,27 @@ fn accept_loop(listener: &UnixListener, shared: &Arc<Shared>) {
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             Err(_) => {}
         }
-        std::thread::sleep(ACCEPT_POLL);
+        wait_for_connection(listener);
         if last_tick.elapsed() >= TICK {
             last_tick = Instant::now();
             if idle_and_empty(shared) {
                 return;
             }
         }
+    }
+}
+
+/// Block until a client connects or ACCEPT_POLL passes (the loop then
+/// looks at the shutdown flag and the tick). A connection is taken at
+/// once: sleeping between non-blocking accepts made every request wait
+/// half a poll period on average (ps does four).
+fn wait_for_connection(listener: &UnixListener) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+    let ms = ACCEPT_POLL.as_millis().min(u16::MAX as u128) as u16;
+    if poll(&mut fds, PollTimeout::from(ms)).is_err() {
+        std::thread::sleep(ACCEPT_POLL);
     }
 }
 
