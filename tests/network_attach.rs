@@ -102,7 +102,7 @@ fn bad_requests_are_refused_and_failed_steps_undone() {
     let err = nets.create(&overlapping).unwrap_err();
     assert!(matches!(err, NetworkError::SubnetOverlap { .. }), "{err}");
     assert!(
-        !links().contains(&overlapping.bridge()),
+        !links().contains(&nets.bridge_name(&overlapping)),
         "no bridge for a refused network"
     );
 
@@ -131,7 +131,7 @@ fn bad_requests_are_refused_and_failed_steps_undone() {
         .to_string()
         .contains("mac_address"));
     assert!(
-        !links().contains(&att.host_ifname()),
+        !links().contains(&nets.host_ifname(&att.network, &att.container)),
         "nothing made for refused attachments"
     );
 
@@ -141,7 +141,7 @@ fn bad_requests_are_refused_and_failed_steps_undone() {
     let other = Attachment::new(&net, "other");
     assert!(nets.attach(&other, &missing).is_err());
     assert!(
-        !links().contains(&other.host_ifname()),
+        !links().contains(&nets.host_ifname(&other.network, &other.container)),
         "undone: {}",
         links()
     );
@@ -151,7 +151,7 @@ fn bad_requests_are_refused_and_failed_steps_undone() {
     nets.remove(&net).unwrap();
     assert_nothing_left(
         tmp.path(),
-        &[rec.bridge, att.host_ifname()],
+        &[rec.bridge, nets.host_ifname(&att.network, &att.container)],
         nets.nft_table(),
     );
 }

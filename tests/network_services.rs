@@ -183,7 +183,7 @@ impl Project {
     fn assert_gone(&self, rec: &NetworkRecord, ports: &[(Protocol, SocketAddr)]) {
         let mut interfaces = vec![rec.bridge.clone()];
         for c in &self.containers {
-            interfaces.push(Attachment::new(&self.network, c).host_ifname());
+            interfaces.push(Networks::new(self.fx.root.path()).host_ifname(&self.network, c));
         }
         assert_nothing_left(
             self.fx.root.path(),

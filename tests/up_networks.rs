@@ -314,3 +314,55 @@ networks:
     p.assert_no_network_left(&pi);
     q.assert_no_network_left(&qi);
 }
+
+#[test]
+fn two_state_roots_run_projects_of_the_same_name_side_by_side() {
+    // Two COMPOSE_ROOTs, one project name: the same container names, but
+    // bridges, veths and cgroups are machine-wide and must not be shared.
+    let yaml = "
+services:
+  web:
+    image: IMAGE
+    command: [\"sh\", \"-c\", \"mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8000 -h /www\"]
+  peer:
+    image: IMAGE
+    command: sleep 3600
+";
+    let p = Project::new("same", yaml);
+    let q = Project::new("same", yaml);
+    assert_eq!(p.name, q.name);
+    assert_ne!(p.compose_root(), q.compose_root());
+    p.ok(&["up", "-d"]);
+    q.ok(&["up", "-d"]);
+    let (pi, qi) = (p.network_interfaces(), q.network_interfaces());
+    assert!(
+        pi.iter().all(|name| !qi.contains(name)),
+        "interfaces shared: {pi:?} {qi:?}"
+    );
+    for project in [&p, &q] {
+        let web = address(project, "web");
+        let page = exec(
+            project,
+            "peer",
+            &format!("wget -qO- http://{web}:8000/index.html"),
+        );
+        let hostname = exec(project, "web", "hostname");
+        assert_eq!(page, hostname, "each root's peer reaches its own web");
+    }
+    // Taking one root down leaves the other running.
+    let (names, pids) = (p.container_dirs(), p.init_pids());
+    p.ok(&["down", "-t", "1"]);
+    p.assert_nothing_left(&names, &pids);
+    p.assert_no_network_left(&pi);
+    let web = address(&q, "web");
+    let page = exec(
+        &q,
+        "peer",
+        &format!("wget -qO- http://{web}:8000/index.html"),
+    );
+    assert_eq!(page, exec(&q, "web", "hostname"));
+    let (names, pids) = (q.container_dirs(), q.init_pids());
+    q.ok(&["down", "-t", "1"]);
+    q.assert_nothing_left(&names, &pids);
+    q.assert_no_network_left(&qi);
+}

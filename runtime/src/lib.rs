@@ -8,6 +8,7 @@ pub mod container;
 pub mod image;
 pub mod network;
 pub mod project;
+pub mod scope;
 pub mod supervisor;
 pub mod sys;
 #[doc(hidden)]

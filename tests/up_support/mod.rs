@@ -221,6 +221,7 @@ impl Project {
             return Vec::new();
         };
         let state: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let networks = compose_runtime::network::Networks::new(self.compose_root());
         let mut names = Vec::new();
         for (network, rec) in state["networks"].as_object().into_iter().flatten() {
             names.push(rec["bridge"].as_str().unwrap().to_string());
@@ -230,8 +231,7 @@ impl Project {
                 .flatten()
                 .map(|(k, _)| k)
             {
-                let att = compose_runtime::network::Attachment::new(network, container);
-                names.push(att.host_ifname());
+                names.push(networks.host_ifname(network, container));
             }
         }
         names
@@ -283,13 +283,15 @@ impl Project {
             .filter(|l| ours.iter().any(|o| l.contains(o.as_str())))
             .collect();
         assert!(left.is_empty(), "mounts left: {left:#?}");
+        let scope = compose_runtime::scope::scope_for_root(self.compose_root());
         for name in names {
+            let name = compose_runtime::scope::cgroup_name(&scope, name);
             for base in [
                 "/sys/fs/cgroup/compose",
                 "/sys/fs/cgroup/memory/compose",
                 "/sys/fs/cgroup/pids/compose",
             ] {
-                let dir = Path::new(base).join(name);
+                let dir = Path::new(base).join(&name);
                 assert!(!dir.exists(), "cgroup {} left", dir.display());
             }
         }

@@ -63,7 +63,8 @@ impl Container {
         dir.save_state(&state)
             .map_err(io("write the state in", state_dir))?;
         let (nodes, devices) = device_policy(spec)?;
-        let cgroup = Cgroup::create(&id, &spec.resources, &devices).map_err(|source| {
+        let cgroup_name = spec.cgroup_name.as_deref().unwrap_or(&id);
+        let cgroup = Cgroup::create(cgroup_name, &spec.resources, &devices).map_err(|source| {
             ContainerError::Cgroup {
                 id: id.clone(),
                 source,

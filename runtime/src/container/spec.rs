@@ -17,8 +17,14 @@ pub const DEFAULT_SHM_SIZE: u64 = 64 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContainerSpec {
-    /// Unique id (`<project>-<service>-<n>`); names the cgroup.
+    /// Unique id (`<project>-<service>-<n>`); names the cgroup unless
+    /// `cgroup_name` is set.
     pub id: String,
+    /// The cgroup's leaf name when it is not the id: the project layer
+    /// prefixes the state root's scope ([`crate::scope::cgroup_name`]),
+    /// since ids are unique per root but cgroups machine-wide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup_name: Option<String>,
     /// The container's hostname (UTS namespace).
     pub hostname: String,
     /// Compose `domainname`: the UTS namespace's NIS domain name
@@ -210,6 +216,7 @@ impl ContainerSpec {
     pub fn new(id: &str, lower_dirs: Vec<PathBuf>, args: Vec<String>) -> ContainerSpec {
         ContainerSpec {
             id: id.to_string(),
+            cgroup_name: None,
             hostname: id.to_string(),
             domainname: String::new(),
             rootfs: RootfsSpec {

@@ -55,11 +55,13 @@ impl NetworkRecord {
 }
 
 impl IpamState {
-    /// Decide subnet and gateway for a validated spec. `host_routes` are the
-    /// host's routes (a pool subnet never overlaps one).
+    /// Decide subnet and gateway for a validated spec whose bridge is
+    /// named `bridge`. `host_routes` are the host's routes (a pool subnet
+    /// never overlaps one).
     pub fn allocate_network(
         &mut self,
         spec: &NetworkSpec,
+        bridge: &str,
         host_routes: &[Ipv4Net],
         pool: Ipv4Net,
     ) -> Result<&NetworkRecord, NetworkError> {
@@ -84,7 +86,7 @@ impl IpamState {
             spec: spec.clone(),
             subnet,
             gateway,
-            bridge: spec.bridge(),
+            bridge: bridge.to_string(),
             leases: BTreeMap::new(),
             ipv6: None,
         };
@@ -385,7 +387,7 @@ mod tests {
         let pool = net(DEFAULT_POOL);
         let mut a = NetworkSpec::new("a");
         a.ipv6 = true;
-        state.allocate_network(&a, &[], pool).unwrap();
+        state.allocate_network(&a, "br-test", &[], pool).unwrap();
         let first = ula_subnet("a", 0);
         assert_eq!(first.to_string().get(..2), Some("fd"));
         assert_eq!(first.prefix_len(), 64);
@@ -411,7 +413,7 @@ mod tests {
         assert_eq!(state.lease6("a", "y", Some(x)).unwrap(), Some(x));
         // A network without IPv6 leases none.
         state
-            .allocate_network(&NetworkSpec::new("b"), &[], pool)
+            .allocate_network(&NetworkSpec::new("b"), "br-test", &[], pool)
             .unwrap();
         state.allocate_ipv6("b", &[]).unwrap();
         assert_eq!(state.lease6("b", "x", None).unwrap(), None);
@@ -419,7 +421,7 @@ mod tests {
         let mut c = NetworkSpec::new("c");
         c.ipv6 = true;
         c.subnet6 = Some(block.subnet);
-        state.allocate_network(&c, &[], pool).unwrap();
+        state.allocate_network(&c, "br-test", &[], pool).unwrap();
         let err = state.allocate_ipv6("c", &[]).unwrap_err();
         assert!(err.to_string().contains("overlaps network a's"), "{err}");
     }
@@ -448,19 +450,21 @@ ff000000000000000000000000000000 08 00000000000000000000000000000000 00 00000000
         let pool = net(DEFAULT_POOL);
         let routes = vec![net("10.89.0.0/23")];
         let a = state
-            .allocate_network(&NetworkSpec::new("a"), &routes, pool)
+            .allocate_network(&NetworkSpec::new("a"), "br-test", &routes, pool)
             .unwrap();
         assert_eq!(
             (a.subnet, a.gateway),
             (net("10.89.2.0/24"), "10.89.2.1".parse().unwrap())
         );
         let b = state
-            .allocate_network(&NetworkSpec::new("b"), &routes, pool)
+            .allocate_network(&NetworkSpec::new("b"), "br-test", &routes, pool)
             .unwrap();
         assert_eq!(b.subnet, net("10.89.3.0/24"));
         let mut c = NetworkSpec::new("c");
         c.subnet = Some(net("10.89.3.128/25"));
-        let err = state.allocate_network(&c, &routes, pool).unwrap_err();
+        let err = state
+            .allocate_network(&c, "br-test", &routes, pool)
+            .unwrap_err();
         assert!(
             err.to_string()
                 .contains("overlaps network b's 10.89.3.0/24"),
@@ -468,7 +472,7 @@ ff000000000000000000000000000000 08 00000000000000000000000000000000 00 00000000
         );
         let tiny = net("10.89.2.0/23");
         assert!(matches!(
-            state.allocate_network(&NetworkSpec::new("d"), &routes, tiny),
+            state.allocate_network(&NetworkSpec::new("d"), "br-test", &routes, tiny),
             Err(NetworkError::PoolExhausted { .. })
         ));
     }
@@ -479,7 +483,7 @@ ff000000000000000000000000000000 08 00000000000000000000000000000000 00 00000000
         let mut spec = NetworkSpec::new("n");
         spec.subnet = Some(net("172.30.0.0/29"));
         state
-            .allocate_network(&spec, &[], net(DEFAULT_POOL))
+            .allocate_network(&spec, "br-test", &[], net(DEFAULT_POOL))
             .unwrap();
         assert_eq!(
             state.lease("n", "c1", None).unwrap(),

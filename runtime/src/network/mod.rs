@@ -41,6 +41,8 @@ pub struct Networks {
     store: Store,
     pool: Ipv4Net,
     table: String,
+    /// Mixed into derived interface names ([`spec::scope_for_root`]).
+    scope: String,
 }
 
 /// What an attachment gave the container.
@@ -70,6 +72,7 @@ impl Networks {
                 .parse()
                 .expect("the default pool is a valid prefix"),
             table: nft::table_for_root(compose_root),
+            scope: spec::scope_for_root(compose_root),
         }
     }
 
@@ -87,6 +90,17 @@ impl Networks {
 
     pub fn nft_table(&self) -> &str {
         &self.table
+    }
+
+    /// The bridge a network of this root gets (an explicit
+    /// `com.docker.network.bridge.name` as is, else derived).
+    pub fn bridge_name(&self, spec: &NetworkSpec) -> String {
+        spec.bridge(&self.scope)
+    }
+
+    /// The host end of a container's veth on a network of this root.
+    pub fn host_ifname(&self, network: &str, container: &str) -> String {
+        Attachment::new(network, container).host_ifname(&self.scope)
     }
 
     /// The network's record, if it was created.
@@ -111,7 +125,7 @@ impl Networks {
                 problem: SpecProblem::ExistsDifferently,
             });
         }
-        let bridge = spec.bridge();
+        let bridge = self.bridge_name(spec);
         if let Some(other) = locked.state.networks.values().find(|o| o.bridge == bridge) {
             return Err(NetworkError::InvalidSpec {
                 network: spec.name.clone(),
@@ -125,7 +139,9 @@ impl Networks {
         // choosing at once must not both take the same free one.
         let _host = host_lock()?;
         let routes = host_routes()?;
-        locked.state.allocate_network(spec, &routes, self.pool)?;
+        locked
+            .state
+            .allocate_network(spec, &bridge, &routes, self.pool)?;
         if spec.ipv6 {
             if let Err(e) = locked.state.allocate_ipv6(&spec.name, &host_routes6()) {
                 locked.state.networks.remove(&spec.name);
@@ -160,7 +176,7 @@ impl Networks {
             return Ok(());
         };
         for container in rec.leases.keys() {
-            let host = Attachment::new(name, container).host_ifname();
+            let host = self.host_ifname(name, container);
             if let Err(e) = delete_host_link(&host) {
                 errors.push(e);
             }
@@ -234,7 +250,10 @@ impl Networks {
         (address, address6): (Ipv4Addr, Option<Ipv6Addr>),
         netns_path: &Path,
     ) -> Result<Attached, NetworkError> {
-        let (host, peer) = (att.host_ifname(), att.peer_tmp_ifname());
+        let (host, peer) = (
+            att.host_ifname(&self.scope),
+            att.peer_tmp_ifname(&self.scope),
+        );
         let ns_file = std::fs::File::open(netns_path).map_err(|source| NetworkError::Io {
             path: netns_path.to_path_buf(),
             source,
@@ -298,7 +317,7 @@ impl Networks {
     /// address. Both are tried, whatever fails.
     pub fn detach(&self, network: &str, container: &str) -> Result<(), TeardownError> {
         let mut errors = Vec::new();
-        if let Err(e) = delete_host_link(&Attachment::new(network, container).host_ifname()) {
+        if let Err(e) = delete_host_link(&self.host_ifname(network, container)) {
             errors.push(e);
         }
         match self.store.lock() {
@@ -333,7 +352,7 @@ impl Networks {
         if let Err(e) = self.remove_netns(container) {
             errors.push(e);
             for network in &networks {
-                let host = Attachment::new(network, container).host_ifname();
+                let host = self.host_ifname(network, container);
                 if let Err(e) = delete_host_link(&host) {
                     errors.push(e);
                 }

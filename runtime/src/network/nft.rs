@@ -22,13 +22,10 @@ pub const TABLE: &str = "compose";
 /// `compose_` and 8 hex digits of the root's path, so that two roots (a
 /// test's and the user's) never overwrite each other's rules.
 pub fn table_for_root(root: &std::path::Path) -> String {
-    use sha2::{Digest, Sha256};
-    if root == std::path::Path::new(crate::image::store::DEFAULT_COMPOSE_ROOT) {
-        return TABLE.to_string();
+    match crate::scope::scope_for_root(root) {
+        scope if scope.is_empty() => TABLE.to_string(),
+        scope => format!("{TABLE}_{scope}"),
     }
-    let digest = Sha256::digest(root.as_os_str().as_encoded_bytes());
-    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    format!("{TABLE}_{hex}")
 }
 
 /// The `nft -f` script that makes the table match `state`: create it (so

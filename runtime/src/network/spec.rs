@@ -2,6 +2,7 @@
 //! call (netavark's rule: validate every network, then apply).
 
 use super::error::NetworkError;
+pub use crate::scope::scope_for_root;
 use ipnet::{Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -101,12 +102,17 @@ impl NetworkSpec {
     }
 
     /// The bridge's interface name: the explicit one, else `cb-` and 12 hex
-    /// digits of the name's SHA-256 (Docker's is `br-<id12>`; ours is
-    /// stable across runs because it comes from the name).
-    pub fn bridge(&self) -> String {
+    /// digits of the SHA-256 of the state root's scope (see
+    /// [`scope_for_root`]) and the name (Docker's is `br-<id12>`; ours is
+    /// stable across runs because it comes from the name, and differs
+    /// between state roots that hold a project of the same name).
+    pub fn bridge(&self, scope: &str) -> String {
         match &self.bridge_name {
             Some(name) => name.clone(),
-            None => format!("{BRIDGE_PREFIX}{}", short_hash(&self.name, 12)),
+            None => format!(
+                "{BRIDGE_PREFIX}{}",
+                short_hash(&scoped(scope, &self.name), 12)
+            ),
         }
     }
 
@@ -124,7 +130,7 @@ impl NetworkSpec {
         if self.name.is_empty() || self.name.contains(['/', '\0']) {
             return Some(SpecProblem::Name);
         }
-        if let Err(reason) = validate_ifname(&self.bridge()) {
+        if let Err(reason) = validate_ifname(&self.bridge("")) {
             return Some(SpecProblem::BridgeName { reason });
         }
         if let Some(mtu) = self.mtu.filter(|m| !(68..=65535).contains(m)) {
@@ -248,21 +254,21 @@ impl Attachment {
         }
     }
 
-    /// The host end of the veth: `vc` + 13 hex digits of (network,
-    /// container), unique per attachment and ≤ 15 characters.
-    pub fn host_ifname(&self) -> String {
-        format!(
-            "vc{}",
-            short_hash(&format!("{}\0{}", self.network, self.container), 13)
-        )
+    /// The host end of the veth: `vc` + 13 hex digits of (state root
+    /// scope, network, container), unique per attachment and ≤ 15
+    /// characters.
+    pub fn host_ifname(&self, scope: &str) -> String {
+        format!("vc{}", self.ifname_hash(scope))
     }
 
     /// The peer's name while it is still in the host namespace.
-    pub fn peer_tmp_ifname(&self) -> String {
-        format!(
-            "vp{}",
-            short_hash(&format!("{}\0{}", self.network, self.container), 13)
-        )
+    pub fn peer_tmp_ifname(&self, scope: &str) -> String {
+        format!("vp{}", self.ifname_hash(scope))
+    }
+
+    fn ifname_hash(&self, scope: &str) -> String {
+        let key = format!("{}\0{}", self.network, self.container);
+        short_hash(&scoped(scope, &key), 13)
     }
 
     /// The MAC address as bytes, validated.
@@ -323,6 +329,14 @@ pub fn validate_ifname(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+fn scoped(scope: &str, key: &str) -> String {
+    if scope.is_empty() {
+        key.to_string()
+    } else {
+        format!("{scope}\0{key}")
+    }
+}
+
 fn short_hash(text: &str, len: usize) -> String {
     let digest = Sha256::digest(text.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
@@ -336,17 +350,45 @@ mod tests {
     #[test]
     fn derived_names_fit_ifnamsiz_and_are_stable() {
         let spec = NetworkSpec::new("a_very_long_project_name_default");
-        assert_eq!(spec.bridge().len(), 15);
+        assert_eq!(spec.bridge("").len(), 15);
         assert_eq!(
-            spec.bridge(),
-            NetworkSpec::new("a_very_long_project_name_default").bridge()
+            spec.bridge("ab12"),
+            NetworkSpec::new("a_very_long_project_name_default").bridge("ab12")
         );
         let att = Attachment::new("n", "c");
-        assert_eq!(att.host_ifname().len(), 15);
+        assert_eq!(att.host_ifname("").len(), 15);
         assert_ne!(
-            att.host_ifname()[2..],
-            Attachment::new("n", "d").host_ifname()[2..]
+            att.host_ifname("")[2..],
+            Attachment::new("n", "d").host_ifname("")[2..]
         );
+    }
+
+    #[test]
+    fn state_roots_get_their_own_interface_names() {
+        let (one, two) = (
+            scope_for_root(std::path::Path::new("/tmp/root-one")),
+            scope_for_root(std::path::Path::new("/tmp/root-two")),
+        );
+        assert_eq!(one.len(), 8);
+        assert_ne!(one, two);
+        let spec = NetworkSpec::new("shop_default");
+        assert_ne!(spec.bridge(&one), spec.bridge(&two));
+        let att = Attachment::new("shop_default", "shop-web-1");
+        assert_ne!(att.host_ifname(&one), att.host_ifname(&two));
+        assert_ne!(att.peer_tmp_ifname(&one), att.peer_tmp_ifname(&two));
+        // The default root keeps the names it always had.
+        let default = scope_for_root(std::path::Path::new(
+            crate::image::store::DEFAULT_COMPOSE_ROOT,
+        ));
+        assert_eq!(default, "");
+        assert_eq!(
+            spec.bridge(""),
+            format!("cb-{}", short_hash("shop_default", 12))
+        );
+        // An explicit bridge name is the user's: never scoped.
+        let mut named = spec.clone();
+        named.bridge_name = Some("br-shop".into());
+        assert_eq!(named.bridge(&one), "br-shop");
     }
 
     #[test]

@@ -69,6 +69,8 @@ pub fn start(project: &ProjectDir, name: &str, env: &Env<'_>) -> Result<(), Proj
         }
     }
     let mut spec = record.spec.clone();
+    let scope = crate::scope::scope_for_root(project.root());
+    spec.cgroup_name = Some(crate::scope::cgroup_name(&scope, &spec.id));
     let networked = !record.networks.is_empty();
     if networked {
         env.services.publish(&record)?;
