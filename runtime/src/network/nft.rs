@@ -188,8 +188,8 @@ mod tests {
         let mut b = NetworkSpec::new("b");
         b.bridge_name = Some("br-b".into());
         b.internal = true;
-        state.allocate_network(&a, &[], pool).unwrap();
-        state.allocate_network(&b, &[], pool).unwrap();
+        state.allocate_network(&a, "br-a", &[], pool).unwrap();
+        state.allocate_network(&b, "br-b", &[], pool).unwrap();
         assert_eq!(
             render(&state, TABLE),
             "table ip compose\ndelete table ip compose\ntable ip compose {
@@ -225,9 +225,9 @@ delete table ip6 compose
         a.subnet6 = Some("fd12:3456::/64".parse().unwrap());
         let mut b = NetworkSpec::new("b");
         b.bridge_name = Some("br-b".into());
-        state.allocate_network(&a, &[], pool).unwrap();
+        state.allocate_network(&a, "br-a", &[], pool).unwrap();
         state.allocate_ipv6("a", &[]).unwrap();
-        state.allocate_network(&b, &[], pool).unwrap();
+        state.allocate_network(&b, "br-b", &[], pool).unwrap();
         let text = render(&state, TABLE);
         let v6 = &text[text.find("table ip6 compose {").unwrap()..];
         assert_eq!(
