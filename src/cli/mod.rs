@@ -4,6 +4,7 @@ pub mod attach;
 pub mod build;
 pub mod config;
 pub mod cp;
+pub mod create;
 pub mod down;
 pub mod env;
 pub mod events;
@@ -127,6 +128,8 @@ pub enum Command {
     System(image::SystemArgs),
     /// Create and start containers
     Up(up::UpArgs),
+    /// Creates containers for a service
+    Create(create::CreateArgs),
     /// Stop and remove containers, networks
     Down(down::DownArgs),
     /// List containers
@@ -190,6 +193,7 @@ pub fn main() -> ExitCode {
         Command::Pull(args) => pull::run(&cli.global, args),
         Command::System(args) => image::run_system(args),
         Command::Up(args) => up::run(&cli.global, args),
+        Command::Create(args) => create::run(&cli.global, args),
         Command::Down(args) => down::run(&cli.global, args),
         Command::Ps(args) => ps::run(&cli.global, args),
         Command::Logs(args) => logs::run(&cli.global, args),

@@ -4,6 +4,7 @@
 use super::port::{display, published, publishers};
 use super::session::Session;
 use super::GlobalArgs;
+use crate::ui::template::Format;
 use compose_runtime::container::Status;
 use compose_runtime::project::ObservedContainer;
 use compose_runtime::supervisor::health::{health_of, HealthStatus};
@@ -22,27 +23,41 @@ pub struct PsArgs {
     /// Display services
     #[arg(long)]
     pub services: bool,
-    /// Format the output: table or json
+    /// Format the output: table, json, or a Go template ({{.Name}}, table {{.Name}}\t{{.State}})
     #[arg(long, default_value = "table")]
     pub format: String,
     /// Filter services by status: created, running, paused, exited (repeatable)
     #[arg(long, value_parser = ["created", "running", "paused", "exited"])]
     pub status: Vec<String>,
+    /// Filter services by a property (supported filters: status), e.g. status=running
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Don't truncate output
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Include orphaned services (not declared by project)
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub orphans: bool,
     pub service_names: Vec<String>,
 }
 
 pub fn run(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<ExitCode> {
+    let format = Format::parse(&args.format)?;
+    let statuses = statuses(args)?;
     let session = Session::load_existing(global, &[])?;
     let snap = session.snapshot()?;
     let ports = published(&session)?;
+    let declared =
+        |c: &&ObservedContainer| session.project.services.contains_key(&c.record.service);
     let shown: Vec<&ObservedContainer> = session
         .containers(&snap, &args.service_names)
         .into_iter()
+        .filter(|c| args.orphans || declared(c))
         .filter(|c| {
-            if args.status.is_empty() {
+            if statuses.is_empty() {
                 args.all || matches!(c.status(), Status::Running | Status::Paused)
             } else {
-                args.status.iter().any(|s| s == state_word(c))
+                statuses.iter().any(|s| s == state_word(c))
             }
         })
         .collect();
@@ -52,22 +67,43 @@ pub fn run(global: &GlobalArgs, args: &PsArgs) -> anyhow::Result<ExitCode> {
         let mut names: Vec<&str> = shown.iter().map(|c| c.record.service.as_str()).collect();
         names.dedup();
         names.iter().for_each(|n| println!("{n}"));
-    } else if args.format == "json" {
-        for c in &shown {
-            println!("{}", json(c, &ports));
-        }
-    } else if args.format == "table" {
-        print!("{}", table(&shown, &ports));
     } else {
-        anyhow::bail!("--format {:?}: use table or json", args.format);
+        let rows: Vec<serde_json::Value> = shown
+            .iter()
+            .map(|c| json(c, &ports, args.no_trunc))
+            .collect();
+        print!(
+            "{}",
+            format.render(&rows, || table(&shown, &ports, args.no_trunc))?
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn command(c: &ObservedContainer) -> String {
+/// `--status` and `--filter status=...` together; docker compose's `ps`
+/// knows no other filter.
+fn statuses(args: &PsArgs) -> anyhow::Result<Vec<String>> {
+    const KNOWN: [&str; 4] = ["created", "running", "paused", "exited"];
+    let mut statuses = args.status.clone();
+    for filter in &args.filter {
+        match filter.split_once('=') {
+            Some(("status", value)) if KNOWN.contains(&value) => statuses.push(value.to_string()),
+            Some(("status", value)) => anyhow::bail!(
+                "--filter {filter:?}: unknown status {value:?}; use one of {}",
+                KNOWN.join(", ")
+            ),
+            _ => anyhow::bail!(
+                "--filter {filter:?}: ps filters by status only, e.g. --filter status=running"
+            ),
+        }
+    }
+    Ok(statuses)
+}
+
+fn command(c: &ObservedContainer, no_trunc: bool) -> String {
     let full = c.record.spec.process.args.join(" ");
     let short: String = full.chars().take(20).collect();
-    if short.len() < full.len() {
+    if !no_trunc && short.len() < full.len() {
         format!("\"{short}…\"")
     } else {
         format!("\"{full}\"")
@@ -139,7 +175,7 @@ pub fn human(d: Duration) -> String {
     }
 }
 
-fn table(shown: &[&ObservedContainer], ports: &[PortEntry]) -> String {
+fn table(shown: &[&ObservedContainer], ports: &[PortEntry], no_trunc: bool) -> String {
     let header = [
         "NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS",
     ];
@@ -149,7 +185,7 @@ fn table(shown: &[&ObservedContainer], ports: &[PortEntry]) -> String {
             [
                 c.record.name.clone(),
                 c.record.image.clone(),
-                command(c),
+                command(c, no_trunc),
                 c.record.service.clone(),
                 format!(
                     "{} ago",
@@ -184,9 +220,9 @@ fn table(shown: &[&ObservedContainer], ports: &[PortEntry]) -> String {
     out
 }
 
-fn json(c: &ObservedContainer, ports: &[PortEntry]) -> serde_json::Value {
+fn json(c: &ObservedContainer, ports: &[PortEntry], no_trunc: bool) -> serde_json::Value {
     serde_json::json!({
-        "Command": command(c),
+        "Command": command(c, no_trunc),
         "CreatedAt": c.record.created_at,
         "ExitCode": c.state.as_ref().and_then(|s| s.exit).map_or(0, |e| e.code),
         "Health": health_of(c).map(|h| h.to_string()).unwrap_or_default(),
@@ -194,6 +230,7 @@ fn json(c: &ObservedContainer, ports: &[PortEntry]) -> serde_json::Value {
         "Image": c.record.image,
         "Name": c.record.name,
         "Project": c.record.project,
+        "Ports": display(&publishers(c, ports)),
         "Publishers": publishers(c, ports),
         "RunningFor": format!("{} ago", human(since(Some(&c.record.created_at)).unwrap_or_default())),
         "Service": c.record.service,

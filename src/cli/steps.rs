@@ -34,8 +34,10 @@ pub enum StepsError {
         image: String,
         source: compose_runtime::image::registry::PullError,
     },
-    #[error("service {service}: image {image} is not in the image store and `pull_policy: never` forbids pulling it (`compose image pull {image}` or `compose image load` it first)")]
+    #[error("service {service}: image {image} is not in the image store and the pull policy `never` (`pull_policy: never` or `--pull never`) forbids pulling it (`compose image pull {image}` or `compose image load` it first)")]
     NeverPull { service: String, image: String },
+    #[error("service {service}: image {image} is not in the image store and `--no-build` forbids building it (run `compose build {service}` first, or drop `--no-build`)")]
+    NoBuild { service: String, image: String },
     #[error(transparent)]
     Build(Box<super::build::BuildCliError>),
     #[error("services.{service}.pull_policy: {source}")]
@@ -51,16 +53,41 @@ pub enum StepsError {
     Model(#[from] crate::model::ModelError),
 }
 
+/// `up`/`create` flags that choose how images are found.
+#[derive(Debug, Clone, Default)]
+pub struct ImageChoice {
+    /// `--pull always|missing|never|build`: over every service's
+    /// `pull_policy`.
+    pub pull: Option<PullPolicy>,
+    /// `--no-build`: a missing image of a service with `build:` is an
+    /// error instead of being built.
+    pub no_build: bool,
+    /// `--quiet-pull`: pull without saying so.
+    pub quiet_pull: bool,
+}
+
 /// The image of every service of the project, following its
 /// `pull_policy`: pulled when missing (the default), always, or never.
 pub fn resolve_images(
     session: &Session,
     services: &[&ServiceConfig],
 ) -> Result<HashMap<String, Image>, StepsError> {
+    resolve_images_with(session, services, &ImageChoice::default())
+}
+
+/// As [`resolve_images`], with `up`'s image flags.
+pub fn resolve_images_with(
+    session: &Session,
+    services: &[&ServiceConfig],
+    choice: &ImageChoice,
+) -> Result<HashMap<String, Image>, StepsError> {
     let store = ImageStore::open(&session.root)?;
     let mut images = HashMap::new();
     for service in services {
-        images.insert(service.name.clone(), resolve(session, &store, service)?);
+        images.insert(
+            service.name.clone(),
+            resolve(session, &store, service, choice)?,
+        );
     }
     Ok(images)
 }
@@ -69,6 +96,7 @@ fn resolve(
     session: &Session,
     store: &ImageStore,
     service: &ServiceConfig,
+    choice: &ImageChoice,
 ) -> Result<Image, StepsError> {
     let image = service.image_or_default(&session.project.name);
     let reference = Reference::parse(&image).map_err(|source| StepsError::Reference {
@@ -76,24 +104,60 @@ fn resolve(
         image: image.clone(),
         source,
     })?;
-    let policy = service
-        .pull_policy()
-        .map_err(|source| StepsError::PullPolicy {
-            service: service.name.clone(),
-            source,
-        })?;
+    let policy = match &choice.pull {
+        Some(policy) => *policy,
+        None => service
+            .pull_policy()
+            .map_err(|source| StepsError::PullPolicy {
+                service: service.name.clone(),
+                source,
+            })?,
+    };
     let unavailable = |source| StepsError::Image {
         service: service.name.clone(),
         image: image.clone(),
         source,
     };
+    let note = |done| {
+        if !choice.quiet_pull {
+            pull_note(session, &service.name, done)
+        }
+    };
     let local = store.get(&reference)?;
+    let buildable = service.build.is_some();
+    // docker compose: `pull_policy: build` always builds; a missing image
+    // of a service with `build:` is built (unless `--no-build`).
+    let build = match (&policy, &local) {
+        (PullPolicy::Build, _) if buildable => true,
+        (PullPolicy::Always, _) => false,
+        (_, None) => buildable,
+        (_, Some(_)) => false,
+    };
+    if build {
+        if choice.no_build {
+            return Err(StepsError::NoBuild {
+                service: service.name.clone(),
+                image,
+            });
+        }
+        let init = compose_runtime::container::InitProgram::current_exe();
+        let opts = super::build::BuildOptions::default();
+        return super::build::build_service(
+            &session.root,
+            store,
+            &init,
+            &session.project.name,
+            service,
+            &opts,
+        )
+        .map_err(|source| StepsError::Build(Box::new(source)));
+    }
     match (policy, local) {
         (PullPolicy::Always, _) => {
-            pull_note(session, &service.name, false);
+            note(false);
             registry::pull(store, &reference, &PullOptions::default(), &NoProgress)
                 .map_err(unavailable)?;
-            pull_note(session, &service.name, true);
+            note(true);
         }
         (_, Some(found)) => return Ok(found),
         (PullPolicy::Never, None) => {
@@ -102,25 +166,11 @@ fn resolve(
                 image,
             })
         }
-        // docker compose builds a missing image of a service with `build:`.
-        (_, None) if service.build.is_some() => {
-            let init = compose_runtime::container::InitProgram::current_exe();
-            let opts = super::build::BuildOptions::default();
-            return super::build::build_service(
-                &session.root,
-                store,
-                &init,
-                &session.project.name,
-                service,
-                &opts,
-            )
-            .map_err(|source| StepsError::Build(Box::new(source)));
-        }
-        (_, None) => pull_note(session, &service.name, false),
+        (_, None) => note(false),
     }
     let found = registry::ensure(store, &reference, &PullOptions::default(), &NoProgress)
         .map_err(unavailable)?;
-    pull_note(session, &service.name, true);
+    note(true);
     Ok(found)
 }
 

@@ -6,6 +6,7 @@
 use super::session::{timeout, to_observed_with_images, Session};
 use super::steps::{self, StepOptions};
 use super::GlobalArgs;
+use crate::model::service::PullPolicy;
 use crate::plan::{plan_up, UpOptions};
 use compose_runtime::project::OnFailure;
 use indexmap::IndexMap;
@@ -49,9 +50,58 @@ pub struct UpArgs {
     #[command(flatten)]
     pub attached: super::attach::AttachArgs,
     /// Build images before starting containers
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_build")]
     pub build: bool,
+    #[command(flatten)]
+    pub images: ImageFlags,
+    /// Recreate dependent containers (the services the named ones depend on)
+    #[arg(long, conflicts_with = "no_recreate")]
+    pub always_recreate_deps: bool,
+    /// Recreate anonymous volumes instead of retrieving data from the previous containers
+    #[arg(short = 'V', long)]
+    pub renew_anon_volumes: bool,
+    /// Assume "yes" as answer to all prompts and run non-interactively
+    #[arg(short = 'y', long = "yes")]
+    pub yes: bool,
     pub services: Vec<String>,
+}
+
+/// How `up` and `create` find images.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct ImageFlags {
+    /// Pull image before running ("always"|"missing"|"never"|"build"), over each service's pull_policy
+    #[arg(long, value_name = "POLICY", value_parser = parse_pull)]
+    pub pull: Option<PullPolicy>,
+    /// Don't build an image, even if it's missing
+    #[arg(long)]
+    pub no_build: bool,
+    /// Pull without printing progress information
+    #[arg(long)]
+    pub quiet_pull: bool,
+}
+
+impl ImageFlags {
+    pub fn choice(&self) -> steps::ImageChoice {
+        steps::ImageChoice {
+            pull: self.pull,
+            no_build: self.no_build,
+            quiet_pull: self.quiet_pull,
+        }
+    }
+}
+
+fn parse_pull(text: &str) -> Result<PullPolicy, String> {
+    Ok(match text {
+        "always" => PullPolicy::Always,
+        "missing" | "if_not_present" => PullPolicy::Missing,
+        "never" => PullPolicy::Never,
+        "build" => PullPolicy::Build,
+        other => {
+            return Err(format!(
+                "{other:?} is not a pull policy: use always, missing, never or build"
+            ))
+        }
+    })
 }
 
 pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
@@ -61,18 +111,29 @@ pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
     }
     let names: Vec<String> = session.project.services.keys().cloned().collect();
     args.attached.validate(args.detach, &names)?;
+    // docker compose: `--force-recreate` is for the services named (all
+    // when none is), their dependencies are recreated only when they
+    // changed, or always with `--always-recreate-deps`.
+    let mut recreate_services = std::collections::BTreeSet::new();
+    if args.force_recreate && !args.services.is_empty() {
+        recreate_services.extend(args.services.iter().cloned());
+    }
+    if args.always_recreate_deps {
+        recreate_services.extend(dependencies_of(&session, &args.services));
+    }
     let opts = UpOptions {
-        force_recreate: args.force_recreate,
+        force_recreate: args.force_recreate && args.services.is_empty(),
         no_recreate: args.no_recreate,
         no_start: args.no_start,
         remove_orphans: args.remove_orphans,
         scale: parse_scale(&args.scale, &session)?,
+        recreate_services,
     };
     let services: Vec<_> = session.project.services.values().collect();
     if args.build {
         super::build::build_all(&session, &services, &Default::default())?;
     }
-    let images = steps::resolve_images(&session, &services)?;
+    let images = steps::resolve_images_with(&session, &services, &args.images.choice())?;
     let lock = session.dir.lock()?;
     let snap = session.snapshot()?;
     let observed = to_observed_with_images(&snap, &images);
@@ -88,7 +149,9 @@ pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
     compose_runtime::project::listing::record_config_files(&session.dir, &session.config_files)?;
     let step_opts = StepOptions {
         timeout: timeout(args.timeout),
-        volumes: false,
+        // `-V`: a recreated container takes its anonymous volumes along,
+        // so its successor starts with fresh ones.
+        volumes: args.renew_anon_volumes,
     };
     let (steps, notes) = steps::steps(&session, &plan, &images, &snap, step_opts)?;
     for note in &notes {
@@ -107,6 +170,24 @@ pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     super::attach::run(&session, &args.attached, &args.services, args.timeout)
+}
+
+/// `--always-recreate-deps`: the services the named ones depend on (the
+/// session holds the named services and their dependencies), or every
+/// service that another depends on when none is named.
+fn dependencies_of(session: &Session, named: &[String]) -> std::collections::BTreeSet<String> {
+    let services = &session.project.services;
+    if named.is_empty() {
+        return services
+            .values()
+            .flat_map(|s| s.depends_on.keys().cloned())
+            .collect();
+    }
+    services
+        .keys()
+        .filter(|name| !named.contains(name))
+        .cloned()
+        .collect()
 }
 
 /// `--scale web=3` entries.

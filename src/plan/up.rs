@@ -19,6 +19,8 @@ pub struct UpOptions {
     pub remove_orphans: bool,
     /// `--scale SERVICE=N`, over `scale`/`deploy.replicas`.
     pub scale: IndexMap<String, usize>,
+    /// `--always-recreate-deps`: services recreated even when unchanged.
+    pub recreate_services: std::collections::BTreeSet<String>,
 }
 
 /// The container name of replica `number` of a service.
@@ -347,7 +349,7 @@ fn recreate_cause(
     config: &serde_json::Value,
     opts: &UpOptions,
 ) -> Option<Cause> {
-    if opts.force_recreate {
+    if opts.force_recreate || opts.recreate_services.contains(&c.service) {
         return Some(Cause::ForceRecreate);
     }
     if opts.no_recreate || c.config_hash == hash {

@@ -3,6 +3,7 @@
 pub mod progress;
 pub mod snippet;
 pub mod table;
+pub mod template;
 
 use console::style;
 
