@@ -1,0 +1,47 @@
+//! `compose image tag` and `compose image push`, as `docker image tag` and
+//! `docker image push` behave: a tag is a new name for a stored image; a
+//! push sends the image under that name to its registry and prints the
+//! digest line Docker prints (`v1: digest: sha256:… size: 527`).
+
+use super::{one_line, progress, TagArgs};
+use compose_runtime::image::registry::{push, NoProgress, PushOptions};
+use compose_runtime::image::{ImageStore, Reference};
+use std::process::ExitCode;
+
+/// Push an image to a registry
+#[derive(Debug, clap::Args)]
+pub struct PushArgs {
+    /// Suppress verbose output
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Image reference (`NAME[:TAG]`)
+    pub reference: String,
+}
+
+pub fn run_tag(store: &ImageStore, a: &TagArgs) -> anyhow::Result<ExitCode> {
+    let target = Reference::parse(&a.target).map_err(one_line)?;
+    store.tag(&a.source, &target).map_err(one_line)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_push(store: &ImageStore, a: &PushArgs) -> anyhow::Result<ExitCode> {
+    let reference = Reference::parse(&a.reference).map_err(one_line)?;
+    let opts = PushOptions::default();
+    if a.quiet {
+        push(store, &reference, &opts, &NoProgress).map_err(one_line)?;
+        println!("{reference}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if reference.digest.is_none() {
+        println!("The push refers to repository [{}]", reference.name());
+    }
+    let bars = progress::Bars::new();
+    let outcome = push(store, &reference, &opts, &bars);
+    bars.finish();
+    let outcome = outcome.map_err(one_line)?;
+    println!(
+        "{}: digest: {} size: {}",
+        outcome.tag, outcome.digest, outcome.size
+    );
+    Ok(ExitCode::SUCCESS)
+}
