@@ -331,3 +331,33 @@ fn compose_push_failures_name_the_image_and_can_be_ignored() {
         "{line}"
     );
 }
+
+#[test]
+fn big_layers_go_up_in_chunks_and_come_back_whole() {
+    let root = Root::new();
+    let reg = LocalRegistry::start(Auth::Anonymous);
+    root.import_busybox("busybox:test");
+    let name = format!("{}/chunked/busybox:v1", reg.host);
+    root.ok(&["image", "tag", "busybox:test", &name]);
+    // The busybox layer is about two megabytes: a few dozen PATCHes, each
+    // with the Content-Range the registry checks against what it has.
+    let out = root
+        .command(&["image", "push", &name])
+        .env("COMPOSE_PUSH_CHUNK_SIZE", "65536")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let digest = pushed_digest(&stdout(&out), "v1");
+    let fresh = Root::new();
+    let pulled = fresh.ok(&["image", "pull", &name]);
+    assert!(pulled.contains(&format!("Digest: {digest}")), "{pulled}");
+    fresh.assert_blobs_whole();
+
+    let bad = root
+        .command(&["image", "push", &name])
+        .env("COMPOSE_PUSH_CHUNK_SIZE", "lots")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(one_line(&bad.stderr).contains("COMPOSE_PUSH_CHUNK_SIZE"));
+}

@@ -88,12 +88,13 @@ pub fn run(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<ExitCode> {
         &args.services
     };
     let plan = plan(&loaded.project, &loaded.document, only, &args.services)?;
+    let opts = super::image::push::push_options()?;
     let store = ImageStore::open_default().map_err(|e| anyhow::anyhow!("{e}"))?;
     let board = Board::new(args.quiet);
     for service in &plan.skipped {
         board.skipped(service);
     }
-    let failures = push_all(&store, &plan.jobs, &board);
+    let failures = push_all(&store, &plan.jobs, &opts, &board);
     for message in &failures {
         if args.ignore_push_failures {
             crate::ui::warn(message);
@@ -172,7 +173,7 @@ fn location(document: &Node, service: &str) -> Box<Location> {
 /// file's order. Tags of one repository go one after the other: the first
 /// uploads the layers and the next find them there, where two at once
 /// would both upload and race the registry's blob links.
-fn push_all(store: &ImageStore, jobs: &[Job], board: &Board) -> Vec<String> {
+fn push_all(store: &ImageStore, jobs: &[Job], opts: &PushOptions, board: &Board) -> Vec<String> {
     let mut groups: Vec<Vec<(usize, &Job)>> = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
         let name = job.reference.name();
@@ -191,7 +192,7 @@ fn push_all(store: &ImageStore, jobs: &[Job], board: &Board) -> Vec<String> {
                     return;
                 };
                 for (i, job) in group {
-                    if let Err(message) = push_one(store, job, board) {
+                    if let Err(message) = push_one(store, job, opts, board) {
                         failures.lock().expect("failures").push((i, message));
                     }
                 }
@@ -203,9 +204,14 @@ fn push_all(store: &ImageStore, jobs: &[Job], board: &Board) -> Vec<String> {
     failures.into_iter().map(|(_, m)| m).collect()
 }
 
-fn push_one(store: &ImageStore, job: &Job, board: &Board) -> Result<(), String> {
+fn push_one(
+    store: &ImageStore,
+    job: &Job,
+    opts: &PushOptions,
+    board: &Board,
+) -> Result<(), String> {
     let line = board.image(&job.image);
-    let result = push(store, &job.reference, &PushOptions::default(), &line)
+    let result = push(store, &job.reference, opts, &line)
         .map(|_| ())
         .map_err(|e| e.to_string());
     line.finish(result.as_ref().err().map(String::as_str));

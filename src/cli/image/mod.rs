@@ -6,7 +6,7 @@
 mod format;
 mod inspect;
 pub(crate) mod progress;
-mod push;
+pub(crate) mod push;
 
 use compose_runtime::image::archive::load_archive;
 use compose_runtime::image::import::import_rootfs;

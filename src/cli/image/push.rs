@@ -18,6 +18,19 @@ pub struct PushArgs {
     pub reference: String,
 }
 
+/// The push options: `COMPOSE_PUSH_CHUNK_SIZE` (bytes) replaces the size
+/// above which blobs are uploaded in chunks (for registries behind a
+/// proxy that limits request bodies).
+pub(crate) fn push_options() -> anyhow::Result<PushOptions> {
+    let mut opts = PushOptions::default();
+    if let Ok(v) = std::env::var("COMPOSE_PUSH_CHUNK_SIZE") {
+        opts.chunk_size = v.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+            anyhow::anyhow!("COMPOSE_PUSH_CHUNK_SIZE=`{v}` is not a positive number of bytes")
+        })?;
+    }
+    Ok(opts)
+}
+
 pub fn run_tag(store: &ImageStore, a: &TagArgs) -> anyhow::Result<ExitCode> {
     let target = Reference::parse(&a.target).map_err(one_line)?;
     store.tag(&a.source, &target).map_err(one_line)?;
@@ -26,7 +39,7 @@ pub fn run_tag(store: &ImageStore, a: &TagArgs) -> anyhow::Result<ExitCode> {
 
 pub fn run_push(store: &ImageStore, a: &PushArgs) -> anyhow::Result<ExitCode> {
     let reference = Reference::parse(&a.reference).map_err(one_line)?;
-    let opts = PushOptions::default();
+    let opts = push_options()?;
     if a.quiet {
         push(store, &reference, &opts, &NoProgress).map_err(one_line)?;
         println!("{reference}");

@@ -42,12 +42,28 @@ pub enum PushError {
     },
 }
 
+/// Blobs up to this size go up in one `PUT`; bigger ones in `PATCH`
+/// chunks of this size, which fit under the request-size limits of the
+/// proxies some registries sit behind.
+pub const DEFAULT_CHUNK_SIZE: u64 = 64 * 1024 * 1024;
+
 /// Options of a push.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PushOptions {
     /// The Docker client config holding `auths`; `None`: `$DOCKER_CONFIG`
     /// or `~/.docker/config.json`.
     pub docker_config: Option<std::path::PathBuf>,
+    /// Blobs bigger than this are uploaded in chunks of this size.
+    pub chunk_size: u64,
+}
+
+impl Default for PushOptions {
+    fn default() -> Self {
+        PushOptions {
+            docker_config: None,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+        }
+    }
 }
 
 /// What happened to one layer, for progress display.
@@ -158,8 +174,9 @@ fn push_image(
             progress.layer(id, &PushEvent::Preparing);
         }
     }
-    let outcomes = push_all(store, &client, &layers, progress)?;
-    push_blob(store, &client, &config, &NoProgress)?;
+    let chunk = opts.chunk_size;
+    let outcomes = push_all(store, &client, &layers, chunk, progress)?;
+    push_blob(store, &client, &config, chunk, &NoProgress)?;
     let tag = reference
         .tag
         .clone()
@@ -255,6 +272,7 @@ fn push_all(
     store: &ImageStore,
     client: &RegistryClient,
     blobs: &[PushBlob],
+    chunk: u64,
     progress: &dyn PushProgress,
 ) -> Result<Vec<BlobOutcome>, RegistryError> {
     let queue: Mutex<Vec<usize>> = Mutex::new((0..blobs.len()).rev().collect());
@@ -269,7 +287,7 @@ fn push_all(
                 let Some(i) = queue.lock().expect("queue").pop() else {
                     return;
                 };
-                match push_blob(store, client, &blobs[i], progress) {
+                match push_blob(store, client, &blobs[i], chunk, progress) {
                     Ok(o) => outcomes.lock().expect("outcomes")[i] = Some(o),
                     Err(e) => {
                         failure.lock().expect("failure").get_or_insert(e);
@@ -294,9 +312,10 @@ fn push_blob(
     store: &ImageStore,
     client: &RegistryClient,
     blob: &PushBlob,
+    chunk: u64,
     progress: &dyn PushProgress,
 ) -> Result<BlobOutcome, RegistryError> {
-    let outcome = send_blob(store, client, blob, progress)?;
+    let outcome = send_blob(store, client, blob, chunk, progress)?;
     if let Some(id) = &blob.shown_as {
         progress.layer(id, &PushEvent::Done(outcome.clone()));
     }
@@ -307,6 +326,7 @@ fn send_blob(
     store: &ImageStore,
     client: &RegistryClient,
     blob: &PushBlob,
+    chunk: u64,
     progress: &dyn PushProgress,
 ) -> Result<BlobOutcome, RegistryError> {
     let d = &blob.digest;
@@ -332,17 +352,23 @@ fn send_blob(
             },
         })?
         .len();
-    let open = || -> io::Result<Box<dyn Read + '_>> {
-        let file = std::fs::File::open(&path)?;
+    // The bytes of [offset, offset + len), counted from `offset` on.
+    let open = |offset: u64, len: u64| -> io::Result<Box<dyn Read + '_>> {
+        let mut file = std::fs::File::open(&path)?;
+        io::Seek::seek(&mut file, io::SeekFrom::Start(offset))?;
         Ok(Box::new(Counting {
-            inner: io::BufReader::with_capacity(256 * 1024, file),
-            done: 0,
+            inner: io::BufReader::with_capacity(256 * 1024, file).take(len),
+            done: offset,
             total: size,
             shown_as: blob.shown_as.as_ref(),
             progress,
         }))
     };
-    client.finish_upload(&location, d, size, &open)?;
+    if size > chunk {
+        client.upload_chunks(location, d, size, chunk, &open)?;
+    } else {
+        client.finish_upload(&location, d, size, &|| open(0, size))?;
+    }
     Ok(BlobOutcome::Pushed)
 }
 

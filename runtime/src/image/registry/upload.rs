@@ -1,12 +1,14 @@
 //! The push side of the distribution API (distribution-spec `spec.md`,
 //! "Push"): check whether a blob exists (`HEAD`), mount it from another
 //! repository of the same registry (`POST ?mount=&from=`), upload it
-//! (`POST` for a session, then one `PUT ?digest=` with the whole body),
+//! (`POST` for a session, then one `PUT ?digest=` with the whole body, or
+//! `PATCH`es of chunks with their `Content-Range` and a closing `PUT`),
 //! and `PUT` a manifest.
 
 use super::client::{Body, Opener, RegistryClient};
 use super::RegistryError;
 use crate::image::digest::Digest;
+use std::io::{self, Read};
 
 /// How a blob came to be in the target repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +75,45 @@ impl RegistryClient {
         let url = format!("{location}{sep}digest={digest}");
         let headers = [("Content-Type", "application/octet-stream")];
         self.execute("PUT", &url, &headers, &Body::Stream { size, open })?;
+        Ok(())
+    }
+
+    /// Send a blob in chunks of at most `chunk` bytes (one `PATCH` each,
+    /// `Content-Range: start-end`, the spec's "chunked upload"; each answer
+    /// says where the next goes), then close the session with its digest.
+    /// `open(offset, len)` reads that part of the blob.
+    pub(super) fn upload_chunks<'a>(
+        &self,
+        location: String,
+        digest: &Digest,
+        size: u64,
+        chunk: u64,
+        open: &'a (dyn Fn(u64, u64) -> io::Result<Box<dyn Read + 'a>> + 'a),
+    ) -> Result<(), RegistryError> {
+        let mut location = location;
+        let mut offset = 0;
+        while offset < size {
+            let len = chunk.max(1).min(size - offset);
+            let range = format!("{}-{}", offset, offset + len - 1);
+            let headers = [
+                ("Content-Type", "application/octet-stream"),
+                ("Content-Range", range.as_str()),
+            ];
+            let part = move || open(offset, len);
+            let body = Body::Stream {
+                size: len,
+                open: &part,
+            };
+            let resp = self.execute("PATCH", &location, &headers, &body)?;
+            location = match resp.header("location") {
+                Some(next) => self.absolute(next),
+                None => location,
+            };
+            offset += len;
+        }
+        let sep = if location.contains('?') { '&' } else { '?' };
+        let url = format!("{location}{sep}digest={digest}");
+        self.execute("PUT", &url, &[], &Body::Bytes(&[]))?;
         Ok(())
     }
 
