@@ -8,7 +8,7 @@
 mod image_support;
 
 use compose_runtime::image::oci::{self, Platform};
-use compose_runtime::image::Digest;
+use compose_runtime::image::{Digest, ImageStore};
 use compose_runtime::testing::{free_port, gzip, push_image, random_layer, Auth, LocalRegistry};
 use image_support::{one_line, token, Root};
 use serde_json::Value;
@@ -221,6 +221,22 @@ fn failures_are_one_line_naming_the_reference() {
         "{}",
         stderr(&out)
     );
+
+    // A blob gone from the store is named before anything is sent.
+    let store = ImageStore::open(&root.path().join("state")).unwrap();
+    let image = store.find("busybox:test").unwrap();
+    let layer = store.manifest(&image.manifest).unwrap().layers[0]
+        .digest
+        .clone();
+    std::fs::remove_file(store.blob_path(&layer)).unwrap();
+    let name = format!("{}/broken:v1", reg.host);
+    root.ok(&["image", "tag", "busybox:test", &name]);
+    let out = root.compose(&["image", "push", &name]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        one_line(&out.stderr),
+        format!("error: pushing {name}: blob {layer} is not in the image store")
+    );
 }
 
 const DOCKERFILE: &str = "FROM busybox:test\nCOPY hello.txt /hello.txt\n";
@@ -360,4 +376,20 @@ fn big_layers_go_up_in_chunks_and_come_back_whole() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(1));
     assert!(one_line(&bad.stderr).contains("COMPOSE_PUSH_CHUNK_SIZE"));
+}
+
+#[test]
+fn basic_auth_push_uses_the_docker_config_credentials() {
+    let reg = LocalRegistry::start(Auth::Basic("bob", "hunter2"));
+    let root = Root::new();
+    root.import_busybox("busybox:test");
+    let name = format!("{}/basic/app:v1", reg.host);
+    root.ok(&["image", "tag", "busybox:test", &name]);
+    let out = root.compose(&["image", "push", "-q", &name]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(one_line(&out.stderr).contains("denied"), "{}", stderr(&out));
+
+    root.login(&reg.host, "bob", "hunter2");
+    let out = push_ok(&root, &name);
+    assert_eq!(layer_lines(&out), ["Pushed"], "{out}");
 }

@@ -212,12 +212,9 @@ fn plan_blobs(
     let index = store.read_index()?;
     let blob = |digest: &Digest, shown_as: Option<Digest>| {
         if !store.has_blob(digest) {
-            return Err(RegistryError::Blob {
+            return Err(RegistryError::Store(StoreError::BlobMissing {
                 digest: digest.clone(),
-                source: StoreError::BlobMissing {
-                    digest: digest.clone(),
-                },
-            });
+            }));
         }
         Ok(PushBlob {
             digest: digest.clone(),

@@ -144,3 +144,26 @@ impl RegistryClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_locations_resolve_against_the_registry() {
+        let c = RegistryClient::new(
+            "127.0.0.1:5000",
+            "team/app",
+            Some(std::path::Path::new("/nonexistent/config.json")),
+        )
+        .unwrap();
+        assert_eq!(
+            c.absolute("/v2/team/app/blobs/uploads/u1?_state=x"),
+            "http://127.0.0.1:5000/v2/team/app/blobs/uploads/u1?_state=x"
+        );
+        assert_eq!(
+            c.absolute("https://uploads.example/u2"),
+            "https://uploads.example/u2"
+        );
+    }
+}
