@@ -393,3 +393,45 @@ fn basic_auth_push_uses_the_docker_config_credentials() {
     let out = push_ok(&root, &name);
     assert_eq!(layer_lines(&out), ["Pushed"], "{out}");
 }
+
+fn add_file(b: &mut tar::Builder<Vec<u8>>, name: &str, data: &[u8]) {
+    let mut h = compose_runtime::testing::header(tar::EntryType::Regular, 0o644, data.len() as u64);
+    b.append_data(&mut h, name, data).unwrap();
+}
+
+#[test]
+fn a_loaded_docker_save_image_with_uncompressed_layers_is_pushed_as_stored() {
+    // `docker save` keeps layers as plain tar: the manifest `image load`
+    // writes says so (`…rootfs.diff.tar`), and the push keeps it.
+    let layer = compose_runtime::testing::busybox_rootfs_tar();
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": Platform::host().architecture, "os": "linux",
+        "config": {"Cmd": ["/bin/sh"]},
+        "rootfs": {"type": "layers", "diff_ids": [Digest::of(&layer)]},
+    }))
+    .unwrap();
+    let config_name = format!("{}.json", Digest::of(&config).hex());
+    let manifest = serde_json::json!([{
+        "Config": config_name, "RepoTags": ["saved/app:v2"], "Layers": ["l1/layer.tar"],
+    }]);
+    let mut b = tar::Builder::new(Vec::new());
+    add_file(&mut b, "l1/layer.tar", &layer);
+    add_file(&mut b, &config_name, &config);
+    add_file(&mut b, "manifest.json", manifest.to_string().as_bytes());
+    let root = Root::new();
+    let archive = root.path().join("saved.tar");
+    std::fs::write(&archive, b.into_inner().unwrap()).unwrap();
+    root.ok(&["image", "load", "-q", "-i", archive.to_str().unwrap()]);
+
+    let reg = LocalRegistry::start(Auth::Anonymous);
+    let name = format!("{}/saved/app:v2", reg.host);
+    root.ok(&["image", "tag", "saved/app:v2", &name]);
+    let digest = pushed_digest(&push_ok(&root, &name), "v2");
+    let fresh = Root::new();
+    let pulled = fresh.ok(&["image", "pull", &name]);
+    assert!(pulled.contains(&format!("Digest: {digest}")), "{pulled}");
+    assert_eq!(
+        inspect(&fresh, &name)["Id"],
+        inspect(&root, "saved/app:v2")["Id"]
+    );
+}

@@ -25,7 +25,7 @@ pub struct RegistryClient {
     /// `scheme://host`, what relative upload locations are resolved against.
     pub(super) origin: String,
     pub(super) base: String,
-    pub(super) registry: String,
+    registry: String,
     repository: String,
     credentials: Option<Credentials>,
     /// The token scopes a push asks for (`repository:NAME:pull,push` and
@@ -113,11 +113,6 @@ impl RegistryClient {
         );
         client.push_scopes = Some(scopes);
         Ok(client)
-    }
-
-    /// The repository this client works on.
-    pub fn repository(&self) -> &str {
-        &self.repository
     }
 
     /// GET a manifest by tag or digest.
