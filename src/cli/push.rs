@@ -95,6 +95,7 @@ pub fn run(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<ExitCode> {
         board.skipped(service);
     }
     let failures = push_all(&store, &plan.jobs, &opts, &board);
+    board.finish();
     for message in &failures {
         if args.ignore_push_failures {
             crate::ui::warn(message);

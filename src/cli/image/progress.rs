@@ -26,28 +26,30 @@ impl Bars {
         }
     }
 
-    fn bar(&self, d: &Digest) -> ProgressBar {
+    /// The bar of layer `d`, made with `style` the first time.
+    fn bar(&self, d: &Digest, style: fn() -> ProgressStyle) -> ProgressBar {
         let mut bars = self.bars.lock().expect("progress lock");
         bars.entry(d.clone())
             .or_insert_with(|| {
-                let style = ProgressStyle::with_template(
-                    "{prefix}: {msg:<16} {wide_bar} {bytes}/{total_bytes}",
-                )
-                .expect("static template")
-                .progress_chars("=> ");
-                let bar = self.multi.add(ProgressBar::new(0).with_style(style));
+                let bar = self.multi.add(ProgressBar::new(0).with_style(style()));
                 bar.set_prefix(d.short().to_string());
                 bar
             })
             .clone()
     }
 
-    /// Leave the final state of every bar on screen.
+    /// Leave the final state of every bar on screen, and the cursor on
+    /// the line below them (indicatif leaves it at the end of the last
+    /// bar, where the next line printed would otherwise start).
     pub fn finish(&self) {
-        for bar in self.bars.lock().expect("progress lock").values() {
+        let bars = self.bars.lock().expect("progress lock");
+        for bar in bars.values() {
             if !bar.is_finished() {
                 bar.abandon();
             }
+        }
+        if !bars.is_empty() && !self.multi.is_hidden() {
+            eprintln!();
         }
     }
 }
@@ -63,7 +65,7 @@ impl PullProgress for Bars {
             }
             return;
         }
-        let bar = self.bar(digest);
+        let bar = self.bar(digest, bar_style);
         match event {
             LayerEvent::AlreadyExists => bar.finish_with_message("Already exists"),
             LayerEvent::Downloading { done, total } => {
@@ -76,6 +78,18 @@ impl PullProgress for Bars {
             LayerEvent::PullComplete => bar.finish_with_message("Pull complete"),
         }
     }
+}
+
+/// A layer's transfer: `a1b2c3d4e5f6: Pushing  [===>   ] 8 KiB/1.9 MiB`.
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix}: {msg:<16} {wide_bar} {bytes}/{total_bytes}")
+        .expect("static template")
+        .progress_chars("=> ")
+}
+
+/// A layer's state without a transfer: `a1b2c3d4e5f6: Preparing`.
+fn words_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix}: {msg}").expect("static template")
 }
 
 /// What `docker push` says of a layer that is in the repository.
@@ -95,15 +109,27 @@ impl PushProgress for Bars {
             }
             return;
         }
-        let bar = self.bar(diff_id);
+        // Only an upload has a bar; the other states are words, as docker
+        // shows them (`a1b2c3d4e5f6: Layer already exists`).
+        let bar = self.bar(diff_id, words_style);
+        let words = words_style;
         match event {
-            PushEvent::Preparing => bar.set_message("Preparing"),
-            PushEvent::Pushing { done, total } => {
-                bar.set_length(*total);
-                bar.set_position(*done);
-                bar.set_message("Pushing");
+            PushEvent::Preparing => {
+                bar.set_style(words());
+                bar.set_message("Preparing");
             }
-            PushEvent::Done(o) => bar.finish_with_message(outcome_text(o)),
+            PushEvent::Pushing { done, total } => {
+                if bar.length() != Some(*total) {
+                    bar.set_style(bar_style());
+                    bar.set_length(*total);
+                    bar.set_message("Pushing");
+                }
+                bar.set_position(*done);
+            }
+            PushEvent::Done(o) => {
+                bar.set_style(words());
+                bar.finish_with_message(outcome_text(o));
+            }
         }
     }
 }
@@ -114,6 +140,8 @@ impl PushProgress for Bars {
 pub struct Board {
     multi: MultiProgress,
     quiet: bool,
+    /// Whether a line was drawn (and the cursor sits at its end).
+    drawn: std::sync::atomic::AtomicBool,
 }
 
 impl Board {
@@ -123,7 +151,26 @@ impl Board {
         } else {
             MultiProgress::new()
         };
-        Board { multi, quiet }
+        Board {
+            multi,
+            quiet,
+            drawn: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn drawing(&self) -> bool {
+        let drawing = !self.quiet && !self.multi.is_hidden();
+        if drawing {
+            self.drawn.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        drawing
+    }
+
+    /// Move the cursor below the last line drawn.
+    pub fn finish(&self) {
+        if self.drawn.load(std::sync::atomic::Ordering::Relaxed) {
+            eprintln!();
+        }
     }
 
     /// Say that a service has nothing to push (docker compose's `Skipped`).
@@ -131,7 +178,7 @@ impl Board {
         if self.quiet {
             return;
         }
-        if self.multi.is_hidden() {
+        if !self.drawing() {
             eprintln!("Service {service} Skipped");
         } else {
             let style = ProgressStyle::with_template("{msg}").expect("static template");
@@ -150,7 +197,7 @@ impl Board {
         let plain = !self.quiet && self.multi.is_hidden();
         if plain {
             eprintln!("Image {image} Pushing");
-        } else if !self.quiet {
+        } else if self.drawing() {
             bar.enable_steady_tick(std::time::Duration::from_millis(100));
         }
         ImageLine {
