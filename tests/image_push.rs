@@ -105,6 +105,21 @@ fn a_tagged_import_is_pushed_pulled_back_with_its_digest_and_pushed_again_withou
     assert_eq!(pushed_digest(&mounted, "v2"), digest);
     let pulled = fresh.ok(&["image", "pull", &sibling]);
     assert!(pulled.contains(&format!("Digest: {digest}")), "{pulled}");
+
+    // --all-tags: every tag of the repository, each with its digest line.
+    root.ok(&[
+        "image",
+        "tag",
+        &name,
+        &format!("{}/team/busybox:v3", reg.host),
+    ]);
+    let repo = format!("{}/team/busybox", reg.host);
+    let all = root.ok(&["image", "push", "--all-tags", &repo]);
+    assert_eq!(pushed_digest(&all, "v1"), digest);
+    assert_eq!(pushed_digest(&all, "v3"), digest);
+    let out = root.compose(&["image", "push", "-a", &name]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(one_line(&out.stderr).contains("tag can't be used with --all-tags"));
     root.assert_blobs_whole();
 }
 
