@@ -20,6 +20,7 @@ pub mod pause;
 pub mod port;
 pub mod ps;
 pub mod pull;
+pub mod push;
 pub mod restart;
 pub mod rm;
 pub mod run;
@@ -124,6 +125,8 @@ pub enum Command {
     Image(image::ImageArgs),
     /// Pull service images
     Pull(pull::PullArgs),
+    /// Push service images
+    Push(push::PushArgs),
     /// Manage the bundled runtime (disk usage)
     System(image::SystemArgs),
     /// Create and start containers
@@ -191,6 +194,7 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::run(&cli.global, args),
         Command::Image(args) => image::run(args),
         Command::Pull(args) => pull::run(&cli.global, args),
+        Command::Push(args) => push::run(&cli.global, args),
         Command::System(args) => image::run_system(args),
         Command::Up(args) => up::run(&cli.global, args),
         Command::Create(args) => create::run(&cli.global, args),

@@ -164,3 +164,27 @@ fn pipe(mut from: TcpStream, mut to: TcpStream, bytes_per_sec: usize) {
     }
     let _ = to.shutdown(std::net::Shutdown::Write);
 }
+
+/// The bearer-token server of the runtime's pull tests, shared as it is.
+#[path = "../../runtime/tests/common/token.rs"]
+pub mod token;
+
+impl Root {
+    /// Import the test busybox rootfs (`compose_runtime::testing`) as `name`.
+    pub fn import_busybox(&self, name: &str) {
+        let tar = self.path().join("busybox-rootfs.tar");
+        std::fs::write(&tar, compose_runtime::testing::busybox_rootfs_tar()).expect("write rootfs");
+        self.ok(&["image", "import", tar.to_str().expect("UTF-8 path"), name]);
+    }
+
+    /// Store `user`/`password` for `registry` in this root's Docker config,
+    /// as `docker login` would.
+    pub fn login(&self, registry: &str, user: &str, password: &str) {
+        let dir = self.path().join("docker-config");
+        std::fs::create_dir_all(&dir).expect("docker config dir");
+        let config = serde_json::json!({
+            "auths": {registry: {"username": user, "password": password}}
+        });
+        std::fs::write(dir.join("config.json"), config.to_string()).expect("write config.json");
+    }
+}

@@ -6,7 +6,7 @@ use super::archive::LoadError;
 use super::digest::DigestError;
 use super::import::ImportError;
 use super::reference::ReferenceError;
-use super::registry::PullError;
+use super::registry::{PullError, PushError};
 use super::store::StoreError;
 use super::unpack::UnpackError;
 
@@ -21,6 +21,8 @@ pub enum ImageError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Pull(#[from] PullError),
+    #[error(transparent)]
+    Push(#[from] PushError),
     #[error(transparent)]
     Import(#[from] ImportError),
     #[error(transparent)]

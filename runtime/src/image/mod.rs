@@ -3,9 +3,9 @@
 //! of a `docker save` or OCI archive).
 //!
 //! Entry points: [`ImageStore::open`] / [`ImageStore::open_default`],
-//! [`Reference::parse`], [`registry::pull()`] / [`registry::ensure`],
+//! [`Reference::parse`], [`registry::pull()`] / [`registry::ensure`], [`registry::push()`],
 //! [`import::import_rootfs`], [`archive::load_archive`], and on the store
-//! `get`, `find`, `list`, `remove`, `prune`. An [`Image`] carries its
+//! `get`, `find`, `list`, `tag`, `remove`, `prune`. An [`Image`] carries its
 //! config and its unpacked layer directories (overlay lower dirs).
 
 pub mod archive;

@@ -1,11 +1,12 @@
 //! `compose image …` and `compose system df`: the bundled runtime's image
 //! store from the command line (`docker image` verbs: ls, inspect, pull,
-//! import, load, rm, prune). Thin: every verb is one call into
+//! push, tag, import, load, rm, prune). Thin: every verb is one call into
 //! `compose_runtime::image` plus Docker-shaped output.
 
 mod format;
 mod inspect;
-mod progress;
+pub(crate) mod progress;
+pub(crate) mod push;
 
 use compose_runtime::image::archive::load_archive;
 use compose_runtime::image::import::import_rootfs;
@@ -34,6 +35,10 @@ pub enum ImageCommand {
     Inspect(InspectArgs),
     /// Download an image from a registry
     Pull(PullArgs),
+    /// Upload an image to a registry
+    Push(push::PushArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(TagArgs),
     /// Import a root filesystem tarball to create a single-layer image
     Import(ImportArgs),
     /// Load images from a `docker save` or OCI layout archive
@@ -77,6 +82,14 @@ pub struct PullArgs {
     pub platform: Option<String>,
     /// Image reference (`NAME[:TAG|@DIGEST]`)
     pub reference: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TagArgs {
+    /// The image to name (`NAME[:TAG]`, image ID or ID prefix)
+    pub source: String,
+    /// The new name (`NAME[:TAG]`)
+    pub target: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -146,6 +159,8 @@ pub fn run(args: &ImageArgs) -> anyhow::Result<ExitCode> {
         ImageCommand::Ls(a) => format::ls(&store, a),
         ImageCommand::Inspect(a) => inspect::run(&store, &a.images),
         ImageCommand::Pull(a) => run_pull(&store, a),
+        ImageCommand::Push(a) => push::run_push(&store, a),
+        ImageCommand::Tag(a) => push::run_tag(&store, a),
         ImageCommand::Import(a) => run_import(&store, a),
         ImageCommand::Load(a) => run_load(&store, a),
         ImageCommand::Rm(a) => run_rm(&store, a),

@@ -1,10 +1,15 @@
-//! Pull progress: one indicatif bar per layer, labelled like `docker pull`
-//! (`a1b2c3d4e5f6: Downloading`, `Already exists`, `Pull complete`).
-//! indicatif hides the bars itself when stderr is not a terminal.
+//! Pull and push progress: one indicatif bar per layer, labelled like
+//! `docker pull` (`a1b2c3d4e5f6: Downloading`, `Already exists`, `Pull
+//! complete`) and `docker push` (`Preparing`, `Pushing`, `Pushed`, `Layer
+//! already exists`, `Mounted from REPO`). indicatif hides the bars itself
+//! when stderr is not a terminal; then each layer's outcome is one line.
+//! `compose push` shows one line per image instead ([`ImageLine`]).
 
-use compose_runtime::image::registry::{LayerEvent, PullProgress};
+use compose_runtime::image::registry::{
+    BlobOutcome, LayerEvent, PullProgress, PushEvent, PushProgress,
+};
 use compose_runtime::image::Digest;
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use indicatif::{DecimalBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -21,28 +26,30 @@ impl Bars {
         }
     }
 
-    fn bar(&self, d: &Digest) -> ProgressBar {
+    /// The bar of layer `d`, made with `style` the first time.
+    fn bar(&self, d: &Digest, style: fn() -> ProgressStyle) -> ProgressBar {
         let mut bars = self.bars.lock().expect("progress lock");
         bars.entry(d.clone())
             .or_insert_with(|| {
-                let style = ProgressStyle::with_template(
-                    "{prefix}: {msg:<16} {wide_bar} {bytes}/{total_bytes}",
-                )
-                .expect("static template")
-                .progress_chars("=> ");
-                let bar = self.multi.add(ProgressBar::new(0).with_style(style));
+                let bar = self.multi.add(ProgressBar::new(0).with_style(style()));
                 bar.set_prefix(d.short().to_string());
                 bar
             })
             .clone()
     }
 
-    /// Leave the final state of every bar on screen.
+    /// Leave the final state of every bar on screen, and the cursor on
+    /// the line below them (indicatif leaves it at the end of the last
+    /// bar, where the next line printed would otherwise start).
     pub fn finish(&self) {
-        for bar in self.bars.lock().expect("progress lock").values() {
+        let bars = self.bars.lock().expect("progress lock");
+        for bar in bars.values() {
             if !bar.is_finished() {
                 bar.abandon();
             }
+        }
+        if !bars.is_empty() && !self.multi.is_hidden() {
+            eprintln!();
         }
     }
 }
@@ -58,7 +65,7 @@ impl PullProgress for Bars {
             }
             return;
         }
-        let bar = self.bar(digest);
+        let bar = self.bar(digest, bar_style);
         match event {
             LayerEvent::AlreadyExists => bar.finish_with_message("Already exists"),
             LayerEvent::Downloading { done, total } => {
@@ -69,6 +76,178 @@ impl PullProgress for Bars {
             LayerEvent::DownloadComplete => bar.set_message("Download complete"),
             LayerEvent::Extracting => bar.set_message("Extracting"),
             LayerEvent::PullComplete => bar.finish_with_message("Pull complete"),
+        }
+    }
+}
+
+/// A layer's transfer: `a1b2c3d4e5f6: Pushing  [===>   ] 8 KiB/1.9 MiB`.
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix}: {msg:<16} {wide_bar} {bytes}/{total_bytes}")
+        .expect("static template")
+        .progress_chars("=> ")
+}
+
+/// A layer's state without a transfer: `a1b2c3d4e5f6: Preparing`.
+fn words_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix}: {msg}").expect("static template")
+}
+
+/// What `docker push` says of a layer that is in the repository.
+pub fn outcome_text(o: &BlobOutcome) -> String {
+    match o {
+        BlobOutcome::AlreadyExists => "Layer already exists".to_string(),
+        BlobOutcome::Mounted { from } => format!("Mounted from {from}"),
+        BlobOutcome::Pushed => "Pushed".to_string(),
+    }
+}
+
+impl PushProgress for Bars {
+    fn layer(&self, diff_id: &Digest, event: &PushEvent) {
+        if self.multi.is_hidden() {
+            if let PushEvent::Done(o) = event {
+                println!("{}: {}", diff_id.short(), outcome_text(o));
+            }
+            return;
+        }
+        // Only an upload has a bar; the other states are words, as docker
+        // shows them (`a1b2c3d4e5f6: Layer already exists`).
+        let bar = self.bar(diff_id, words_style);
+        let words = words_style;
+        match event {
+            PushEvent::Preparing => {
+                bar.set_style(words());
+                bar.set_message("Preparing");
+            }
+            PushEvent::Pushing { done, total } => {
+                if bar.length() != Some(*total) {
+                    bar.set_style(bar_style());
+                    bar.set_length(*total);
+                    bar.set_message("Pushing");
+                }
+                bar.set_position(*done);
+            }
+            PushEvent::Done(o) => {
+                bar.set_style(words());
+                bar.finish_with_message(outcome_text(o));
+            }
+        }
+    }
+}
+
+/// The lines of `compose push`: one per image, as docker compose shows
+/// them (`✔ Image app:v1 Pushed`), with the bytes sent while it uploads.
+/// Not a terminal: plain `Image app:v1 Pushing` / `Pushed` lines.
+pub struct Board {
+    multi: MultiProgress,
+    quiet: bool,
+    /// Whether a line was drawn (and the cursor sits at its end).
+    drawn: std::sync::atomic::AtomicBool,
+}
+
+impl Board {
+    pub fn new(quiet: bool) -> Board {
+        let multi = if quiet {
+            MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
+        } else {
+            MultiProgress::new()
+        };
+        Board {
+            multi,
+            quiet,
+            drawn: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn drawing(&self) -> bool {
+        let drawing = !self.quiet && !self.multi.is_hidden();
+        if drawing {
+            self.drawn.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        drawing
+    }
+
+    /// Move the cursor below the last line drawn.
+    pub fn finish(&self) {
+        if self.drawn.load(std::sync::atomic::Ordering::Relaxed) {
+            eprintln!();
+        }
+    }
+
+    /// Say that a service has nothing to push (docker compose's `Skipped`).
+    pub fn skipped(&self, service: &str) {
+        if self.quiet {
+            return;
+        }
+        if !self.drawing() {
+            eprintln!("Service {service} Skipped");
+        } else {
+            let style = ProgressStyle::with_template("{msg}").expect("static template");
+            let bar = self.multi.add(ProgressBar::new(0).with_style(style));
+            bar.finish_with_message(format!("- Service {service} Skipped"));
+        }
+    }
+
+    /// Start showing the push of `image`.
+    pub fn image(&self, image: &str) -> ImageLine {
+        let style =
+            ProgressStyle::with_template("{spinner} {prefix} {msg}").expect("static template");
+        let bar = self.multi.add(ProgressBar::new(0).with_style(style));
+        bar.set_prefix(format!("Image {image}"));
+        bar.set_message("Pushing");
+        let plain = !self.quiet && self.multi.is_hidden();
+        if plain {
+            eprintln!("Image {image} Pushing");
+        } else if self.drawing() {
+            bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        }
+        ImageLine {
+            bar,
+            image: image.to_string(),
+            layers: Mutex::new(HashMap::new()),
+            plain,
+        }
+    }
+}
+
+/// The push of one image: its layers' bytes summed on one line.
+pub struct ImageLine {
+    bar: ProgressBar,
+    image: String,
+    layers: Mutex<HashMap<Digest, (u64, u64)>>,
+    plain: bool,
+}
+
+impl ImageLine {
+    /// The push ended; `error` when it failed.
+    pub fn finish(&self, error: Option<&str>) {
+        let (mark, word) = match error {
+            None => ("✔", "Pushed"),
+            Some(_) => ("✘", "Error"),
+        };
+        if self.plain {
+            eprintln!("Image {} {word}", self.image);
+        }
+        self.bar
+            .set_style(ProgressStyle::with_template("{msg}").expect("static template"));
+        self.bar
+            .finish_with_message(format!("{mark} Image {} {word}", self.image));
+    }
+}
+
+impl PushProgress for ImageLine {
+    fn layer(&self, diff_id: &Digest, event: &PushEvent) {
+        if let PushEvent::Pushing { done, total } = event {
+            let mut layers = self.layers.lock().expect("progress lock");
+            layers.insert(diff_id.clone(), (*done, *total));
+            let (done, total) = layers
+                .values()
+                .fold((0, 0), |(d, t), (ld, lt)| (d + ld, t + lt));
+            // Decimal units, as docker prints sizes.
+            self.bar.set_message(format!(
+                "Pushing {}/{}",
+                DecimalBytes(done),
+                DecimalBytes(total)
+            ));
         }
     }
 }

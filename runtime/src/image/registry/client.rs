@@ -1,6 +1,8 @@
 //! A client of the OCI distribution API v2 (`spec.md` of
 //! opencontainers/distribution-spec): manifest and blob GETs for one
 //! repository, answering 401 challenges with Basic or a bearer token.
+//! Every request goes through [`RegistryClient::execute`], which the push
+//! side (`upload.rs`) uses for its HEAD, POST, PUT and PATCH requests.
 //!
 //! Blocking `ureq` (rustls, no async runtime): a pull is a handful of
 //! sequential requests plus a few parallel blob downloads, which scoped
@@ -11,7 +13,7 @@ use super::auth::{
     TokenResponse,
 };
 use super::RegistryError;
-use std::io::Read;
+use std::io::{self, Read};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -20,13 +22,30 @@ const MAX_MANIFEST_BYTES: u64 = 8 * 1024 * 1024;
 /// A client bound to one repository of one registry.
 pub struct RegistryClient {
     agent: ureq::Agent,
-    base: String,
+    /// `scheme://host`, what relative upload locations are resolved against.
+    pub(super) origin: String,
+    pub(super) base: String,
     registry: String,
     repository: String,
     credentials: Option<Credentials>,
+    /// The token scopes a push asks for (`repository:NAME:pull,push` and
+    /// `repository:SOURCE:pull` per mount source); `None` for a pull,
+    /// which takes the challenge's scope.
+    push_scopes: Option<Vec<String>>,
     /// The `Authorization` value that last worked, reused by every request
     /// (and every download thread) until a new 401.
     authorization: Mutex<Option<String>>,
+}
+
+/// Opens a request body (again, when a request is retried).
+pub(super) type Opener<'a> = dyn Fn() -> io::Result<Box<dyn Read + 'a>> + 'a;
+
+/// The body of a request; a stream is opened again when the request is
+/// retried after a 401.
+pub(super) enum Body<'a> {
+    Empty,
+    Bytes(&'a [u8]),
+    Stream { size: u64, open: &'a Opener<'a> },
 }
 
 /// A fetched manifest or index.
@@ -61,19 +80,39 @@ impl RegistryClient {
             // loopback registries (ureq 2 does not read NO_PROXY).
             .try_proxy_from_env(scheme(registry) == "https")
             .build();
+        let origin = format!("{}://{}", scheme(registry), api_host(registry));
         Ok(RegistryClient {
             agent,
-            base: format!(
-                "{}://{}/v2/{}",
-                scheme(registry),
-                api_host(registry),
-                repository
-            ),
+            base: format!("{origin}/v2/{repository}"),
+            origin,
             registry: registry.to_string(),
             repository: repository.to_string(),
             credentials,
+            push_scopes: None,
             authorization: Mutex::new(None),
         })
+    }
+
+    /// A client that may push to `registry/repository` and mount blobs
+    /// from the repositories `mount_from` of the same registry: its bearer
+    /// tokens ask for `pull,push` on the target and `pull` on each source
+    /// (as Docker's push does, distribution `docs/spec/auth/scope.md`).
+    pub fn for_push(
+        registry: &str,
+        repository: &str,
+        mount_from: &[String],
+        docker_config: Option<&std::path::Path>,
+    ) -> Result<RegistryClient, RegistryError> {
+        let mut client = RegistryClient::new(registry, repository, docker_config)?;
+        let mut scopes = vec![format!("repository:{repository}:pull,push")];
+        scopes.extend(
+            mount_from
+                .iter()
+                .filter(|r| *r != repository)
+                .map(|r| format!("repository:{r}:pull")),
+        );
+        client.push_scopes = Some(scopes);
+        Ok(client)
     }
 
     /// GET a manifest by tag or digest.
@@ -103,10 +142,28 @@ impl RegistryClient {
     }
 
     fn get(&self, url: &str, accept: Option<&str>) -> Result<ureq::Response, RegistryError> {
+        let headers: Vec<(&str, &str)> = accept.map(|a| ("Accept", a)).into_iter().collect();
+        self.execute("GET", url, &headers, &Body::Empty)
+    }
+
+    /// Send a request with the authorization that last worked; on a 401,
+    /// answer its challenge and send it once more. Statuses of 400 and
+    /// above become errors.
+    pub(super) fn execute(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &Body<'_>,
+    ) -> Result<ureq::Response, RegistryError> {
         let auth = self.authorization.lock().expect("auth lock").clone();
-        match self.send(url, accept, auth.as_deref()) {
-            Err(e) if matches!(*e, ureq::Error::Status(401, _)) => {
-                let ureq::Error::Status(_, resp) = *e else {
+        match self.send(method, url, headers, body, auth.as_deref()) {
+            Err(e) if matches!(&e, SendError::Http(h) if matches!(**h, ureq::Error::Status(401, _))) =>
+            {
+                let SendError::Http(h) = e else {
+                    unreachable!("matched an HTTP error")
+                };
+                let ureq::Error::Status(_, resp) = *h else {
                     unreachable!("matched a 401 status")
                 };
                 let header = resp
@@ -115,35 +172,55 @@ impl RegistryClient {
                     .to_string();
                 let fresh = self.authorize(&header)?;
                 *self.authorization.lock().expect("auth lock") = Some(fresh.clone());
-                self.send(url, accept, Some(&fresh))
-                    .map_err(|e| self.status_error(url, e))
+                self.send(method, url, headers, body, Some(&fresh))
+                    .map_err(|e| self.send_error(url, e))
             }
-            other => other.map_err(|e| self.status_error(url, e)),
+            other => other.map_err(|e| self.send_error(url, e)),
         }
     }
 
     fn send(
         &self,
+        method: &str,
         url: &str,
-        accept: Option<&str>,
+        headers: &[(&str, &str)],
+        body: &Body<'_>,
         auth: Option<&str>,
-    ) -> Result<ureq::Response, Box<ureq::Error>> {
-        let mut req = self.agent.get(url);
-        if let Some(a) = accept {
-            req = req.set("Accept", a);
+    ) -> Result<ureq::Response, SendError> {
+        let mut req = self.agent.request(method, url);
+        for (k, v) in headers {
+            req = req.set(k, v);
         }
         if let Some(a) = auth {
             req = req.set("Authorization", a);
         }
-        req.call().map_err(Box::new)
+        let sent = match body {
+            Body::Empty => req.call(),
+            Body::Bytes(b) => req.send_bytes(b),
+            Body::Stream { size, open } => {
+                let reader = open().map_err(SendError::Body)?;
+                // A known length, not chunked encoding: some registries
+                // refuse chunked uploads.
+                req.set("Content-Length", &size.to_string()).send(reader)
+            }
+        };
+        sent.map_err(|e| SendError::Http(Box::new(e)))
+    }
+
+    fn send_error(&self, url: &str, e: SendError) -> RegistryError {
+        match e {
+            SendError::Http(h) => self.status_error(url, h),
+            SendError::Body(source) => RegistryError::Read {
+                url: url.to_string(),
+                source,
+            },
+        }
     }
 
     /// Answer a challenge: Basic with the stored credentials, or a bearer
     /// token from the realm (with the credentials, if any).
     fn authorize(&self, header: &str) -> Result<String, RegistryError> {
-        let unauthorized = || RegistryError::Unauthorized {
-            registry: self.registry.clone(),
-        };
+        let unauthorized = || self.denied();
         match parse_challenge(header)? {
             Challenge::Basic => Ok(self
                 .credentials
@@ -155,8 +232,16 @@ impl RegistryClient {
                 service,
                 scope,
             } => {
-                let scope = scope.unwrap_or_else(|| format!("repository:{}:pull", self.repository));
-                let mut req = self.agent.get(&realm).query("scope", &scope);
+                let scopes = match &self.push_scopes {
+                    Some(push) => push.clone(),
+                    None => {
+                        vec![scope.unwrap_or_else(|| format!("repository:{}:pull", self.repository))]
+                    }
+                };
+                let mut req = self.agent.get(&realm);
+                for scope in &scopes {
+                    req = req.query("scope", scope);
+                }
                 if let Some(s) = &service {
                     req = req.query("service", s);
                 }
@@ -164,7 +249,7 @@ impl RegistryClient {
                     req = req.set("Authorization", &c.basic_header());
                 }
                 let resp = req.call().map_err(|e| match e {
-                    ureq::Error::Status(401 | 403, _) => unauthorized(),
+                    ureq::Error::Status(401 | 403, _) => self.denied(),
                     other => self.status_error(&realm, Box::new(other)),
                 })?;
                 let body: TokenResponse =
@@ -192,9 +277,7 @@ impl RegistryClient {
                 },
                 url: url.to_string(),
             },
-            ureq::Error::Status(401 | 403, _) => RegistryError::Unauthorized {
-                registry: self.registry.clone(),
-            },
+            ureq::Error::Status(401 | 403, _) => self.denied(),
             ureq::Error::Status(status, resp) => RegistryError::Status {
                 url: url.to_string(),
                 status,
@@ -208,6 +291,29 @@ impl RegistryClient {
             ureq::Error::Transport(t) => RegistryError::Unreachable {
                 registry: self.registry.clone(),
                 message: t.to_string(),
+            },
+        }
+    }
+}
+
+/// Why a request was not answered.
+enum SendError {
+    Http(Box<ureq::Error>),
+    /// The body to send could not be read.
+    Body(io::Error),
+}
+
+impl RegistryClient {
+    /// The error of a 401/403: a push names the repository it may not
+    /// write to.
+    fn denied(&self) -> RegistryError {
+        match self.push_scopes {
+            Some(_) => RegistryError::PushDenied {
+                registry: self.registry.clone(),
+                repository: self.repository.clone(),
+            },
+            None => RegistryError::Unauthorized {
+                registry: self.registry.clone(),
             },
         }
     }

@@ -1,8 +1,11 @@
-//! Pulling images from registries over the OCI distribution API v2.
+//! Pulling images from registries and pushing them over the OCI
+//! distribution API v2.
 
 pub mod auth;
 pub mod client;
 pub mod pull;
+pub mod push;
+pub mod upload;
 
 use super::digest::Digest;
 use super::store::StoreError;
@@ -11,6 +14,8 @@ pub use pull::{
     ensure, pull, LayerEvent, NoProgress, PullError, PullOptions, PullOutcome, PullProgress,
     PullStatus,
 };
+pub use push::{push, PushError, PushEvent, PushOptions, PushOutcome, PushProgress};
+pub use upload::BlobOutcome;
 
 /// What went wrong talking to a registry.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +26,15 @@ pub enum RegistryError {
     NotFound { what: &'static str, url: String },
     #[error("access denied by {registry}: the repository does not exist or needs credentials (`docker login` writes them to ~/.docker/config.json)")]
     Unauthorized { registry: String },
+    #[error("denied: {registry} refused to let these credentials push to `{repository}` (`docker login {registry}` writes credentials to ~/.docker/config.json)")]
+    PushDenied {
+        registry: String,
+        repository: String,
+    },
+    #[error(
+        "registry started an upload at {url} without saying where to send it (no Location header)"
+    )]
+    NoLocation { url: String },
     #[error("registry answered {status} for {url}: {body}")]
     Status {
         url: String,

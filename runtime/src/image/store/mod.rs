@@ -17,6 +17,7 @@ mod index;
 mod layers;
 mod remove;
 mod stream;
+mod tag;
 
 use super::digest::{Digest, DigestError};
 use super::lock::{lock, try_lock_exclusive, LockError, LockGuard};
@@ -26,7 +27,7 @@ use super::unpack::UnpackError;
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use index::{ImageRecord, LayerRecord};
+pub use index::{ImageRecord, IndexFile, LayerRecord};
 pub use remove::{PruneReport, Removed};
 
 /// The root of all state when `COMPOSE_ROOT` is not set.
@@ -77,6 +78,10 @@ pub enum StoreError {
     },
     #[error("No such image: {reference}")]
     NotFound { reference: String },
+    #[error(
+        "refusing to create a tag with a digest reference: `{target}` (a tag is `NAME[:TAG]`)"
+    )]
+    TagWithDigest { target: String },
     #[error("image ID prefix `{prefix}` matches more than one image")]
     Ambiguous { prefix: String },
     #[error("conflict: unable to delete {id} (must be forced) - image is referenced in multiple repositories ({tags})")]
