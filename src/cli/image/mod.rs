@@ -3,7 +3,7 @@
 //! import, load, rm, prune). Thin: every verb is one call into
 //! `compose_runtime::image` plus Docker-shaped output.
 
-mod format;
+pub mod format;
 mod inspect;
 mod progress;
 
