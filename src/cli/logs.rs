@@ -13,7 +13,7 @@ use compose_runtime::project::ObservedContainer;
 use indexmap::IndexMap;
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 #[derive(Debug, clap::Args)]
 pub struct LogsArgs {
@@ -32,6 +32,15 @@ pub struct LogsArgs {
     /// Don't print prefix in logs
     #[arg(long)]
     pub no_log_prefix: bool,
+    /// Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// index of the container if service has multiple replicas
+    #[arg(long, value_name = "N")]
+    pub index: Option<u32>,
     pub services: Vec<String>,
 }
 
@@ -99,6 +108,9 @@ pub struct LogPrinter {
     prefix: bool,
     timestamps: bool,
     width: usize,
+    /// `--since` / `--until`: only entries written in this window.
+    since: Option<SystemTime>,
+    until: Option<SystemTime>,
 }
 
 struct Source {
@@ -124,9 +136,28 @@ impl LogPrinter {
             prefix,
             timestamps,
             width,
+            since: None,
+            until: None,
         };
         printer.add(containers);
         printer
+    }
+
+    /// Print only entries written at or after `since` and before `until`.
+    pub fn with_window(mut self, since: Option<SystemTime>, until: Option<SystemTime>) -> Self {
+        self.since = since;
+        self.until = until;
+        self
+    }
+
+    fn in_window(&self, e: &LogEntry) -> bool {
+        if self.since.is_none() && self.until.is_none() {
+            return true;
+        }
+        let Ok(t) = humantime::parse_rfc3339_weak(&e.time) else {
+            return true;
+        };
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
     }
 
     /// Start following the containers not followed yet, from the start of
@@ -168,15 +199,34 @@ impl LogPrinter {
     /// entries of each container on the first call).
     pub fn print_new(&mut self, tail: Option<usize>) {
         let mut out = std::io::stdout().lock();
-        for source in self.sources.values_mut() {
+        let windowed = self.since.is_some() || self.until.is_some();
+        let mut sources = std::mem::take(&mut self.sources);
+        for source in sources.values_mut() {
             let entries = match tail {
+                // The window first, then the tail (docker's order).
+                Some(n) if windowed => {
+                    let mut kept: Vec<LogEntry> = source
+                        .cursor
+                        .tail(usize::MAX)
+                        .into_iter()
+                        .filter(|e| self.in_window(e))
+                        .collect();
+                    kept.drain(..kept.len().saturating_sub(n));
+                    kept
+                }
                 Some(n) => source.cursor.tail(n),
-                None => source.cursor.read_new(),
+                None => source
+                    .cursor
+                    .read_new()
+                    .into_iter()
+                    .filter(|e| self.in_window(e))
+                    .collect(),
             };
             for e in entries {
                 let _ = write_entry(&mut out, &source.label, &e, self.timestamps);
             }
         }
+        self.sources = sources;
         let _ = out.flush();
     }
 }
@@ -203,10 +253,28 @@ pub fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("no such service: {s}");
         }
     }
+    let now = SystemTime::now();
+    let since = args
+        .since
+        .as_deref()
+        .map(|t| point_in_time(t, now, "--since"))
+        .transpose()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|t| point_in_time(t, now, "--until"))
+        .transpose()?;
     let snap = session.snapshot()?;
-    let containers = session.containers(&snap, &args.services);
+    let mut containers = session.containers(&snap, &args.services);
+    if let Some(index) = args.index {
+        containers.retain(|c| c.record.number == index);
+        if containers.is_empty() {
+            anyhow::bail!("--index {index}: no such replica of the selected services");
+        }
+    }
     let colour = !args.no_color && console::colors_enabled();
-    let mut printer = LogPrinter::new(&containers, colour, !args.no_log_prefix, args.timestamps);
+    let mut printer = LogPrinter::new(&containers, colour, !args.no_log_prefix, args.timestamps)
+        .with_window(since, until);
     let tail = match args.tail.as_str() {
         "all" | "-1" => usize::MAX,
         n => n
@@ -214,11 +282,57 @@ pub fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCode> {
             .map_err(|_| anyhow::anyhow!("--tail {n:?}: expected a number or \"all\""))?,
     };
     printer.print_new(Some(tail));
-    if !args.follow {
+    if !args.follow || until.is_some_and(|u| u <= SystemTime::now()) {
         return Ok(ExitCode::SUCCESS);
     }
     let mut interrupts = Interrupts::catch()?;
     follow(&session, &args.services, &mut printer, &mut interrupts)
+}
+
+/// A `--since`/`--until` value as docker reads it: RFC 3339 (`Z` or an
+/// offset, fractions allowed), a date `2013-01-02`, Unix seconds
+/// (`1700000000.5`), or a duration back from `now` (`42m`, `1h30m`).
+fn point_in_time(text: &str, now: SystemTime, flag: &str) -> anyhow::Result<SystemTime> {
+    if let Ok(d) = humantime::parse_duration(text) {
+        return Ok(now - d);
+    }
+    if let Ok(t) = humantime::parse_rfc3339_weak(text) {
+        return Ok(t);
+    }
+    if let Some(t) = with_offset(text) {
+        return Ok(t);
+    }
+    if text.len() == 10 {
+        if let Ok(t) = humantime::parse_rfc3339(&format!("{text}T00:00:00Z")) {
+            return Ok(t);
+        }
+    }
+    if let Ok(secs) = text.parse::<f64>() {
+        if secs >= 0.0 && secs.is_finite() {
+            return Ok(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(secs));
+        }
+    }
+    anyhow::bail!(
+        "{flag} {text:?}: not a time; use RFC 3339 (2013-01-02T13:23:37Z), a date (2013-01-02), Unix seconds, or a duration back from now (42m, 1h30m)"
+    )
+}
+
+/// RFC 3339 with a numeric offset (`…+01:00`), which humantime leaves out.
+fn with_offset(text: &str) -> Option<SystemTime> {
+    let (local, offset) = text.split_at(text.len().checked_sub(6)?);
+    let sign = match offset.as_bytes()[0] {
+        b'+' => 1i64,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (h, m) = offset[1..].split_once(':')?;
+    let shift = sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60);
+    let t = humantime::parse_rfc3339_weak(local).ok()?;
+    Some(if shift >= 0 {
+        t - Duration::from_secs(shift as u64)
+    } else {
+        t + Duration::from_secs((-shift) as u64)
+    })
 }
 
 /// How often a followed project is looked at again for new containers.
@@ -284,7 +398,27 @@ pub fn awaiting_restart(c: &ObservedContainer) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::rewrite_follow;
+    use super::{point_in_time, rewrite_follow};
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn since_and_until_read_like_docker() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let at = |t| point_in_time(t, now, "--since").unwrap();
+        assert_eq!(at("42m"), now - Duration::from_secs(42 * 60));
+        assert_eq!(at("1h30m"), now - Duration::from_secs(5400));
+        let epoch = |s| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
+        assert_eq!(at("2023-11-14T22:13:20Z"), epoch(1_700_000_000));
+        assert_eq!(at("2023-11-14T23:13:20+01:00"), epoch(1_700_000_000));
+        assert_eq!(at("2023-11-14"), epoch(1_699_920_000));
+        assert_eq!(at("1700000000"), epoch(1_700_000_000));
+        let err = point_in_time("yesterday", now, "--until").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("--until \"yesterday\": not a time"),
+            "{err}"
+        );
+    }
 
     fn rewrite(line: &str) -> String {
         let args = line.split(' ').map(Into::into).collect();

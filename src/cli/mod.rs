@@ -11,6 +11,7 @@ pub mod events;
 pub mod exec;
 pub mod graph;
 pub mod image;
+pub mod images;
 pub mod init;
 pub mod kill;
 mod lifecycle;
@@ -35,6 +36,7 @@ pub mod top;
 pub mod up;
 pub mod up_wait;
 pub mod version;
+pub mod volumes;
 pub mod wait;
 
 use clap::{Parser, Subcommand};
@@ -131,6 +133,10 @@ pub enum Command {
     System(image::SystemArgs),
     /// Create and start containers
     Up(up::UpArgs),
+    /// List images used by the created containers
+    Images(images::ImagesArgs),
+    /// List volumes
+    Volumes(volumes::VolumesArgs),
     /// Creates containers for a service
     Create(create::CreateArgs),
     /// Stop and remove containers, networks
@@ -197,6 +203,8 @@ pub fn main() -> ExitCode {
         Command::Push(args) => push::run(&cli.global, args),
         Command::System(args) => image::run_system(args),
         Command::Up(args) => up::run(&cli.global, args),
+        Command::Images(args) => images::run(&cli.global, args),
+        Command::Volumes(args) => volumes::run(&cli.global, args),
         Command::Create(args) => create::run(&cli.global, args),
         Command::Down(args) => down::run(&cli.global, args),
         Command::Ps(args) => ps::run(&cli.global, args),

@@ -3,7 +3,7 @@
 //! push, tag, import, load, rm, prune). Thin: every verb is one call into
 //! `compose_runtime::image` plus Docker-shaped output.
 
-mod format;
+pub mod format;
 mod inspect;
 pub(crate) mod progress;
 pub(crate) mod push;
