@@ -157,18 +157,21 @@ fn exec_detached_runs_in_the_background() {
     p.ok(&["up", "-d"]);
     let names = p.container_dirs();
     let pids = p.init_pids();
-    let started = Instant::now();
+    // The detached command waits for /tmp/go, which only this test makes
+    // after `exec -d` has returned: had exec waited, it would never return.
     let out = p.ok(&[
         "exec",
         "-d",
         "web",
         "sh",
         "-c",
-        "sleep 1; echo done > /tmp/flag",
+        "while [ ! -f /tmp/go ]; do sleep 0.05; done; echo done > /tmp/flag",
     ]);
     assert_eq!(out, "");
-    assert!(started.elapsed() < Duration::from_millis(900));
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let flag = p.compose(&["exec", "web", "cat", "/tmp/flag"]);
+    assert!(!flag.status.success(), "ran before it was let go");
+    p.ok(&["exec", "web", "touch", "/tmp/go"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let out = p.compose(&["exec", "web", "cat", "/tmp/flag"]);
         if out.status.success() {

@@ -97,7 +97,7 @@ fn killing_the_exec_kills_the_process_inside() {
         .unwrap()
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let exec_pid = loop {
         let child = container
             .cgroup()

@@ -124,9 +124,9 @@ fn pause_freezes_every_process_and_unpause_resumes() {
     assert!(fx.log().len() > frozen_at, "no output after unpause");
     // Stopping a paused container thaws it after the signal.
     container.pause().unwrap();
-    let started = std::time::Instant::now();
+    // 143: SIGTERM reached the thawed workload (137 would mean the grace
+    // period ran out and SIGKILL did it).
     let exit = container.stop(std::time::Duration::from_secs(10)).unwrap();
-    assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(exit.code, 143);
     fx.cleanup(container);
 }

@@ -64,7 +64,7 @@ fn stop_ends_a_workload_started_from_a_thread_blocking_sigterm() {
     // The workload is PID 1's only child; look at it from the host once
     // it has exec'd `sleep` (until then it is PID 1's fork, mask included).
     let children = format!("/proc/{init}/task/{init}/children");
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(20);
     let workload = loop {
         let text = std::fs::read_to_string(&children).unwrap_or_default();
         if let Some(pid) = text.split_whitespace().next() {
@@ -82,13 +82,8 @@ fn stop_ends_a_workload_started_from_a_thread_blocking_sigterm() {
     let init_status = std::fs::read_to_string(format!("/proc/{init}/status")).unwrap();
     assert_ne!(masks(&init_status).0, NONE);
 
-    let started = Instant::now();
+    // Signalled by SIGTERM, not SIGKILL after the 30 s grace period.
     let exit = container.stop(Duration::from_secs(30)).unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "stop took {:?}: SIGTERM did not end `sleep`",
-        started.elapsed()
-    );
     assert_eq!(exit, ExitStatus::signaled(Signal::SIGTERM as i32));
     fx.cleanup(container);
 }

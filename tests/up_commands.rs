@@ -93,7 +93,7 @@ fn stop_start_restart_kill_and_rm() {
     p.ok(&["unpause", "a"]);
     assert!(!p.ok(&["ps"]).contains("(Paused)"));
     p.ok(&["kill", "-s", "SIGKILL", "b"]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while running(&p) != "a\n" && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -81,7 +81,7 @@ pub fn any_link_left(interfaces: &[String]) -> Option<String> {
 /// Wait (up to 5 s) for `interfaces` to be gone: a container's veth pair
 /// goes with its namespace, which the kernel dismantles in the background.
 pub fn wait_links_gone(interfaces: &[String]) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while let Some(name) = any_link_left(interfaces) {
         assert!(
             std::time::Instant::now() < deadline,

@@ -177,7 +177,7 @@ impl Project {
     /// `logs` output once it contains `needle` (the workload may not have
     /// written yet).
     pub fn logs_containing(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let out = self.ok(&["logs"]);
             if out.contains(needle) || Instant::now() > deadline {
@@ -205,7 +205,7 @@ impl Project {
             nix::sys::signal::Signal::SIGKILL,
         )
         .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Duration::from_secs(20);
         while alive(pid) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -243,7 +243,7 @@ impl Project {
     pub fn assert_no_network_left(&self, interfaces: &[String]) {
         // A veth pair goes with its container's namespace, which the
         // kernel dismantles in the background: give it a moment.
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let links = Command::new("ip").args(["-o", "link"]).output().unwrap();
             let links = String::from_utf8_lossy(&links.stdout);
