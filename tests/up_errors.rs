@@ -67,7 +67,10 @@ fn pull_policy_never_and_a_build_without_dockerfile_say_what_to_do() {
         "never",
         "services:\n  a:\n    image: 127.0.0.1:1/absent:1\n    pull_policy: never\n",
     );
-    fails(&p, "(`pull_policy: never` or `--pull never`) forbids pulling it");
+    fails(
+        &p,
+        "(`pull_policy: never` or `--pull never`) forbids pulling it",
+    );
     let p = Project::new("build", "services:\n  web:\n    build: .\n");
     // `up` builds the missing image, as docker compose does; here the
     // Dockerfile is missing and the error names it.
