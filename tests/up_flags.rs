@@ -171,3 +171,61 @@ services:
     p.ok(&["down", "-t", "0"]);
     p.assert_nothing_left(&names, &pids);
 }
+
+#[test]
+fn down_rmi_removes_local_then_all_images() {
+    let p = Project::new(
+        "rmi",
+        "
+services:
+  made:
+    build: .
+    command: sleep 3600
+  base:
+    image: IMAGE
+    command: sleep 3600
+",
+    );
+    std::fs::write(
+        p.dir.join("Dockerfile"),
+        "FROM busybox:test\nRUN echo x > /x\n",
+    )
+    .unwrap();
+    let images = |p: &Project| p.ok(&["image", "ls"]);
+    let built = format!("{}-made ", p.name);
+    p.ok(&["up", "-d"]);
+    assert!(images(&p).contains(&built), "{}", images(&p));
+
+    let plan = p.ok(&["down", "--rmi", "all", "--dry-run"]);
+    assert!(
+        plan.contains(&format!("remove image {}-made", p.name)),
+        "{plan}"
+    );
+    assert!(plan.contains("remove image busybox:test"), "{plan}");
+    assert!(images(&p).contains(&built), "a dry run removes nothing");
+
+    let out = p.compose(&["down", "--rmi", "local", "-t", "0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("Image {}-made  Removed", p.name)),
+        "{}",
+        stderr(&out)
+    );
+    let left = images(&p);
+    assert!(
+        !left.contains(&built) && left.contains("busybox "),
+        "{left}"
+    );
+
+    p.ok(&["up", "-d"]);
+    let (names, pids) = (p.container_dirs(), p.init_pids());
+    p.ok(&["down", "--rmi", "all", "-t", "0"]);
+    p.assert_nothing_left(&names, &pids);
+    let left = images(&p);
+    assert!(
+        !left.contains("busybox ") && !left.contains(&built),
+        "{left}"
+    );
+    let out = p.compose(&["down", "--rmi", "some"]);
+    assert!(!out.status.success());
+}

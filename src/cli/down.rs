@@ -24,6 +24,9 @@ pub struct DownArgs {
     /// Print the plan instead of performing it
     #[arg(long)]
     pub dry_run: bool,
+    /// Remove images used by services. "local" remove only images that don't have a custom tag ("local"|"all")
+    #[arg(long, value_name = "TYPE", value_parser = ["local", "all"])]
+    pub rmi: Option<String>,
 }
 
 pub fn run(global: &GlobalArgs, args: &DownArgs) -> anyhow::Result<ExitCode> {
@@ -35,8 +38,12 @@ pub fn run(global: &GlobalArgs, args: &DownArgs) -> anyhow::Result<ExitCode> {
         remove_orphans: args.remove_orphans,
     };
     let plan = plan_down(&session.project, &to_observed(&snap), &opts);
+    let images = images_to_remove(&session, args.rmi.as_deref());
     if args.dry_run {
         print!("{plan}");
+        for image in &images {
+            println!("remove image {image}");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     for w in &plan.warnings {
@@ -50,5 +57,60 @@ pub fn run(global: &GlobalArgs, args: &DownArgs) -> anyhow::Result<ExitCode> {
     session.apply(&steps, OnFailure::Continue)?;
     drop(lock);
     session.dir.remove_if_empty();
+    remove_images(&session, &images)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--rmi all`: every service's image; `--rmi local`: only the images
+/// named after the project (services with `build:` and no `image:`), as
+/// docker compose's down.go chooses them.
+fn images_to_remove(session: &Session, rmi: Option<&str>) -> Vec<String> {
+    let Some(rmi) = rmi else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = session
+        .project
+        .services
+        .values()
+        .filter(|s| rmi == "all" || s.image.is_empty())
+        .map(|s| s.image_or_default(&session.project.name))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Untag (and delete when it was the last name) each image; one that is
+/// not there is no error, as in docker compose.
+fn remove_images(session: &Session, images: &[String]) -> anyhow::Result<()> {
+    if images.is_empty() {
+        return Ok(());
+    }
+    let store = compose_runtime::image::ImageStore::open(&session.root)?;
+    let mut failed = Vec::new();
+    for image in images {
+        match store.remove(image, false) {
+            Ok(_) => image_removed(session, image),
+            Err(compose_runtime::image::StoreError::NotFound { .. }) => {}
+            Err(e) => failed.push(format!("{image}: {e}")),
+        }
+    }
+    if !failed.is_empty() {
+        anyhow::bail!("could not remove images: {}", failed.join("; "));
+    }
+    Ok(())
+}
+
+fn image_removed(session: &Session, image: &str) {
+    use crate::ui::progress::Display;
+    match session.progress {
+        Display::Quiet => {}
+        Display::Json => eprintln!(
+            "{}",
+            serde_json::json!({"id": format!("Image {image}"), "status": "Removed", "text": "Removed"})
+        ),
+        Display::Plain | Display::Tty => {
+            eprintln!(" {} Image {image}  Removed", console::style("✔").green())
+        }
+    }
 }

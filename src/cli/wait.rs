@@ -58,6 +58,7 @@ pub fn run(global: &GlobalArgs, args: &WaitArgs) -> anyhow::Result<ExitCode> {
             remove_orphans: true,
             timeout: None,
             dry_run: false,
+            rmi: None,
         };
         down::run(global, &down)?;
     }
