@@ -229,3 +229,26 @@ services:
     let out = p.compose(&["down", "--rmi", "some"]);
     assert!(!out.status.success());
 }
+
+#[test]
+fn image_ls_and_ls_take_go_templates() {
+    let p = Project::new(
+        "tmpl",
+        "services:\n  a:\n    image: IMAGE\n    command: sleep 3600\n",
+    );
+    let out = p.ok(&["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert_eq!(out, "busybox:test\n");
+    let out = p.ok(&[
+        "image",
+        "ls",
+        "--format",
+        "table {{.Repository}}\\t{{.Tag}}",
+    ]);
+    assert_eq!(out, "REPOSITORY   TAG\nbusybox      test\n");
+    p.ok(&["up", "-d"]);
+    let out = p.ok(&["ls", "--format", "{{.Name}} {{.Status}}"]);
+    assert_eq!(out, format!("{} running(1)\n", p.name));
+    let (names, pids) = (p.container_dirs(), p.init_pids());
+    p.ok(&["down", "-t", "0"]);
+    p.assert_nothing_left(&names, &pids);
+}

@@ -1,4 +1,4 @@
-//! `compose ls [-a] [-q] [--format table|json] [--filter name=...]`: the
+//! `compose ls [-a] [-q] [--format table|json|TEMPLATE] [--filter name=...]`: the
 //! projects under `$COMPOSE_ROOT`, as docker compose lists them: running
 //! ones only unless `-a`, with a combined status (`exited(1), running(2)`)
 //! and the Compose files of their last `up`.
@@ -17,8 +17,8 @@ pub struct LsArgs {
     /// Only display project names
     #[arg(short, long)]
     pub quiet: bool,
-    /// Format the output: table or json
-    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    /// Format the output: table, json, or a Go template ({{.Name}}\t{{.Status}})
+    #[arg(long, default_value = "table")]
     pub format: String,
     /// Filter output by project name (`name=TEXT`: names containing TEXT)
     #[arg(long)]
@@ -41,8 +41,15 @@ pub fn run(args: &LsArgs) -> anyhow::Result<ExitCode> {
         .filter(|p| names.is_empty() || names.iter().any(|n| p.name.contains(n.as_str())))
         .filter_map(|p| row(p, args.all))
         .collect();
+    let format = crate::ui::template::Format::parse(&args.format)?;
     if args.quiet {
         rows.iter().for_each(|r| println!("{}", r.name));
+    } else if let crate::ui::template::Format::Template { .. } = format {
+        let objects: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| serde_json::json!({"Name": r.name, "Status": r.status, "ConfigFiles": r.config_files}))
+            .collect();
+        print!("{}", format.render(&objects, String::new)?);
     } else if args.format == "json" {
         let list: Vec<_> = rows
             .iter()

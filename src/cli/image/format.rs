@@ -144,6 +144,11 @@ fn age(t: Option<SystemTime>) -> String {
 
 /// Print rows as columns separated by three spaces, as Docker's tabwriter.
 pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    print!("{}", table_text(header, rows));
+}
+
+/// [`print_table`]'s text.
+pub fn table_text(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for r in rows {
         for (w, cell) in widths.iter_mut().zip(r) {
@@ -160,12 +165,13 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
                 s.push_str(&format!("{cell:<w$}   "));
             }
         }
-        println!("{}", s.trim_end());
+        format!("{}\n", s.trim_end())
     };
-    line(header.iter().map(|h| h.to_string()).collect());
+    let mut out = line(header.iter().map(|h| h.to_string()).collect());
     for r in rows {
-        line(r.clone());
+        out.push_str(&line(r.clone()));
     }
+    out
 }
 
 pub fn ls(store: &ImageStore, a: &LsArgs) -> anyhow::Result<ExitCode> {
@@ -191,32 +197,35 @@ pub fn ls(store: &ImageStore, a: &LsArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if a.format == "json" {
-        for r in &rows {
-            let obj = serde_json::json!({
-                "Repository": r.repository, "Tag": r.tag, "ID": r.id,
-                "CreatedSince": age(r.created), "Size": human_size(r.size),
-            });
-            println!("{obj}");
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    let table: Vec<Vec<String>> = rows
+    let format = crate::ui::template::Format::parse(&a.format)?;
+    let objects: Vec<serde_json::Value> = rows
         .iter()
         .map(|r| {
-            vec![
-                r.repository.clone(),
-                r.tag.clone(),
-                r.id.clone(),
-                age(r.created),
-                human_size(r.size),
-            ]
+            serde_json::json!({
+                "Repository": r.repository, "Tag": r.tag, "ID": r.id,
+                "CreatedSince": age(r.created), "Size": human_size(r.size),
+            })
         })
         .collect();
-    print_table(
-        &["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
-        &table,
-    );
+    let own = || {
+        let table: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.repository.clone(),
+                    r.tag.clone(),
+                    r.id.clone(),
+                    age(r.created),
+                    human_size(r.size),
+                ]
+            })
+            .collect();
+        table_text(
+            &["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
+            &table,
+        )
+    };
+    print!("{}", format.render(&objects, own)?);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -58,7 +58,7 @@ pub struct LsArgs {
     /// Don't truncate output
     #[arg(long)]
     pub no_trunc: bool,
-    /// Format the output ("table"|"json")
+    /// Format the output: table, json, or a Go template ({{.Repository}}:{{.Tag}})
     #[arg(long, default_value = "table")]
     pub format: String,
     /// Only images of this repository (e.g. `redis`, `localhost:5000/app`)
