@@ -120,6 +120,12 @@ pub struct ProcessSpec {
     /// (its output is logged as "stdout", with the terminal's "\r\n").
     #[serde(default)]
     pub tty: bool,
+    /// An exec with every capability and no seccomp filter, whatever the
+    /// container's own set (`docker exec --privileged`, Compose hooks with
+    /// `privileged: true`). Ignored for the workload itself, which follows
+    /// the container's `security`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub privileged: bool,
 }
 
 fn default_cwd() -> String {
@@ -226,6 +232,7 @@ impl ContainerSpec {
                 no_new_privileges: false,
                 oom_score_adj: None,
                 tty: false,
+                privileged: false,
             },
             mounts: Vec::new(),
             shm_size: DEFAULT_SHM_SIZE,

@@ -73,8 +73,14 @@ impl Plan {
             .find_map(|e| e.strip_prefix("PATH="))
             .unwrap_or(DEFAULT_PATH);
         let candidates = exec_candidates(&arg0, path);
-        let caps = caps::compute(&spec.security)?;
-        let seccomp = match (spec.security.privileged, spec.security.seccomp) {
+        // A privileged exec gets what a privileged container's workload
+        // gets: every capability and no seccomp filter (moby's exec with
+        // `Privileged` replaces the process's capabilities with all of
+        // them).
+        let mut security = spec.security.clone();
+        security.privileged |= process.privileged;
+        let caps = caps::compute(&security)?;
+        let seccomp = match (security.privileged, security.seccomp) {
             (true, _) | (_, SeccompMode::Unconfined) => Vec::new(),
             (false, SeccompMode::Default) => {
                 seccomp::default_programs(caps.contains(&Capability::CAP_SYS_ADMIN))?
