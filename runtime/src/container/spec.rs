@@ -126,6 +126,11 @@ pub struct ProcessSpec {
     /// the container's `security`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub privileged: bool,
+    /// The main process reads stdin from the FIFO `stdin.fifo` in the
+    /// state directory (`compose run -i`, Docker's `OpenStdin`) instead of
+    /// /dev/null; see `container::stdin`. Not with `tty`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stdin_open: bool,
 }
 
 fn default_cwd() -> String {
@@ -233,6 +238,7 @@ impl ContainerSpec {
                 oom_score_adj: None,
                 tty: false,
                 privileged: false,
+                stdin_open: false,
             },
             mounts: Vec::new(),
             shm_size: DEFAULT_SHM_SIZE,
