@@ -149,3 +149,43 @@ fn privileged_exec_hooks_run_with_every_capability() {
     p.ok(&["down", "-t", "0"]);
     p.assert_nothing_left(&names, &pids);
 }
+
+#[test]
+fn down_ends_a_pre_start_hook_that_never_finishes() {
+    let p = Project::new(
+        "prestarthang",
+        r#"services:
+  app:
+    image: IMAGE
+    command: ["sleep", "1000"]
+    pre_start:
+      - command: ["sleep", "1000"]
+"#,
+    );
+    let mut up = std::process::Command::new(env!("CARGO_BIN_EXE_compose"))
+        .args(["-p", &p.name, "up", "-d"])
+        .current_dir(&p.dir)
+        .env("COMPOSE_ROOT", p.root.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let name = p.container("app", 1);
+    let hook_state = p
+        .containers_dir()
+        .join(&name)
+        .join("pre_start-0/state.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !hook_state.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hook never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The user gives up on `up` (its supervisor still waits for the hook).
+    up.kill().unwrap();
+    up.wait().unwrap();
+    p.ok(&["down", "-t", "0"]);
+    p.assert_nothing_left(&[name.clone(), format!("{name}-pre_start-0")], &[]);
+}

@@ -189,6 +189,12 @@ pub enum ProjectError {
         code: i32,
         output: String,
     },
+    #[error("service {service} pre_start[{index}] was stopped before it finished (container {container} was stopped or removed)")]
+    PreStartAborted {
+        service: String,
+        container: String,
+        index: usize,
+    },
     #[error("service {service} pre_start[{index}]: image {image}: {source} (pull or build it first, e.g. `compose image pull {image}`)")]
     HookImage {
         service: String,

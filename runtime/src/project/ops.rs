@@ -108,6 +108,8 @@ pub fn stop(
 ) -> Result<(), ProjectError> {
     let dir = existing(project, name)?;
     if !dir.join(STATE_FILE).exists() {
+        // Not started yet, maybe waiting for a `pre_start` hook: end it.
+        pre_start::abort(&dir);
         return Ok(());
     }
     let record = ContainerRecord::read(&dir)?;
@@ -145,6 +147,8 @@ pub fn kill(project: &ProjectDir, name: &str, signal: Signal) -> Result<(), Proj
 pub fn remove(project: &ProjectDir, name: &str, volumes: bool) -> Result<(), ProjectError> {
     let dir = existing(project, name)?;
     let record = ContainerRecord::read(&dir).ok();
+    // A `pre_start` hook still running for it goes first.
+    pre_start::abort(&dir);
     if dir.join(STATE_FILE).exists() {
         Container::load(&dir)?.remove()?;
     } else {

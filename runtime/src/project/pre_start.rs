@@ -20,10 +20,15 @@
 
 use super::{ContainerRecord, ProjectDir, ProjectError};
 use crate::container::spec::{RootfsSpec, SecuritySpec, DEFAULT_PATH};
-use crate::container::{Container, ContainerSpec, InitProgram};
+use crate::container::{Container, ContainerError, ContainerSpec, ExitStatus, InitProgram};
 use crate::image::ImageStore;
+use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Written in the container's state directory once every hook succeeded.
 const DONE_FILE: &str = "pre_start.done";
@@ -64,13 +69,67 @@ pub fn run(
     if hooks.is_empty() || dir.join(DONE_FILE).exists() {
         return Ok(());
     }
+    let active = Active::register(dir);
     for (index, hook) in hooks.iter().enumerate() {
+        if active.aborted() {
+            return Err(ProjectError::PreStartAborted {
+                service: record.service.clone(),
+                container: record.name.clone(),
+                index,
+            });
+        }
         let hook_spec = hook_spec(project.root(), record, index, hook, spec)?;
-        run_one(record, index, &hook_spec, &hook_dir(dir, index), init)?;
+        run_one(
+            record,
+            index,
+            &hook_spec,
+            &hook_dir(dir, index),
+            init,
+            &active,
+        )?;
     }
     let marker = dir.join(DONE_FILE);
     std::fs::write(&marker, b"").map_err(ProjectError::io("write", &marker))
 }
+
+/// The containers whose hooks run in this process (the supervisor), each
+/// with its abort flag: `stop`/`rm`/`down` of the container ends a hook
+/// that would otherwise never finish.
+static ACTIVE: Mutex<BTreeMap<PathBuf, Arc<AtomicBool>>> = Mutex::new(BTreeMap::new());
+
+/// One container's hooks running; unregistered when dropped.
+struct Active {
+    dir: PathBuf,
+    abort: Arc<AtomicBool>,
+}
+
+impl Active {
+    fn register(dir: &Path) -> Active {
+        let abort = Arc::new(AtomicBool::new(false));
+        if let Ok(mut active) = ACTIVE.lock() {
+            active.insert(dir.to_path_buf(), abort.clone());
+        }
+        Active {
+            dir: dir.to_path_buf(),
+            abort,
+        }
+    }
+
+    fn aborted(&self) -> bool {
+        self.abort.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        if let Ok(mut active) = ACTIVE.lock() {
+            active.remove(&self.dir);
+        }
+    }
+}
+
+/// How often a running hook's wait looks at its abort flag.
+const ABORT_POLL: Duration = Duration::from_millis(100);
 
 /// Where hook `index`'s container keeps its state: inside the service
 /// container's directory, so observing the project never lists it and
@@ -171,6 +230,7 @@ fn run_one(
     spec: &ContainerSpec,
     dir: &Path,
     init: &InitProgram,
+    active: &Active,
 ) -> Result<(), ProjectError> {
     remove_leftover(dir);
     let container = match Container::create(spec, dir, init) {
@@ -180,13 +240,20 @@ fn run_one(
             return Err(e.into());
         }
     };
-    let exit = container.wait();
+    let exit = wait(&container, active);
     let log = std::fs::read_to_string(container.log_path()).unwrap_or_default();
     // Removed whatever happened: its output is in the error, and a kept
     // container would hold the service's mounts.
     let removed = container.remove();
     let exit = exit?;
     removed?;
+    if active.aborted() {
+        return Err(ProjectError::PreStartAborted {
+            service: record.service.clone(),
+            container: record.name.clone(),
+            index,
+        });
+    }
     if exit.code == 0 {
         return Ok(());
     }
@@ -197,6 +264,47 @@ fn run_one(
         code: exit.code,
         output: output_tail(&log),
     })
+}
+
+/// Wait for a hook container's end; once its run is aborted, kill it
+/// (again until it is gone: it may not have recorded its init yet).
+fn wait(container: &Container, active: &Active) -> Result<ExitStatus, ContainerError> {
+    loop {
+        if let Some(exit) = container.wait_timeout(ABORT_POLL)? {
+            return Ok(exit);
+        }
+        if active.aborted() {
+            let _ = container.kill(Signal::SIGKILL);
+        }
+    }
+}
+
+/// End the hooks of the container whose state is in `dir`: it is being
+/// stopped or removed while a hook still runs (a hung migration). A run in
+/// this process is told to stop and awaited (it kills and removes its hook
+/// container, and its start fails); what a crashed run left is removed.
+/// So no hook container outlives its service's container.
+pub fn abort(dir: &Path) {
+    let flag = ACTIVE.lock().ok().and_then(|a| a.get(dir).cloned());
+    if let Some(flag) = flag {
+        flag.store(true, Ordering::SeqCst);
+        while ACTIVE.lock().is_ok_and(|a| a.contains_key(dir)) {
+            std::thread::sleep(ABORT_POLL / 5);
+        }
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("pre_start-")
+        {
+            remove_leftover(&entry.path());
+        }
+    }
 }
 
 /// What an interrupted earlier run left in `dir` (a crash between create
