@@ -189,3 +189,66 @@ fn down_ends_a_pre_start_hook_that_never_finishes() {
     p.ok(&["down", "-t", "0"]);
     p.assert_nothing_left(&[name.clone(), format!("{name}-pre_start-0")], &[]);
 }
+
+#[test]
+fn a_hook_runs_from_its_own_image_and_a_missing_one_is_named() {
+    let p = Project::new(
+        "prestartimage",
+        r#"services:
+  app:
+    image: IMAGE
+    command: ["sh", "-c", "cat /shared/from; exec sleep 1000"]
+    volumes: [shared:/shared]
+    pre_start:
+      - image: hookimg:1
+        command: ["sh", "-c", "cat /marker > /shared/from"]
+volumes:
+  shared:
+"#,
+    );
+    // A second image: busybox with a file of its own.
+    let rootfs = p.root.path().join("hook-rootfs");
+    std::fs::create_dir_all(&rootfs).unwrap();
+    std::fs::write(rootfs.join("marker"), "from the hook image\n").unwrap();
+    let tar = p.root.path().join("hook.tar");
+    let base = p.root.path().join("busybox.tar");
+    std::fs::copy(&base, &tar).unwrap();
+    let status = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&rootfs)
+        .arg("-rf")
+        .arg(&tar)
+        .arg("./marker")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    p.ok(&["image", "import", tar.to_str().unwrap(), "hookimg:1"]);
+    p.ok(&["up", "-d"]);
+    let logs = p.logs_containing("from the hook image");
+    assert!(logs.contains("from the hook image"), "{logs}");
+    let names = [p.container("app", 1)];
+    let pids = p.init_pids();
+    p.ok(&["down", "-t", "0", "-v"]);
+    p.assert_nothing_left(&names, &pids);
+
+    p.write(
+        r#"services:
+  app:
+    image: IMAGE
+    pull_policy: never
+    command: ["sleep", "1000"]
+    pre_start:
+      - image: nothere:1
+        command: ["true"]
+"#,
+    );
+    let out = p.compose(&["up", "-d"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("service app pre_start[0]: image nothere:1"),
+        "{err}"
+    );
+    p.ok(&["down", "-t", "0"]);
+    p.assert_nothing_left(&names, &[]);
+}

@@ -61,6 +61,11 @@ pub fn resolve_images(
     let mut images = HashMap::new();
     for service in services {
         images.insert(service.name.clone(), resolve(session, &store, service)?);
+        // `pre_start` hooks from other images: in the store before the
+        // containers start, which look them up there.
+        for hook in run_spec::hook_image_services(service, &session.project.name) {
+            resolve(session, &store, &hook)?;
+        }
     }
     Ok(images)
 }

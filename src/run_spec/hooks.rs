@@ -27,6 +27,38 @@ pub fn hooks(service: &ServiceConfig, project: &str) -> Hooks {
     }
 }
 
+/// What `up` must have in the image store for `service`'s `pre_start`
+/// hooks besides the service's own image: each other hook image, as a
+/// service that only pulls, with the service's pull policy (`build` read
+/// as `missing`: a hook image cannot be built), as docker compose's
+/// `addPreStartHookPulls`; none with `pull_policy: never`.
+pub fn hook_image_services(service: &ServiceConfig, project: &str) -> Vec<ServiceConfig> {
+    let own = service.image_or_default(project);
+    let policy = match service.pull_policy.as_str() {
+        "never" => return Vec::new(),
+        "build" => String::new(),
+        p => p.to_string(),
+    };
+    let mut images: Vec<String> = service
+        .pre_start
+        .iter()
+        .map(|h| h.image.clone())
+        .filter(|i| !i.is_empty() && *i != own)
+        .collect();
+    images.sort();
+    images.dedup();
+    images
+        .into_iter()
+        .enumerate()
+        .map(|(i, image)| ServiceConfig {
+            name: format!("{} pre_start[{i}]", service.name),
+            image,
+            pull_policy: policy.clone(),
+            ..Default::default()
+        })
+        .collect()
+}
+
 fn exec_hook(h: &ServiceHook) -> Hook {
     Hook {
         command: h.command.clone().unwrap_or_default(),
@@ -124,6 +156,31 @@ mod tests {
         };
         service.pre_start.push(hook(&["true"]));
         assert_eq!(hooks(&service, "p").pre_start[0].image, "p-app");
+    }
+
+    #[test]
+    fn other_hook_images_are_pulled_with_the_services_policy() {
+        let mut service = ServiceConfig {
+            name: "app".into(),
+            image: "app:1".into(),
+            pull_policy: "build".into(),
+            ..Default::default()
+        };
+        for image in ["app:1", "busybox", "busybox"] {
+            service.pre_start.push(ServiceHook {
+                image: image.into(),
+                ..Default::default()
+            });
+        }
+        let pulls = hook_image_services(&service, "p");
+        assert_eq!(pulls.len(), 1);
+        assert_eq!(
+            (pulls[0].image.as_str(), pulls[0].pull_policy.as_str()),
+            ("busybox", "")
+        );
+        assert!(pulls[0].build.is_none());
+        service.pull_policy = "never".into();
+        assert!(hook_image_services(&service, "p").is_empty());
     }
 
     #[test]

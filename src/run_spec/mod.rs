@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use hooks::hook_image_services;
 pub use mounts::VolumeUse;
 
 /// Docker's default time between the stop signal and SIGKILL.
