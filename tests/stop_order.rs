@@ -84,6 +84,18 @@ fn stop_and_down_go_level_by_level_dependents_first() {
     std::fs::create_dir_all(&out).unwrap();
     p.ok(&["up", "-d"]);
     wait_ready(&out);
+    // The plan: containers in service order, each after its dependents.
+    let c = |s: &str| p.container(s, 1);
+    assert_eq!(
+        p.ok(&["stop", "--dry-run"]),
+        format!(
+            "1. stop container {} after 2, 3, 4\n2. stop container {} after 3, 4\n3. stop container {}\n4. stop container {}\n",
+            c("base"),
+            c("mid"),
+            c("top1"),
+            c("top2")
+        )
+    );
     p.ok(&["stop", "-t", "20"]);
     assert_stopped_in_reverse_order(&out);
     assert_eq!(p.ok(&["ps", "-q"]), "");

@@ -43,13 +43,47 @@ pub fn run(global: &GlobalArgs, args: &StopArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     if args.dry_run {
-        for (i, step) in steps.iter().enumerate() {
-            println!("{}. {}", i + 1, step.op);
-        }
+        print!("{}", dry_run(&steps));
         return Ok(ExitCode::SUCCESS);
     }
     // A teardown: every stop that does not wait for a failed one still
     // runs, and every failure is reported.
     session.apply(&steps, OnFailure::Continue)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The steps numbered from 1, with the steps each waits for, as `up
+/// --dry-run` prints a plan: `3. stop container p-db-1 after 1, 2`.
+fn dry_run(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for (i, step) in steps.iter().enumerate() {
+        out += &format!("{}. {}", i + 1, step.op);
+        if !step.after.is_empty() {
+            let after: Vec<String> = step.after.iter().map(|a| (a + 1).to_string()).collect();
+            out += &format!(" after {}", after.join(", "));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dry_run_shows_what_each_stop_waits_for() {
+        let stop = |name: &str, after: Vec<usize>| Step {
+            op: Op::StopContainer {
+                name: name.into(),
+                timeout: None,
+            },
+            after,
+        };
+        let steps = [stop("p-web-1", vec![]), stop("p-db-1", vec![0])];
+        assert_eq!(
+            dry_run(&steps),
+            "1. stop container p-web-1\n2. stop container p-db-1 after 1\n"
+        );
+    }
 }
