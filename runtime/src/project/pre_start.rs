@@ -16,7 +16,9 @@
 //! Hooks that all succeeded are not run again for the same container (a
 //! later `start` or a restart), only for a new one (the spec's "a step runs
 //! again ... when the service is recreated"): a marker file in the
-//! container's state directory says so.
+//! container's state directory says so. Stopping or removing the
+//! container while a hook runs ends the hook ([`abort`]), so a hung
+//! migration never outlives a `down`.
 
 use super::{ContainerRecord, ProjectDir, ProjectError};
 use crate::container::spec::{RootfsSpec, SecuritySpec, DEFAULT_PATH};
