@@ -95,7 +95,12 @@ fn two_ups_of_one_project_at_once_serialise_and_agree() {
         .sum();
     let networks = outputs
         .iter()
-        .map(|o| stderr(o).matches("Network").count())
+        .map(|o| {
+            let text = stderr(o);
+            text.lines()
+                .filter(|l| l.contains("Network") && l.ends_with("Created"))
+                .count()
+        })
         .sum::<usize>();
     assert_eq!(created, 4, "3 containers and 1 network, created once");
     assert_eq!(networks, 1);

@@ -189,7 +189,9 @@ pub enum Command {
 
 /// Parse the command line, run it, and turn the outcome into an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse_from(logs::rewrite_follow(std::env::args_os().collect()));
+    let cli = Cli::parse_from(run::rewrite_publish(logs::rewrite_follow(
+        std::env::args_os().collect(),
+    )));
     cli.global.ansi.apply();
     let result = match &cli.command {
         Command::Config(args) => config::run(&cli.global, args),

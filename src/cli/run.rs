@@ -1,13 +1,21 @@
 //! `compose run [--rm] [-d] [-e] [-u] [-w] [--entrypoint] [--no-deps]
-//! [--name] [-T] SERVICE [CMD...]`: a one-off container of the service,
+//! [--name] [-T] [-i] [-P|--service-ports] [-p|--publish SPEC]... SERVICE
+//! [CMD...]`: a one-off container of the service,
 //! `<project>-<service>-run-<12 hex>` unless `--name`, with the command
-//! and settings overridden, no published ports and no restart policy (as
-//! docker compose). Dependencies are brought up first (through `up -d`,
-//! the service itself at its current replica count) unless `--no-deps`.
+//! and settings overridden and no restart policy (as docker compose).
+//! Ports: none, unless `--service-ports` keeps the service's or
+//! `--publish` gives others (published through the supervisor's proxies,
+//! as `up` does). Dependencies are brought up first (through `up -d`, the
+//! service itself at its current replica count) unless `--no-deps`.
+//!
 //! Attached, its output is printed until it exits and its exit code
-//! becomes ours; `--rm` removes it then. Its stdin is not attached (the
-//! runtime gives a container's main process /dev/null): use `exec` for
-//! interactive sessions.
+//! becomes ours; `--rm` removes it then. Its stdin is ours (docker
+//! compose's `--interactive`, on by default): the runtime's stdin FIFO
+//! (`container::stdin`) is opened before the container starts and fed
+//! from our stdin, and closed at our end-of-file, so `echo hi | compose
+//! run --rm svc cat` prints `hi` and ends. The container's output is
+//! never a terminal here (`-T` is the only mode; a service's `tty: true`
+//! is dropped): use `exec` for a terminal session.
 //!
 //! The container is recorded with replica number 0, which `up` leaves
 //! alone and `down` removes with the rest.
@@ -15,9 +23,10 @@
 use super::logs::{LogPrinter, POLL};
 use super::session::Session;
 use super::{steps, up, GlobalArgs};
+use crate::model::ports::ServicePortConfig;
 use crate::model::ServiceConfig;
 use clap::{Args, FromArgMatches};
-use compose_runtime::container::Status;
+use compose_runtime::container::{stdin, Status};
 use compose_runtime::project::interrupt::Interrupts;
 use compose_runtime::project::record::new_container_id;
 use compose_runtime::project::{OnFailure, Op, Step};
@@ -53,9 +62,22 @@ pub struct RunArgs {
     /// Disable pseudo-TTY allocation (the container's output is never a terminal here)
     #[arg(short = 'T', long = "no-TTY")]
     pub no_tty: bool,
-    /// Keep STDIN open even if not attached (accepted; stdin is not attached)
-    #[arg(short = 'i', long)]
+    /// Keep STDIN open: our stdin feeds the container's (default true; --interactive=false)
+    #[arg(
+        short = 'i',
+        long,
+        default_value_t = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
     pub interactive: bool,
+    /// Run command with all service's ports enabled and mapped to the host
+    #[arg(short = 'P', long, conflicts_with = "publish")]
+    pub service_ports: bool,
+    /// Publish a container's port(s) to the host (HOST:CONTAINER, repeatable)
+    #[arg(long)]
+    pub publish: Vec<String>,
     pub service: String,
     #[arg(allow_hyphen_values = true)]
     pub command: Vec<String>,
@@ -82,31 +104,49 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
             "a container named {name:?} already exists: choose another --name or remove it"
         );
     }
-    let (request, notes) = steps::one_off(&session, &config, &name, &images[&config.name], &snap)?;
+    let (mut request, notes) =
+        steps::one_off(&session, &config, &name, &images[&config.name], &snap)?;
     for note in &notes {
         crate::ui::warn(&note.to_string());
     }
-    let steps = [
-        Step {
-            op: Op::CreateContainer {
-                request: Box::new(request),
-            },
-            after: vec![],
+    let interactive = args.interactive && !args.detach;
+    request.record.spec.process.stdin_open = interactive;
+    let create = Step {
+        op: Op::CreateContainer {
+            request: Box::new(request),
         },
-        Step {
-            op: Op::StartContainer { name: name.clone() },
-            after: vec![0],
-        },
-    ];
-    if let Err(e) = session.apply(&steps, OnFailure::Stop) {
-        if args.rm {
-            remove(&session, &name);
+        after: vec![],
+    };
+    let start = Step {
+        op: Op::StartContainer { name: name.clone() },
+        after: vec![],
+    };
+    let started = session.apply(&[create], OnFailure::Stop).and_then(|()| {
+        // The FIFO is open before the start, so the workload cannot read
+        // an end of input before we wrote.
+        let stdin = if interactive {
+            Some(stdin::open_writer(&session.dir.container_dir(&name))?)
+        } else {
+            None
+        };
+        session.apply(&[start], OnFailure::Stop)?;
+        Ok(stdin)
+    });
+    let stdin = match started {
+        Ok(stdin) => stdin,
+        Err(e) => {
+            if args.rm {
+                remove(&session, &name);
+            }
+            return Err(e);
         }
-        return Err(e);
-    }
+    };
     if args.detach {
         println!("{name}");
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(fifo) = stdin {
+        feed_stdin(fifo);
     }
     let code = attach(&session, &name)?;
     if args.rm {
@@ -177,9 +217,11 @@ fn one_off_config(base: &ServiceConfig, args: &RunArgs) -> anyhow::Result<Servic
     if let Some(dir) = &args.workdir {
         config.working_dir = dir.clone();
     }
-    // docker compose run: no ports unless --service-ports, no restart,
-    // and its own name.
-    config.ports.clear();
+    // docker compose run: no ports unless --service-ports (or those of
+    // --publish), no restart, and its own name.
+    if !args.service_ports {
+        config.ports = published(&args.publish)?;
+    }
     config.restart.clear();
     if let Some(deploy) = config.deploy.as_mut() {
         deploy.restart_policy = None;
@@ -236,5 +278,132 @@ fn remove(session: &Session, name: &str) {
     };
     if let Err(e) = session.apply(&[step], OnFailure::Continue) {
         crate::ui::warn(&format!("could not remove {name}: {e:#}"));
+    }
+}
+
+/// `--publish` specs as the service's `ports:` short syntax reads them.
+fn published(specs: &[String]) -> anyhow::Result<Vec<ServicePortConfig>> {
+    let mut ports = Vec::new();
+    for spec in specs {
+        let parsed = crate::loader::canonical::ports::parse(spec)
+            .map_err(|reason| anyhow::anyhow!("--publish {spec:?}: {reason}"))?;
+        ports.extend(parsed.into_iter().map(|p| ServicePortConfig {
+            mode: "ingress".into(),
+            host_ip: p.host_ip,
+            target: p.target,
+            published: p.published,
+            protocol: p.protocol,
+            ..Default::default()
+        }));
+    }
+    Ok(ports)
+}
+
+/// Copy our stdin into the container's until our end of input, then close
+/// the FIFO so the workload reads its end too. A thread: the container may
+/// exit without reading, and we return then without waiting for input.
+fn feed_stdin(fifo: std::os::fd::OwnedFd) {
+    std::thread::spawn(move || {
+        let mut fifo = std::fs::File::from(fifo);
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut fifo);
+    });
+}
+
+/// docker compose reads `-p` after `run` as `--publish` (its `-p` project
+/// name goes before the subcommand); ours is global, so such a `-p`,
+/// between `run` and the service, becomes `--publish` before parsing.
+/// Options after the service belong to the command and are left alone.
+pub fn rewrite_publish(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    // Global options that take a value, before the subcommand.
+    const GLOBAL_VALUED: [&str; 10] = [
+        "-f",
+        "--file",
+        "-p",
+        "--project-name",
+        "--project-directory",
+        "--env-file",
+        "--profile",
+        "--environment",
+        "--ansi",
+        "--progress",
+    ];
+    // `run`'s options that take a value.
+    const RUN_VALUED: [&str; 11] = [
+        "-e",
+        "--env",
+        "-u",
+        "--user",
+        "-w",
+        "--workdir",
+        "--entrypoint",
+        "--name",
+        "-p",
+        "--publish",
+        "--interactive",
+    ];
+    let text = |i: usize| args.get(i).and_then(|a| a.to_str());
+    let mut i = 1;
+    loop {
+        match text(i) {
+            None => return args,
+            Some(a) if GLOBAL_VALUED.contains(&a) => i += 2,
+            Some(a) if a.starts_with('-') => i += 1,
+            Some("run") => break,
+            Some(_) => return args,
+        }
+    }
+    let mut out: Vec<std::ffi::OsString> = args[..=i].to_vec();
+    i += 1;
+    while let Some(a) = text(i) {
+        if !a.starts_with('-') {
+            break;
+        }
+        if a == "-p" {
+            out.push("--publish".into());
+        } else if let Some(spec) = a.strip_prefix("-p") {
+            out.push(format!("--publish={spec}").into());
+            i += 1;
+            continue;
+        } else {
+            out.push(args[i].clone());
+        }
+        // `--interactive` takes its value only as `--interactive=false`.
+        if RUN_VALUED.contains(&a) && a != "--interactive" {
+            if let Some(value) = args.get(i + 1) {
+                out.push(value.clone());
+            }
+            i += 1;
+        }
+        i += 1;
+    }
+    out.extend(args.into_iter().skip(i));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rewrite_publish;
+
+    fn rewrite(line: &str) -> String {
+        let args = line.split(' ').map(Into::into).collect();
+        let out: Vec<String> = rewrite_publish(args)
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect();
+        out.join(" ")
+    }
+
+    #[test]
+    fn p_after_run_and_before_the_service_is_publish() {
+        assert_eq!(
+            rewrite("compose -p proj run -p 8080:80 -e A=1 -p9090:90 web nc -p 1"),
+            "compose -p proj run --publish 8080:80 -e A=1 --publish=9090:90 web nc -p 1"
+        );
+        assert_eq!(
+            rewrite("compose run --rm -e -p web"),
+            "compose run --rm -e -p web"
+        );
+        assert_eq!(rewrite("compose -p x up -d"), "compose -p x up -d");
+        assert_eq!(rewrite("compose logs -p"), "compose logs -p");
     }
 }

@@ -88,6 +88,11 @@ pub fn resolve_images_with(
             service.name.clone(),
             resolve(session, &store, service, choice)?,
         );
+        // `pre_start` hooks from other images: in the store before the
+        // containers start, which look them up there.
+        for hook in run_spec::hook_image_services(service, &session.project.name) {
+            resolve(session, &store, &hook, choice)?;
+        }
     }
     Ok(images)
 }

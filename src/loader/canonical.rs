@@ -8,7 +8,7 @@
 //! merge. Nodes made here keep the span of the value they came from, so later
 //! errors still point at what the user wrote.
 
-mod ports;
+pub mod ports;
 mod resources;
 mod service;
 mod volumes;

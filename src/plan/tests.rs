@@ -161,7 +161,7 @@ fn down_stops_dependents_first_then_removes_resources() {
 2. remove container app-web-1 after 1
 3. stop container app-api-1 (down) after 1
 4. remove container app-api-1 after 3
-5. stop container app-db-1 (down) after 3
+5. stop container app-db-1 (down) after 1, 3
 6. remove container app-db-1 after 5
 7. remove network app_default (down) after 2, 4, 6
 8. remove volume app_data (down) after 2, 4, 6

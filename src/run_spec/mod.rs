@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use hooks::hook_image_services;
 pub use mounts::VolumeUse;
 
 /// Docker's default time between the stop signal and SIGKILL.
@@ -71,7 +72,7 @@ pub struct RunSpec {
     pub host_dirs: Vec<PathBuf>,
     /// Networks, ports, links and DNS settings.
     pub networking: network::Networking,
-    /// `post_start` and `pre_stop`.
+    /// `pre_start`, `post_start` and `pre_stop`.
     pub hooks: compose_runtime::project::hooks::Hooks,
     /// Settings this runtime does not apply yet; `up` prints each once.
     pub notes: Vec<Note>,
@@ -197,7 +198,7 @@ pub fn build(service: &ServiceConfig, ctx: &Context<'_>) -> Result<RunSpec, RunS
     spec.network = networking.mode.clone();
     limits::apply(service, &mut spec, &mut notes)?;
     let mounted = mounts::apply(service, ctx, &mut spec)?;
-    let hooks = hooks::hooks(service, &mut notes);
+    let hooks = hooks::hooks(service, ctx.project);
     notes.sort();
     notes.dedup();
     Ok(RunSpec {

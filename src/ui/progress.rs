@@ -2,7 +2,8 @@
 //! remove of containers, networks and volumes), in docker compose's modes
 //! (`cmd/display`): `tty` redraws one line per object in place (a spinner
 //! that becomes ✔ or ✘, the object's state and its elapsed time), `plain`
-//! prints one line per finished step, `quiet` prints nothing and `json`
+//! prints one line per event (`Creating`, then `Created`, as docker
+//! compose's `plain` writer does), `quiet` prints nothing and `json`
 //! prints one JSON object per event. Everything goes to stderr, as docker
 //! compose's renderer writes there.
 
@@ -150,8 +151,10 @@ pub fn json_line(e: &Event) -> String {
     serde_json::Value::Object(object).to_string()
 }
 
-/// The line plain mode prints for an event; working events print none
-/// (the finished line says it all, and scripts read these lines).
+/// The line plain mode prints for an event. docker compose's plain writer
+/// prints every event, a step that begins (`Container x  Creating`,
+/// `Waiting`) as well as its end, so a slow step shows what it waits on;
+/// a finished step keeps its ✔ or ✘ mark.
 pub fn plain_line(e: &Event, colour: bool) -> Option<String> {
     let style = |s: &str, c: console::Color| {
         console::style(s.to_string())
@@ -161,7 +164,7 @@ pub fn plain_line(e: &Event, colour: bool) -> Option<String> {
     };
     let id = e.id();
     match e.status {
-        Status::Working => None,
+        Status::Working => Some(format!(" {id}  {}", e.text)),
         Status::Done => Some(format!(
             " {} {id}  {}",
             style("✔", console::Color::Green),
@@ -463,7 +466,7 @@ mod tests {
     }
 
     #[test]
-    fn plain_prints_finished_steps_and_json_every_event() {
+    fn plain_and_json_print_every_event() {
         let events = [
             event("Starting", Status::Working, None),
             event("Started", Status::Done, None),
@@ -471,7 +474,11 @@ mod tests {
         ];
         assert_eq!(
             render(false, &events),
-            " ✔ Container p-web-1  Started\n ✘ Container p-web-1  Error: no such process\n"
+            concat!(
+                " Container p-web-1  Starting\n",
+                " ✔ Container p-web-1  Started\n",
+                " ✘ Container p-web-1  Error: no such process\n"
+            )
         );
         assert_eq!(
             render(true, &events),

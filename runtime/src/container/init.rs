@@ -191,6 +191,14 @@ fn pid1(config: InitConfig, dir: StateDir) -> i32 {
         Ok(files) => files,
         Err(e) => return fail(None, e),
     };
+    // `compose run -i`: the FIFO is a host path, opened before pivot_root.
+    let stdin = match config.spec.process.stdin_open && !config.spec.process.tty {
+        true => match crate::container::stdin::open_reader(&state_path) {
+            Ok(fd) => fd,
+            Err(e) => return fail(Some(&mut files), e),
+        },
+        false => None,
+    };
     drop(dir);
     let plan = match setup(&config, &state_path) {
         Ok(plan) => plan,
@@ -201,7 +209,7 @@ fn pid1(config: InitConfig, dir: StateDir) -> i32 {
     {
         return fail(Some(&mut files), SetupError::sys("block signals")(errno));
     }
-    let (stdio, outputs) = match workload_stdio(config.spec.process.tty) {
+    let (stdio, outputs) = match workload_stdio(config.spec.process.tty, stdin) {
         Ok(pair) => pair,
         Err(e) => return fail(Some(&mut files), e),
     };
@@ -229,7 +237,10 @@ fn pid1(config: InitConfig, dir: StateDir) -> i32 {
 
 /// The workload's stdio and the init's read ends: two pipes, or a
 /// pseudo-terminal from the container's own devpts for `tty: true`.
-fn workload_stdio(tty: bool) -> Result<(workload::Stdio, Vec<(OwnedFd, Stream)>), SetupError> {
+fn workload_stdio(
+    tty: bool,
+    stdin: Option<OwnedFd>,
+) -> Result<(workload::Stdio, Vec<(OwnedFd, Stream)>), SetupError> {
     if tty {
         // Docker's default size until a client resizes it.
         let size = Winsize {
@@ -245,6 +256,7 @@ fn workload_stdio(tty: bool) -> Result<(workload::Stdio, Vec<(OwnedFd, Stream)>)
     let (out_r, out_w) = pipe2(OFlag::O_CLOEXEC).map_err(SetupError::sys("create a pipe"))?;
     let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC).map_err(SetupError::sys("create a pipe"))?;
     let stdio = workload::Stdio::Log {
+        stdin,
         stdout: out_w,
         stderr: err_w,
     };

@@ -45,6 +45,7 @@ pub mod rootfs;
 pub mod seccomp;
 pub mod spec;
 pub mod state;
+pub mod stdin;
 pub mod supervise;
 pub mod sysctl;
 pub mod target;

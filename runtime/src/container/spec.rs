@@ -126,6 +126,17 @@ pub struct ProcessSpec {
     /// (its output is logged as "stdout", with the terminal's "\r\n").
     #[serde(default)]
     pub tty: bool,
+    /// An exec with every capability and no seccomp filter, whatever the
+    /// container's own set (`docker exec --privileged`, Compose hooks with
+    /// `privileged: true`). Ignored for the workload itself, which follows
+    /// the container's `security`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub privileged: bool,
+    /// The main process reads stdin from the FIFO `stdin.fifo` in the
+    /// state directory (`compose run -i`, Docker's `OpenStdin`) instead of
+    /// /dev/null; see `container::stdin`. Not with `tty`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stdin_open: bool,
 }
 
 fn default_cwd() -> String {
@@ -233,6 +244,8 @@ impl ContainerSpec {
                 no_new_privileges: false,
                 oom_score_adj: None,
                 tty: false,
+                privileged: false,
+                stdin_open: false,
             },
             mounts: Vec::new(),
             shm_size: DEFAULT_SHM_SIZE,

@@ -73,8 +73,14 @@ impl Plan {
             .find_map(|e| e.strip_prefix("PATH="))
             .unwrap_or(DEFAULT_PATH);
         let candidates = exec_candidates(&arg0, path);
-        let caps = caps::compute(&spec.security)?;
-        let seccomp = match (spec.security.privileged, spec.security.seccomp) {
+        // A privileged exec gets what a privileged container's workload
+        // gets: every capability and no seccomp filter (moby's exec with
+        // `Privileged` replaces the process's capabilities with all of
+        // them).
+        let mut security = spec.security.clone();
+        security.privileged |= process.privileged;
+        let caps = caps::compute(&security)?;
+        let seccomp = match (security.privileged, security.seccomp) {
             (true, _) | (_, SeccompMode::Unconfined) => Vec::new(),
             (false, SeccompMode::Default) => {
                 seccomp::default_programs(caps.contains(&Capability::CAP_SYS_ADMIN))?
@@ -173,9 +179,14 @@ fn rlimit(limit: &Rlimit) -> Result<(Resource, u64, u64), SetupError> {
 /// Where the process's stdio goes.
 #[derive(Debug)]
 pub enum Stdio {
-    /// The container's main process: stdin from /dev/null, stdout and
-    /// stderr into the init's log pipes, in a session of its own.
-    Log { stdout: OwnedFd, stderr: OwnedFd },
+    /// The container's main process: stdin from /dev/null (or the run
+    /// FIFO's read end), stdout and stderr into the init's log pipes, in a
+    /// session of its own.
+    Log {
+        stdin: Option<OwnedFd>,
+        stdout: OwnedFd,
+        stderr: OwnedFd,
+    },
     /// Compose `tty: true`: the terminal's slave side becomes stdin,
     /// stdout, stderr and the controlling terminal of a new session.
     Tty { slave: OwnedFd },
@@ -226,7 +237,7 @@ pub fn exec(plan: &Plan, stdio: Stdio) -> ! {
 }
 
 fn redirect(stdio: Stdio) -> Result<(), SetupError> {
-    let (stdout, stderr) = match stdio {
+    let (stdin, stdout, stderr) = match stdio {
         Stdio::Inherit => {
             // An exec'd process dies with its shim (a healthcheck timed
             // out, `compose exec` was killed) instead of lingering.
@@ -234,11 +245,21 @@ fn redirect(stdio: Stdio) -> Result<(), SetupError> {
                 .map_err(SetupError::sys("set the parent-death signal"));
         }
         Stdio::Tty { slave } => return attach_tty(slave),
-        Stdio::Log { stdout, stderr } => (stdout, stderr),
+        Stdio::Log {
+            stdin,
+            stdout,
+            stderr,
+        } => (stdin, stdout, stderr),
     };
     nix::unistd::setsid().map_err(SetupError::sys("create a session"))?;
-    let null = std::fs::File::open("/dev/null").map_err(SetupError::io("open", "/dev/null"))?;
-    nix::unistd::dup2_stdin(&null).map_err(SetupError::sys("redirect stdin"))?;
+    match stdin {
+        Some(fd) => nix::unistd::dup2_stdin(&fd).map_err(SetupError::sys("redirect stdin"))?,
+        None => {
+            let null =
+                std::fs::File::open("/dev/null").map_err(SetupError::io("open", "/dev/null"))?;
+            nix::unistd::dup2_stdin(&null).map_err(SetupError::sys("redirect stdin"))?;
+        }
+    }
     nix::unistd::dup2_stdout(&stdout).map_err(SetupError::sys("redirect stdout"))?;
     nix::unistd::dup2_stderr(&stderr).map_err(SetupError::sys("redirect stderr"))?;
     Ok(())

@@ -2,7 +2,10 @@
 //! the running container right after it started or right before its stop
 //! signal, as docker compose runs them. A hook that exits non-zero fails
 //! the step with the tail of its output (stderr preferred), as docker
-//! compose reports it.
+//! compose reports it. A `privileged` hook runs with every capability
+//! whatever the container's set, as docker compose execs it with
+//! `Privileged` (`docker exec --privileged`). `pre_start` hooks are
+//! containers of their own: `super::pre_start`.
 
 use super::observe::ObservedContainer;
 use super::{ContainerRecord, ProjectError};
@@ -26,6 +29,9 @@ pub struct Hook {
     /// `KEY=value`, over the container's environment.
     #[serde(default)]
     pub environment: Vec<String>,
+    /// Every capability, no seccomp filter.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub privileged: bool,
 }
 
 /// A container's hooks.
@@ -35,11 +41,14 @@ pub struct Hooks {
     pub post_start: Vec<Hook>,
     #[serde(default)]
     pub pre_stop: Vec<Hook>,
+    /// One-shot containers run before the container starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pre_start: Vec<super::pre_start::PreStartHook>,
 }
 
 impl Hooks {
     pub fn is_empty(&self) -> bool {
-        self.post_start.is_empty() && self.pre_stop.is_empty()
+        self.post_start.is_empty() && self.pre_stop.is_empty() && self.pre_start.is_empty()
     }
 }
 
@@ -66,6 +75,7 @@ pub fn run(
         let mut process = base.clone();
         process.args = hook.command.clone();
         process.tty = false;
+        process.privileged = hook.privileged;
         if !hook.user.is_empty() {
             process.user = hook.user.clone();
             process.additional_groups.clear();
@@ -103,7 +113,7 @@ pub fn run(
 }
 
 /// The last lines of `bytes`, trimmed.
-fn tail(bytes: &[u8]) -> String {
+pub(super) fn tail(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let lines: Vec<&str> = text.trim_end().lines().collect();
     lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")

@@ -25,6 +25,7 @@ pub mod listing;
 pub mod logs;
 pub mod observe;
 pub mod ops;
+pub mod pre_start;
 pub mod record;
 pub mod services;
 pub mod volume;
@@ -179,6 +180,28 @@ pub enum ProjectError {
         kind: &'static str,
         code: i32,
         output: String,
+    },
+    #[error("service {service} pre_start[{index}] exited with code {code} (container {container}){}", if output.is_empty() { String::new() } else { format!(": {output}") })]
+    PreStart {
+        service: String,
+        container: String,
+        index: usize,
+        code: i32,
+        output: String,
+    },
+    #[error("service {service} pre_start[{index}] was stopped before it finished (container {container} was stopped or removed)")]
+    PreStartAborted {
+        service: String,
+        container: String,
+        index: usize,
+    },
+    #[error("service {service} pre_start[{index}]: image {image}: {source} (pull or build it first, e.g. `compose image pull {image}`)")]
+    HookImage {
+        service: String,
+        index: usize,
+        image: String,
+        #[source]
+        source: Box<crate::image::StoreError>,
     },
     #[error("dependency {dependency} {}: {why} ({dependent} depends on {dependency} with condition {condition})", condition::headline(*condition))]
     Dependency {

@@ -3,7 +3,7 @@
 
 use super::executor::Env;
 use super::record::ContainerRecord;
-use super::{command, hooks, join, parse_signal, volume, ProjectDir, ProjectError};
+use super::{command, hooks, join, parse_signal, pre_start, volume, ProjectDir, ProjectError};
 use crate::container::state::STATE_FILE;
 use crate::container::Container;
 use crate::network::NetworkSpec;
@@ -76,12 +76,16 @@ pub fn start(project: &ProjectDir, name: &str, env: &Env<'_>) -> Result<(), Proj
         env.services.publish(&record)?;
         join::join(project, &record, &mut spec)?;
     }
-    if let Err(e) = Container::create(&spec, &dir, env.init) {
+    // `pre_start` init containers run in the namespace just joined and
+    // with the container's mounts; a failing one keeps it from starting.
+    let started = pre_start::run(project, &record, &dir, &spec, env.init)
+        .and_then(|()| Container::create(&spec, &dir, env.init).map_err(Into::into));
+    if let Err(e) = started {
         if networked {
             let _ = join::leave(project, name);
         }
         env.services.refresh();
-        return Err(e.into());
+        return Err(e);
     }
     env.services.refresh();
     // As docker compose: a failing post_start hook fails the start; the
@@ -106,6 +110,8 @@ pub fn stop(
 ) -> Result<(), ProjectError> {
     let dir = existing(project, name)?;
     if !dir.join(STATE_FILE).exists() {
+        // Not started yet, maybe waiting for a `pre_start` hook: end it.
+        pre_start::abort(&dir);
         return Ok(());
     }
     let record = ContainerRecord::read(&dir)?;
@@ -143,6 +149,8 @@ pub fn kill(project: &ProjectDir, name: &str, signal: Signal) -> Result<(), Proj
 pub fn remove(project: &ProjectDir, name: &str, volumes: bool) -> Result<(), ProjectError> {
     let dir = existing(project, name)?;
     let record = ContainerRecord::read(&dir).ok();
+    // A `pre_start` hook still running for it goes first.
+    pre_start::abort(&dir);
     if dir.join(STATE_FILE).exists() {
         Container::load(&dir)?.remove()?;
     } else {
