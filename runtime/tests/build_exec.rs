@@ -92,6 +92,7 @@ impl Fixture {
             no_cache: false,
             network: BuildNetwork::None,
             pull: false,
+            secrets: BTreeMap::new(),
         };
         let mut events = Vec::new();
         let r = build(&builder, &req, &mut |e| events.push(e));

@@ -212,6 +212,15 @@ pub struct RunConfig {
     pub healthcheck: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shell: Option<Vec<String>>,
+    /// `ONBUILD` triggers, as written after the keyword: a build whose
+    /// stage starts FROM this image runs them first (Docker's `OnBuild`).
+    #[serde(
+        rename = "OnBuild",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_vec"
+    )]
+    pub on_build: Vec<String>,
 }
 
 /// Docker writes `null` for empty maps and lists; read it as empty.

@@ -60,6 +60,31 @@ pub fn parse(file: &str, text: &str) -> Result<Dockerfile, ParseError> {
     })
 }
 
+/// Parse one `ONBUILD` trigger of a base image (its config's `OnBuild`
+/// entry, the instruction as written after the keyword); `file` and `line`
+/// name the FROM that inherits it. Docker refuses the same instructions in
+/// a trigger as after ONBUILD: ONBUILD, FROM and MAINTAINER.
+pub fn parse_trigger(file: &str, line: usize, text: &str) -> Result<Instruction, ParseError> {
+    let at = Location {
+        file: file.to_string(),
+        line,
+    };
+    let logical = lines::LogicalLine {
+        line,
+        end_line: line,
+        text: text.to_string(),
+        heredocs: Vec::new(),
+    };
+    let ins = instr::instruction(file, logical, '\\')?;
+    if let Command::Onbuild(_) | Command::From(_) | Command::Maintainer(_) = ins.command {
+        return Err(ParseError::BadOnbuild {
+            at,
+            inner: ins.command.keyword(),
+        });
+    }
+    Ok(ins)
+}
+
 /// Read and parse the Dockerfile at `path`.
 pub fn parse_file(path: &Path) -> Result<Dockerfile, ParseError> {
     let text = std::fs::read_to_string(path).map_err(|source| ParseError::Read {

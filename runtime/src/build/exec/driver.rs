@@ -7,6 +7,7 @@ use super::error::{io, ExecError};
 use super::layers::{commit, store_upper, Layers};
 use super::mounts::{self, RunMount};
 use super::run::{self, RunStep};
+use super::secrets;
 use super::store::{CacheEntry, CacheStore};
 use super::{BuildNetwork, BuildRequest, Builder, Built, Event};
 use crate::build::cache::{cache_key, digest_entries, CacheInputs};
@@ -157,25 +158,45 @@ impl Ctx<'_, '_> {
     ) -> Result<StageResult, ExecError> {
         let df_stage = &self.df.stages[planned.index];
         let mut result = self.base(planned, df_stage.line)?;
+        // The base's ONBUILD triggers run first, as part of this stage, and
+        // are not inherited further (Dockerfile reference, ONBUILD; BuildKit
+        // runs those of a FROM stage too).
+        let triggers = std::mem::take(&mut result.config.config.on_build);
+        let triggers: Vec<Instruction> = triggers
+            .iter()
+            .map(|t| dockerfile::parse_trigger(&self.df.file, df_stage.line, t))
+            .collect::<Result<_, _>>()
+            .map_err(BuildError::from)?;
         let mut stage =
             Stage::from_base(&self.df.file, result.config.config.clone(), global, inputs);
         let label = planned
             .name
             .clone()
             .unwrap_or_else(|| format!("stage-{}", planned.index));
-        let total = df_stage.instructions.len();
-        for (n, ins) in df_stage.instructions.iter().enumerate() {
+        let total = triggers.len() + df_stage.instructions.len();
+        let all = triggers.iter().chain(df_stage.instructions.iter());
+        for (n, ins) in all.enumerate() {
             self.steps += 1;
+            let shown = if n < triggers.len() {
+                format!("ONBUILD {}", ins.source)
+            } else {
+                ins.source.clone()
+            };
             (self.progress)(Event::Step {
                 stage: label.clone(),
                 step: n + 1,
                 total,
-                instruction: ins.source.clone(),
+                instruction: shown,
             });
             let started = Instant::now();
             let outcome = stage.apply(ins).map_err(BuildError::from)?;
             match outcome {
-                Outcome::ConfigOnly | Outcome::Trigger(_) => {
+                Outcome::ConfigOnly => {
+                    result.key = Some(self.key(&result, &stage, &ins.source, &[]));
+                    push_history(&mut result.config, ins, None);
+                }
+                Outcome::Trigger(trigger) => {
+                    stage.config.on_build.push(trigger);
                     result.key = Some(self.key(&result, &stage, &ins.source, &[]));
                     push_history(&mut result.config, ins, None);
                 }
@@ -426,7 +447,7 @@ impl Ctx<'_, '_> {
             std::fs::create_dir_all(&empty).map_err(io("create", &empty))?;
             lowers.push(empty);
         }
-        let step = RunStep {
+        let mut step = RunStep {
             at: &at,
             argv: r.argv,
             env: stage
@@ -442,13 +463,23 @@ impl Ctx<'_, '_> {
                 .unwrap_or_else(|| "/".into()),
             user: stage.config.user.clone().unwrap_or_default(),
             network: r.network,
-            mounts: r
-                .mounts
-                .iter()
-                .map(|m| mounts::to_container(m, &self.b.root, &self.req.context))
-                .collect::<Result<_, _>>()?,
+            mounts: Vec::new(),
         };
-        run::run(step, lowers, work, self.b.init, self.progress)
+        for m in &r.mounts {
+            step.mounts
+                .extend(mounts::to_container(m, &self.b.root, &self.req.context)?);
+        }
+        let secrets = secrets::materialise(
+            &r.mounts,
+            &self.req.secrets,
+            &work.with_extension("secrets"),
+            &at,
+        )?;
+        step.mounts.extend(secrets.mounts.iter().cloned());
+        step.env.extend(secrets.env.iter().cloned());
+        let upper = run::run(step, lowers, work, self.b.init, self.progress);
+        drop(secrets);
+        upper
     }
 }
 

@@ -15,7 +15,9 @@ mod driver;
 mod error;
 mod layers;
 mod mounts;
+mod remote;
 mod run;
+mod secrets;
 mod store;
 
 pub use driver::build;
@@ -60,6 +62,26 @@ pub struct BuildRequest {
     pub network: BuildNetwork,
     /// `--pull`: fetch base images from their registry even when stored.
     pub pull: bool,
+    /// Build secrets by id, for `RUN --mount=type=secret`.
+    pub secrets: BTreeMap<String, BuildSecret>,
+}
+
+/// Where a build secret's value comes from (Compose `build.secrets`
+/// naming a top-level secret with `file:`, or `environment:` whose value
+/// the loader resolved). Its Debug output never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub enum BuildSecret {
+    File(PathBuf),
+    Value(Vec<u8>),
+}
+
+impl std::fmt::Debug for BuildSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildSecret::File(p) => f.debug_tuple("File").field(p).finish(),
+            BuildSecret::Value(_) => f.write_str("Value(<redacted>)"),
+        }
+    }
 }
 
 /// Where the build runs: the image store, the compose root (for the cache
