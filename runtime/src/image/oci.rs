@@ -291,4 +291,18 @@ mod tests {
         assert!(c.config.env.is_empty());
         assert_eq!(c.extra["container"], "abc");
     }
+
+    #[test]
+    fn onbuild_triggers_round_trip_and_read_null() {
+        let json = r#"{"architecture":"amd64","os":"linux","config":{"OnBuild":["RUN make"]},
+            "rootfs":{"type":"layers","diff_ids":[]}}"#;
+        let c: ImageConfig = serde_json::from_str(json).unwrap();
+        assert_eq!(c.config.on_build, ["RUN make"]);
+        let again = serde_json::to_string(&c).unwrap();
+        assert!(again.contains(r#""OnBuild":["RUN make"]"#), "{again}");
+        let json = r#"{"config":{"OnBuild":null},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+        let c: ImageConfig = serde_json::from_str(json).unwrap();
+        assert!(c.config.on_build.is_empty());
+        assert!(!serde_json::to_string(&c).unwrap().contains("OnBuild"));
+    }
 }

@@ -258,3 +258,18 @@ fn instructions_are_case_insensitive_and_keep_lines() {
     assert_eq!(s.instructions[0].source, "run x   y");
     assert_eq!(s.instructions[1].line, 5);
 }
+
+#[test]
+fn onbuild_triggers_of_a_base_image_parse_as_instructions() {
+    let ins = parse_trigger("Dockerfile", 3, "COPY --chown=1 a.txt /b/").unwrap();
+    assert_eq!(ins.line, 3);
+    assert!(matches!(&ins.command, Command::Copy(c) if c.chown.as_deref() == Some("1")));
+    for bad in ["ONBUILD RUN x", "FROM scratch", "MAINTAINER me"] {
+        let e = parse_trigger("Dockerfile", 3, bad).unwrap_err().to_string();
+        assert!(
+            e.starts_with("Dockerfile:3: ") && e.contains("not allowed as an ONBUILD trigger"),
+            "{bad}: {e}"
+        );
+    }
+    assert!(parse_trigger("Dockerfile", 3, "NOPE x").is_err());
+}

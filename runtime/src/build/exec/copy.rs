@@ -3,7 +3,10 @@
 //! unless `dest` ends in `/` or is an existing directory; several sources
 //! need a directory destination. Files keep their mode and mtime and are
 //! owned by root unless `--chown`; `--chmod` replaces the mode. ADD
-//! unpacks a local tar archive (plain or compressed) into the destination.
+//! unpacks a local tar archive (plain or compressed) into the destination;
+//! a downloaded file is copied as it is, 0600 unless `--chmod`. With
+//! `COPY --parents` every entry keeps its path from the source's base
+//! (the context root or the `/./` pivot) under the destination directory.
 //! Parent directories created in the upper dir copy the mode and owner of
 //! the same directory in the lower layers, so a COPY does not change them.
 

@@ -1,7 +1,9 @@
 //! COPY and ADD steps of the build loop: expanding the instruction's
 //! sources, destination and flags in the stage's scope, selecting the
-//! context files (or a stage's or image's files for `--from`) and hashing
-//! them for the cache key, then writing the copy into a fresh upper dir.
+//! context files (or a stage's or image's files for `--from`; with
+//! `--parents` and `--exclude`) and hashing them for the cache key,
+//! fetching ADD's URLs and git repositories ([`super::remote`]), then
+//! writing the copy into a fresh upper dir.
 
 use super::copy::{self, Attrs, CopyStep, Picked};
 use super::driver::{Ctx, StageResult};
@@ -137,16 +139,18 @@ impl Ctx<'_, '_> {
             pending: Vec::new(),
             fetched: Vec::new(),
         };
-        let kinds: Vec<AddSource> = sources
-            .into_iter()
-            .map(|s| {
-                if is_add {
-                    remote::classify(&s)
-                } else {
-                    AddSource::Local(s)
-                }
-            })
-            .collect();
+        let kinds: Vec<AddSource> = sources.into_iter().map(|s| remote::classify(&s)).collect();
+        if !is_add {
+            // Docker: "source can't be a URL for COPY".
+            if let Some(AddSource::Http(url) | AddSource::Git(GitRef { url, .. })) =
+                kinds.iter().find(|k| !matches!(k, AddSource::Local(_)))
+            {
+                return Err(ExecError::CopyUrl {
+                    at,
+                    url: url.clone(),
+                });
+            }
+        }
         if checksum.is_some() && !kinds.iter().all(|k| matches!(k, AddSource::Http(_))) {
             return Err(ExecError::ChecksumNotUrl { at });
         }

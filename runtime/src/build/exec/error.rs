@@ -63,6 +63,8 @@ pub enum ExecError {
         from: String,
         path: String,
     },
+    #[error("{at}: COPY cannot fetch `{url}`; use ADD for URLs and git repositories")]
+    CopyUrl { at: Location, url: String },
     #[error("{at}: ADD cannot download `{url}`: {reason}")]
     Download {
         at: Location,

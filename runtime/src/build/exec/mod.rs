@@ -3,7 +3,10 @@
 //! earlier stage's result), config-only instructions go through
 //! [`config::Stage`](super::config::Stage), RUN runs in one of our
 //! containers on the stage's layers ([`run`]), COPY/ADD write into a fresh
-//! upper dir ([`copy`]); every filesystem step becomes a layer through
+//! upper dir ([`copy`]; ADD's URLs and git repositories are fetched by
+//! [`remote`]); RUN's build secrets are provided by [`secrets`]. The
+//! triggers of a base's `OnBuild` run first in the stage that uses it.
+//! Every filesystem step becomes a layer through
 //! [`diff::write_layer`](super::diff::write_layer). Steps whose cache key
 //! ([`super::cache::cache_key`]) was seen before reuse their layer
 //! ([`store`]). The image (config with history and `rootfs.diff_ids`, and

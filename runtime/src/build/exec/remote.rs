@@ -256,6 +256,131 @@ mod tests {
         );
     }
 
+    fn at() -> Location {
+        Location {
+            file: "Dockerfile".into(),
+            line: 2,
+        }
+    }
+
+    /// Answer every connection on 127.0.0.1 with `body` (or 404 for a
+    /// path ending in `/missing`); returns the base URL.
+    fn serve(body: &'static [u8]) -> String {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for mut conn in listener.incoming().flatten() {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut request = String::new();
+                let _ = reader.read_line(&mut request);
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let head = if request.contains("/missing ") {
+                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n".to_string()
+                } else {
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nLast-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
+                        body.len()
+                    )
+                };
+                let _ = write!(conn, "{head}Connection: close\r\n\r\n");
+                if !request.contains("/missing ") {
+                    let _ = conn.write_all(body);
+                }
+            }
+        });
+        format!("http://127.0.0.1:{port}")
+    }
+
+    #[test]
+    fn downloads_verify_the_checksum_and_keep_last_modified() {
+        let base = serve(b"payload\n");
+        let d = tempfile::tempdir().unwrap();
+        let right = Digest::of(b"payload\n");
+        let got = download(
+            &format!("{base}/f.txt"),
+            d.path(),
+            "f.txt",
+            Some(&right),
+            &at(),
+        )
+        .unwrap();
+        assert_eq!(std::fs::read(&got.path).unwrap(), b"payload\n");
+        assert_eq!(got.digest, right);
+        let mtime = std::fs::metadata(&got.path).unwrap().modified().unwrap();
+        assert_eq!(Some(mtime), http_date("Sun, 06 Nov 1994 08:49:37 GMT"));
+
+        let wrong = Digest::of(b"other");
+        let e = download(
+            &format!("{base}/f.txt"),
+            d.path(),
+            "g.txt",
+            Some(&wrong),
+            &at(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, ExecError::ChecksumMismatch { expected, actual, .. } if *expected == wrong && *actual == right),
+            "{e}"
+        );
+        let e = download(&format!("{base}/missing"), d.path(), "m", None, &at()).unwrap_err();
+        assert!(
+            e.to_string().starts_with("Dockerfile:2: ") && e.to_string().contains("404"),
+            "{e}"
+        );
+    }
+
+    fn git(dir: &Path, args: &[&str]) {
+        let ok = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+
+    #[test]
+    fn git_checkouts_resolve_refs_and_drop_the_git_dir() {
+        let d = tempfile::tempdir().unwrap();
+        let repo = d.path().join("repo");
+        std::fs::create_dir_all(&repo).unwrap();
+        std::fs::write(repo.join("f.txt"), "one\n").unwrap();
+        git(&repo, &["init", "-q"]);
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-q", "-m", "one"]);
+        git(&repo, &["tag", "v1"]);
+        std::fs::write(repo.join("f.txt"), "two\n").unwrap();
+        git(&repo, &["commit", "-q", "-am", "two"]);
+        let source = |reference: Option<&str>| GitRef {
+            url: repo.display().to_string(),
+            reference: reference.map(str::to_string),
+            subdir: None,
+        };
+        let out = d.path().join("v1");
+        let commit = git_checkout(&source(Some("v1")), &out, false, &at()).unwrap();
+        assert_eq!(commit.len(), 40, "{commit}");
+        assert_eq!(std::fs::read_to_string(out.join("f.txt")).unwrap(), "one\n");
+        assert!(!out.join(".git").exists());
+        let out = d.path().join("head");
+        let head = git_checkout(&source(None), &out, true, &at()).unwrap();
+        assert_ne!(head, commit);
+        assert_eq!(std::fs::read_to_string(out.join("f.txt")).unwrap(), "two\n");
+        assert!(out.join(".git").is_dir(), "--keep-git-dir");
+        let e = git_checkout(&source(Some("nope")), &d.path().join("x"), false, &at())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("Dockerfile:2: ADD from git repository"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn download_names_and_http_dates() {
         assert_eq!(file_name("https://h/dir/tool.tgz?x=1"), "tool.tgz");
