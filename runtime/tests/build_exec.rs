@@ -317,6 +317,24 @@ fn onbuild_triggers_of_an_image_and_of_a_stage_run_in_the_child() {
         .contains(&"FROM_TRIGGER=yes".to_string()));
     assert_eq!(read(&f.find("child:test", "trig/a.txt").unwrap()), "a\n");
     assert_eq!(read(&f.find("child:test", "trig/b.txt").unwrap()), "b\n");
+
+    // A trigger may copy from a stage of the child's Dockerfile that the
+    // target needs anyway; one it does not need is named in the error.
+    f.build(
+        "FROM base:test\nONBUILD COPY --from=helper /made /trig/made\n",
+        "copier:test",
+    )
+    .0
+    .unwrap();
+    let uses = "FROM scratch AS helper\nCOPY src/a.txt /made\nFROM copier:test\nCOPY --from=helper /made /direct\n";
+    f.build(uses, "uses:test").0.unwrap();
+    assert_eq!(read(&f.find("uses:test", "trig/made").unwrap()), "a\n");
+    let unused = "FROM scratch AS helper\nCOPY src/a.txt /made\nFROM copier:test\n";
+    let err = f.build(unused, "unused:test").0.unwrap_err().to_string();
+    assert!(
+        err.contains("Dockerfile:3: --from=helper names a stage"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -251,8 +251,17 @@ impl Ctx<'_, '_> {
                 .iter()
                 .position(|s| s.name() == Some(lower.as_str()))
         });
-        if let Some(r) = index.and_then(|i| self.results.get(&i)) {
-            return Ok((r.layers.clone(), r.key.clone()));
+        if let Some(i) = index.filter(|i| *i < self.df.stages.len()) {
+            // The plan builds every stage an instruction copies from
+            // first; only an ONBUILD trigger of a base, unknown when the
+            // plan was made, can name one it left out.
+            return match self.results.get(&i) {
+                Some(r) => Ok((r.layers.clone(), r.key.clone())),
+                None => Err(ExecError::StageNotBuilt {
+                    at: self.at(line),
+                    from: from.to_string(),
+                }),
+            };
         }
         let image = self.image(from, line)?;
         Ok((

@@ -63,6 +63,11 @@ pub enum ExecError {
         from: String,
         path: String,
     },
+    #[error(
+        "{at}: --from={from} names a stage this build does not otherwise need; \
+         an ONBUILD trigger of the base can copy only from stages the target already depends on"
+    )]
+    StageNotBuilt { at: Location, from: String },
     #[error("{at}: COPY cannot fetch `{url}`; use ADD for URLs and git repositories")]
     CopyUrl { at: Location, url: String },
     #[error("{at}: ADD cannot download `{url}`: {reason}")]

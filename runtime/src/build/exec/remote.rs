@@ -112,7 +112,19 @@ pub fn download(
         url: url.to_string(),
         reason,
     };
-    let resp = ureq::get(url).call().map_err(|e| match e {
+    let loopback = ["http://127.", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| url.starts_with(p));
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(std::time::Duration::from_secs(15))
+        .timeout_read(std::time::Duration::from_secs(120))
+        .redirects(5)
+        .user_agent(concat!("compose/", env!("CARGO_PKG_VERSION")))
+        // HTTPS_PROXY and friends, as the registry client honours them;
+        // never for loopback (ureq 2 does not read NO_PROXY).
+        .try_proxy_from_env(!loopback)
+        .build();
+    let resp = agent.get(url).call().map_err(|e| match e {
         ureq::Error::Status(code, r) => {
             failed(format!("the server answered {code} {}", r.status_text()))
         }
@@ -171,6 +183,15 @@ pub fn git_checkout(
     at: &Location,
 ) -> Result<String, ExecError> {
     let reference = git.reference.as_deref().unwrap_or("HEAD");
+    // A ref is passed to `git fetch` as an argument: one starting with `-`
+    // would be read as an option (`--upload-pack=...` runs a command).
+    if reference.starts_with('-') || git.url.starts_with('-') {
+        return Err(ExecError::Git {
+            at: at.clone(),
+            url: git.url.clone(),
+            reason: format!("`{reference}` is not a branch, tag or commit name"),
+        });
+    }
     std::fs::create_dir_all(dir).map_err(io("create", dir))?;
     run_git(git, dir, &["init", "-q"], at)?;
     run_git(git, dir, &["remote", "add", "origin", &git.url], at)?;
@@ -379,6 +400,16 @@ mod tests {
             e.starts_with("Dockerfile:2: ADD from git repository"),
             "{e}"
         );
+        let e = git_checkout(
+            &source(Some("--upload-pack=touch /tmp/pwned")),
+            &d.path().join("y"),
+            false,
+            &at(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("is not a branch, tag or commit name"), "{e}");
+        assert!(!d.path().join("y").exists(), "refused before running git");
     }
 
     #[test]
