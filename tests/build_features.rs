@@ -380,6 +380,12 @@ fn add_checks_out_a_git_repository() {
     git(&work, &["add", "."]);
     git(&work, &["commit", "-q", "-m", "one"]);
     git(&work, &["tag", "v1"]);
+    let v1 = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(&work)
+        .output()
+        .unwrap();
+    let v1 = String::from_utf8(v1.stdout).unwrap().trim().to_string();
     std::fs::write(work.join("docs/readme.md"), "v2 docs\n").unwrap();
     git(&work, &["commit", "-q", "-am", "two"]);
     git(
@@ -394,7 +400,8 @@ fn add_checks_out_a_git_repository() {
         &format!(
             "FROM busybox:test\n\
              ADD http://127.0.0.1:{port}/repo.git#v1:docs /docs/\n\
-             ADD --keep-git-dir=true http://127.0.0.1:{port}/repo.git /full/\n"
+             ADD --keep-git-dir=true http://127.0.0.1:{port}/repo.git /full/\n\
+             ADD http://127.0.0.1:{port}/repo.git#{v1} /by-id/\n"
         ),
     );
     let out = p.compose(&["build"]);
@@ -411,9 +418,13 @@ fn add_checks_out_a_git_repository() {
         Some("v2 docs\n")
     );
     assert!(path_in(&img, "full/.git/HEAD").is_some(), "--keep-git-dir");
+    assert_eq!(
+        file_in(&img, "by-id/docs/readme.md").as_deref(),
+        Some("v1 docs\n")
+    );
 
     let again = stderr(&p.compose(&["build"]));
-    assert_eq!(again.matches("CACHED").count(), 2, "{again}");
+    assert_eq!(again.matches("CACHED").count(), 3, "{again}");
 
     std::fs::write(
         p.dir.join("Dockerfile"),

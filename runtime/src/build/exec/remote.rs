@@ -14,8 +14,9 @@
 //!
 //! Git: `URL[#REF][:SUBDIR]` (`https://host/repo.git#v1.0:docs`,
 //! `git@host:org/repo.git#main`, `git://`, `ssh://`). The ref is fetched
-//! (shallow when the transport allows it), checked out detached, and the
-//! commit it resolved to goes into the cache key. The `.git` directory is
+//! (shallow when the transport allows it; a commit id the server will not
+//! send by itself is looked up after fetching every branch), checked out
+//! detached, and the commit it resolved to goes into the cache key. The `.git` directory is
 //! dropped unless `--keep-git-dir`. Submodules are not fetched.
 
 use super::error::{io, ExecError};
@@ -198,21 +199,40 @@ pub fn git_checkout(
     // A shallow fetch first; dumb HTTP and some servers cannot, then the
     // whole history is fetched.
     let shallow = ["fetch", "-q", "--depth=1", "--no-tags", "origin", reference];
-    if run_git(git, dir, &shallow, at).is_err() {
-        run_git(
-            git,
-            dir,
-            &["fetch", "-q", "--tags", "origin", reference],
-            at,
-        )?;
-    }
-    run_git(git, dir, &["checkout", "-q", "--detach", "FETCH_HEAD"], at)?;
+    let full = ["fetch", "-q", "--tags", "origin", reference];
+    let checkout = if run_git(git, dir, &shallow, at).is_ok() {
+        "FETCH_HEAD"
+    } else {
+        match run_git(git, dir, &full, at) {
+            Ok(_) => "FETCH_HEAD",
+            // A server may refuse to send a commit no ref points at: fetch
+            // every branch and tag, then look the commit up locally.
+            Err(_) if is_commit_id(reference) => {
+                let all = [
+                    "fetch",
+                    "-q",
+                    "--tags",
+                    "origin",
+                    "+refs/heads/*:refs/remotes/origin/*",
+                ];
+                run_git(git, dir, &all, at)?;
+                reference
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    run_git(git, dir, &["checkout", "-q", "--detach", checkout], at)?;
     let commit = run_git(git, dir, &["rev-parse", "HEAD"], at)?;
     if !keep_git_dir {
         let dot_git = dir.join(".git");
         std::fs::remove_dir_all(&dot_git).map_err(io("remove", &dot_git))?;
     }
     Ok(commit.trim().to_string())
+}
+
+/// Whether `s` looks like a (possibly abbreviated) commit id.
+fn is_commit_id(s: &str) -> bool {
+    (7..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn run_git(git: &GitRef, dir: &Path, args: &[&str], at: &Location) -> Result<String, ExecError> {
@@ -388,6 +408,10 @@ mod tests {
         assert_eq!(commit.len(), 40, "{commit}");
         assert_eq!(std::fs::read_to_string(out.join("f.txt")).unwrap(), "one\n");
         assert!(!out.join(".git").exists());
+        let out = d.path().join("by-id");
+        let first = git_checkout(&source(Some(&commit[..12])), &out, false, &at()).unwrap();
+        assert_eq!(first, commit, "an abbreviated commit id");
+        assert_eq!(std::fs::read_to_string(out.join("f.txt")).unwrap(), "one\n");
         let out = d.path().join("head");
         let head = git_checkout(&source(None), &out, true, &at()).unwrap();
         assert_ne!(head, commit);
