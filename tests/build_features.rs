@@ -1,9 +1,9 @@
 //! The builder's Dockerfile features beyond plain COPY/RUN, end to end
 //! through `compose build` with the test's busybox image: ONBUILD
 //! triggers recorded by a parent image and run by a child build, `COPY
-//! --parents` (with a `/./` pivot) and `--exclude`, `ADD` of an http URL
-//! (with `--checksum`, right and wrong) and of a git repository, and
-//! `RUN --mount=type=secret` fed by Compose `build.secrets`. Remote
+//! --parents` (with a `/./` pivot and `**`) and `--exclude`, `ADD` of an
+//! http URL (with `--checksum`, right and wrong) and of a git repository,
+//! and `RUN --mount=type=secret` fed by Compose `build.secrets`. Remote
 //! sources come from a tiny HTTP server of the test on 127.0.0.1 (git
 //! through its "dumb" HTTP protocol); nothing else is reached. Needs root.
 
@@ -244,7 +244,8 @@ fn copy_parents_and_exclude_lay_out_the_tree() {
          COPY --parents app/sub/deep.txt app/hello.txt /p/\n\
          COPY --parents ./app/./sub/*.txt /pivot/\n\
          COPY --exclude=*.md --exclude=skip docs/ /docs/\n\
-         ADD --exclude=*.tmp extras /extras/\n",
+         ADD --exclude=*.tmp extras /extras/\n\
+         COPY --parents **/deep.txt /star/\n",
     );
     for (path, content) in [
         ("app/hello.txt", "hello\n"),
@@ -298,6 +299,10 @@ fn copy_parents_and_exclude_lay_out_the_tree() {
         ["docs", "docs/guide.txt", "docs/keep", "docs/keep/y.txt"]
     );
     assert_eq!(names(4), ["extras", "extras/a.txt"]);
+    assert_eq!(
+        names(5),
+        ["star", "star/app", "star/app/sub", "star/app/sub/deep.txt"]
+    );
     assert_eq!(
         file_in(&img, "p/app/sub/deep.txt").as_deref(),
         Some("deep\n")

@@ -92,6 +92,21 @@ fn select_in(
     let glob = cleaned != "." && is_glob(&cleaned);
     let roots: Vec<String> = if cleaned == "." {
         vec![String::new()]
+    } else if glob && base.is_some() && cleaned.contains("**") {
+        // `--parents` selects with BuildKit's include patterns, where `**`
+        // spans directories (`COPY --parents **/package.json /app/`): the
+        // top-most entries a pattern matches are the roots.
+        let set = PatternSet::new(&[cleaned.as_str()]).map_err(|e| SelectError::BadPattern {
+            path: source.to_string(),
+            reason: e.reason,
+        })?;
+        let mut roots: Vec<String> = Vec::new();
+        for e in listing {
+            if !roots.iter().any(|r| below(&e.path, r)) && set.matches(&e.path) {
+                roots.push(e.path.clone());
+            }
+        }
+        roots
     } else if glob {
         let re = glob_regex(&cleaned).map_err(|reason| SelectError::BadPattern {
             path: source.to_string(),
@@ -306,6 +321,10 @@ mod tests {
         let ex = PatternSet::new(&["src/main.rs"]).unwrap();
         let s = select_parents(&listing(), "src/*.rs", &ex);
         assert!(s.unwrap().entries.is_empty(), "excluded from the base");
+        let s = select_parents(&listing(), "**/mod.rs", &none).unwrap();
+        assert_eq!(s.roots, ["src/util/mod.rs"]);
+        let s = select_parents(&listing(), "src/**/*.rs", &none).unwrap();
+        assert_eq!(s.roots, ["src/main.rs", "src/util/mod.rs"]);
         assert!(matches!(
             select_parents(&listing(), "../x/./y", &none),
             Err(SelectError::OutsideContext { .. })
