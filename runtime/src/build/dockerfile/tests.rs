@@ -272,4 +272,28 @@ fn onbuild_triggers_of_a_base_image_parse_as_instructions() {
         );
     }
     assert!(parse_trigger("Dockerfile", 3, "NOPE x").is_err());
+    assert!(matches!(
+        parse_trigger("Dockerfile", 3, "RUN a\nRUN b"),
+        Err(ParseError::BadTrigger { .. })
+    ));
+}
+
+#[test]
+fn heredoc_triggers_keep_their_bodies() {
+    let df = parse(
+        "Dockerfile",
+        "FROM base\nONBUILD RUN <<EOF\necho one\necho two\nEOF\n",
+    )
+    .unwrap();
+    let Command::Onbuild(inner) = &df.stages[0].instructions[0].command else {
+        panic!("not ONBUILD");
+    };
+    let text = trigger_text(inner);
+    assert_eq!(text, "RUN <<EOF\necho one\necho two\nEOF");
+    let back = parse_trigger("Dockerfile", 1, &text).unwrap();
+    let Command::Run(run) = back.command else {
+        panic!("not RUN");
+    };
+    assert_eq!(run.heredocs[0].content, "echo one\necho two\n");
+    assert!(run.is_heredoc_script());
 }
