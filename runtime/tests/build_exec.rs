@@ -318,6 +318,21 @@ fn onbuild_triggers_of_an_image_and_of_a_stage_run_in_the_child() {
     assert_eq!(read(&f.find("child:test", "trig/a.txt").unwrap()), "a\n");
     assert_eq!(read(&f.find("child:test", "trig/b.txt").unwrap()), "b\n");
 
+    // A heredoc trigger keeps its body; a changed body is a new trigger.
+    for body in ["v1", "v2"] {
+        let parent = format!(
+            "FROM base:test\nONBUILD COPY <<EOF /doc.txt\n{body}\nEOF\nCOPY src/a.txt /a\n"
+        );
+        f.build(&parent, "heredoc:test").0.unwrap();
+        f.build("FROM heredoc:test\n", "heredoc-child:test")
+            .0
+            .unwrap();
+        assert_eq!(
+            read(&f.find("heredoc-child:test", "doc.txt").unwrap()),
+            format!("{body}\n")
+        );
+    }
+
     // A trigger may copy from a stage of the child's Dockerfile that the
     // target needs anyway; one it does not need is named in the error.
     f.build(

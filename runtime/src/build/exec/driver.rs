@@ -196,8 +196,11 @@ impl Ctx<'_, '_> {
                     push_history(&mut result.config, ins, None);
                 }
                 Outcome::Trigger(trigger) => {
+                    // The whole trigger, heredoc bodies included, is what
+                    // the image records: the key must change with it.
+                    let text = format!("ONBUILD {trigger}");
                     stage.config.on_build.push(trigger);
-                    result.key = Some(self.key(&result, &stage, &ins.source, &[]));
+                    result.key = Some(self.key(&result, &stage, &text, &[]));
                     push_history(&mut result.config, ins, None);
                 }
                 Outcome::Author(name) => {
