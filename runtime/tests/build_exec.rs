@@ -333,8 +333,8 @@ fn onbuild_triggers_of_an_image_and_of_a_stage_run_in_the_child() {
         );
     }
 
-    // A trigger may copy from a stage of the child's Dockerfile that the
-    // target needs anyway; one it does not need is named in the error.
+    // A trigger may copy from a stage of the child's Dockerfile, needed
+    // by the target or not (it is built first), but not from itself.
     f.build(
         "FROM base:test\nONBUILD COPY --from=helper /made /trig/made\n",
         "copier:test",
@@ -344,10 +344,13 @@ fn onbuild_triggers_of_an_image_and_of_a_stage_run_in_the_child() {
     let uses = "FROM scratch AS helper\nCOPY src/a.txt /made\nFROM copier:test\nCOPY --from=helper /made /direct\n";
     f.build(uses, "uses:test").0.unwrap();
     assert_eq!(read(&f.find("uses:test", "trig/made").unwrap()), "a\n");
-    let unused = "FROM scratch AS helper\nCOPY src/a.txt /made\nFROM copier:test\n";
-    let err = f.build(unused, "unused:test").0.unwrap_err().to_string();
+    let unused = "FROM scratch AS helper\nCOPY src/nested/b.txt /made\nFROM copier:test\n";
+    f.build(unused, "unused:test").0.unwrap();
+    assert_eq!(read(&f.find("unused:test", "trig/made").unwrap()), "b\n");
+    let itself = "FROM copier:test AS helper\n";
+    let err = f.build(itself, "itself:test").0.unwrap_err().to_string();
     assert!(
-        err.contains("Dockerfile:3: --from=helper names a stage"),
+        err.contains("Dockerfile:1: an ONBUILD trigger of the base copies --from=helper"),
         "{err}"
     );
 }

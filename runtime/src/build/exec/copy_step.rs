@@ -253,8 +253,8 @@ impl Ctx<'_, '_> {
         });
         if let Some(i) = index.filter(|i| *i < self.df.stages.len()) {
             // The plan builds every stage an instruction copies from
-            // first; only an ONBUILD trigger of a base, unknown when the
-            // plan was made, can name one it left out.
+            // first, and `trigger_deps` those the base's triggers name; a
+            // stage still missing could not be built before this one.
             return match self.results.get(&i) {
                 Some(r) => Ok((r.layers.clone(), r.key.clone())),
                 None => Err(ExecError::StageNotBuilt {

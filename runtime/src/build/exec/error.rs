@@ -64,8 +64,8 @@ pub enum ExecError {
         path: String,
     },
     #[error(
-        "{at}: --from={from} names a stage this build does not otherwise need; \
-         an ONBUILD trigger of the base can copy only from stages the target already depends on"
+        "{at}: an ONBUILD trigger of the base copies --from={from}, a stage that \
+         cannot be built first (it is unnamed, or it depends on the stage being built)"
     )]
     StageNotBuilt { at: Location, from: String },
     #[error("{at}: COPY cannot fetch `{url}`; use ADD for URLs and git repositories")]
