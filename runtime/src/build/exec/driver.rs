@@ -14,7 +14,7 @@ use crate::build::cache::{cache_key, digest_entries, CacheInputs};
 use crate::build::config::{Outcome, Stage};
 use crate::build::context::{select, ContextEntry, IgnoreRules, PatternSet};
 use crate::build::dockerfile::{
-    self, Command, CommandLine, Copy, Dockerfile, Instruction, Location, Run,
+    self, Command, CommandLine, Dockerfile, Instruction, Location, Run,
 };
 use crate::build::expand::{BuildInputs, GlobalScope};
 use crate::build::plan::{plan, Base, PlannedStage};
@@ -53,7 +53,7 @@ pub(super) struct Ctx<'a, 'p> {
     pub(super) steps: usize,
     /// Stages being built, outermost first (a trigger's dependency must
     /// not be one of them).
-    building: Vec<usize>,
+    pub(super) building: Vec<usize>,
 }
 
 /// Build `req` into the store; nothing is tagged unless it all succeeds.
@@ -157,7 +157,7 @@ impl Ctx<'_, '_> {
         }
     }
 
-    fn stage(
+    pub(super) fn stage(
         &mut self,
         planned: &PlannedStage,
         global: &GlobalScope,
@@ -168,12 +168,7 @@ impl Ctx<'_, '_> {
         // The base's ONBUILD triggers run first, as part of this stage, and
         // are not inherited further (Dockerfile reference, ONBUILD; BuildKit
         // runs those of a FROM stage too).
-        let triggers = std::mem::take(&mut result.config.config.on_build);
-        let triggers: Vec<Instruction> = triggers
-            .iter()
-            .map(|t| dockerfile::parse_trigger(&self.df.file, df_stage.line, t))
-            .collect::<Result<_, _>>()
-            .map_err(BuildError::from)?;
+        let triggers = self.triggers(&mut result.config, df_stage.line)?;
         self.building.push(planned.index);
         let built = self.trigger_deps(&triggers, global, inputs);
         self.building.pop();
@@ -227,58 +222,6 @@ impl Ctx<'_, '_> {
         }
         result.config.config = stage.config;
         Ok(result)
-    }
-
-    /// Build the stages the base's triggers copy from (`COPY --from`)
-    /// that the plan, made before the base was known, left out: BuildKit
-    /// re-plans with the triggers' dependencies the same way.
-    fn trigger_deps(
-        &mut self,
-        triggers: &[Instruction],
-        global: &GlobalScope,
-        inputs: &BuildInputs,
-    ) -> Result<(), ExecError> {
-        let df = self.df;
-        for ins in triggers {
-            let Command::Copy(Copy {
-                from: Some(from), ..
-            }) = &ins.command
-            else {
-                continue;
-            };
-            let lower = from.to_ascii_lowercase();
-            let index = from.parse::<usize>().ok().or_else(|| {
-                df.stages
-                    .iter()
-                    .position(|s| s.name() == Some(lower.as_str()))
-            });
-            let Some(index) = index.filter(|i| *i < df.stages.len()) else {
-                continue; // an image
-            };
-            if self.results.contains_key(&index) {
-                continue;
-            }
-            let at = self.at(ins.line);
-            let not_built = || ExecError::StageNotBuilt {
-                at: at.clone(),
-                from: from.clone(),
-            };
-            let Some(name) = df.stages[index].name() else {
-                return Err(not_built());
-            };
-            let sub = plan(df, inputs, Some(name)).map_err(BuildError::from)?;
-            for s in &sub.stages {
-                if self.results.contains_key(&s.index) {
-                    continue;
-                }
-                if self.building.contains(&s.index) {
-                    return Err(not_built());
-                }
-                let result = self.stage(s, global, inputs)?;
-                self.results.insert(s.index, result);
-            }
-        }
-        Ok(())
     }
 
     fn key(

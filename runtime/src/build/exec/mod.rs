@@ -18,6 +18,7 @@ mod driver;
 mod error;
 mod layers;
 mod mounts;
+mod onbuild;
 mod remote;
 mod run;
 mod secrets;
