@@ -322,3 +322,66 @@ impl Printer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn project(text: &str) -> Project {
+        let file: Arc<Path> = Arc::from(Path::new("compose.yaml"));
+        let mut doc = crate::loader::yaml::parse_str(text, &file).unwrap();
+        crate::loader::canonical::canonical(&mut doc, &mut Vec::new()).unwrap();
+        let mut p = Project::from_node(&doc).unwrap();
+        p.working_dir = PathBuf::from("/proj");
+        p
+    }
+
+    #[test]
+    fn build_secrets_are_named_by_target_else_source() {
+        let p = project(concat!(
+            "services:\n  web:\n    build:\n      context: .\n      secrets:\n",
+            "        - token\n        - {source: api, target: apikey}\n",
+            "secrets:\n  token: {file: ./token.txt}\n  api: {content: from-env}\n",
+        ));
+        let web = &p.services["web"];
+        let got = build_secrets(&p, web, web.build.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            got,
+            BTreeMap::from([
+                (
+                    "token".to_string(),
+                    BuildSecret::File(PathBuf::from("/proj/./token.txt"))
+                ),
+                (
+                    "apikey".to_string(),
+                    BuildSecret::Value(b"from-env".to_vec())
+                ),
+            ])
+        );
+        assert!(!format!("{got:?}").contains("from-env"), "Debug redacts");
+    }
+
+    #[test]
+    fn undeclared_or_sourceless_build_secrets_are_errors() {
+        let p = project(concat!(
+            "services:\n  web:\n    build:\n      context: .\n      secrets: [nope]\n",
+        ));
+        let web = &p.services["web"];
+        let e = build_secrets(&p, web, web.build.as_ref().unwrap()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "service web: build secret `nope` is not declared in the top-level `secrets:`"
+        );
+        let p = project(concat!(
+            "services:\n  web:\n    build:\n      context: .\n      secrets: [ext]\n",
+            "secrets:\n  ext: {external: true}\n",
+        ));
+        let web = &p.services["web"];
+        let e = build_secrets(&p, web, web.build.as_ref().unwrap()).unwrap_err();
+        assert!(
+            e.to_string().contains("needs `file:` or `environment:`"),
+            "{e}"
+        );
+    }
+}
