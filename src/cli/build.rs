@@ -364,9 +364,7 @@ mod tests {
 
     #[test]
     fn undeclared_or_sourceless_build_secrets_are_errors() {
-        let p = project(concat!(
-            "services:\n  web:\n    build:\n      context: .\n      secrets: [nope]\n",
-        ));
+        let p = project("services:\n  web:\n    build:\n      context: .\n      secrets: [nope]\n");
         let web = &p.services["web"];
         let e = build_secrets(&p, web, web.build.as_ref().unwrap()).unwrap_err();
         assert_eq!(
