@@ -406,7 +406,8 @@ fn add_checks_out_a_git_repository() {
             "FROM busybox:test\n\
              ADD http://127.0.0.1:{port}/repo.git#v1:docs /docs/\n\
              ADD --keep-git-dir=true http://127.0.0.1:{port}/repo.git /full/\n\
-             ADD http://127.0.0.1:{port}/repo.git#{v1} /by-id/\n"
+             ADD http://127.0.0.1:{port}/repo.git#{v1} /by-id/\n\
+             ADD --checksum={v1} http://127.0.0.1:{port}/repo.git?tag=v1&subdir=docs /query/\n"
         ),
     );
     let out = p.compose(&["build"]);
@@ -427,9 +428,24 @@ fn add_checks_out_a_git_repository() {
         file_in(&img, "by-id/docs/readme.md").as_deref(),
         Some("v1 docs\n")
     );
+    assert_eq!(
+        file_in(&img, "query/readme.md").as_deref(),
+        Some("v1 docs\n")
+    );
 
     let again = stderr(&p.compose(&["build"]));
-    assert_eq!(again.matches("CACHED").count(), 3, "{again}");
+    assert_eq!(again.matches("CACHED").count(), 4, "{again}");
+
+    // A pinned commit the ref no longer points at fails the step.
+    std::fs::write(
+        p.dir.join("Dockerfile"),
+        format!(
+            "FROM busybox:test\nADD --checksum={v1} http://127.0.0.1:{port}/repo.git#main /x/\n"
+        ),
+    )
+    .unwrap();
+    let err = stderr(&p.compose(&["build"]));
+    assert!(err.contains(&format!("not the expected {v1}")), "{err}");
 
     std::fs::write(
         p.dir.join("Dockerfile"),

@@ -110,13 +110,7 @@ impl Ctx<'_, '_> {
             .collect::<Result<_, _>>()
             .map_err(ex)?;
         let checksum = match &c.checksum {
-            Some(v) => {
-                let v = stage.scope.expand(v).map_err(ex)?;
-                Some(v.parse::<Digest>().map_err(|_| ExecError::BadChecksum {
-                    at: at.clone(),
-                    value: v.clone(),
-                })?)
-            }
+            Some(v) => Some(stage.scope.expand(v).map_err(ex)?),
             None => None,
         };
         let mut text = format!(
@@ -139,7 +133,16 @@ impl Ctx<'_, '_> {
             pending: Vec::new(),
             fetched: Vec::new(),
         };
-        let kinds: Vec<AddSource> = sources.into_iter().map(|s| remote::classify(&s)).collect();
+        let kinds: Vec<AddSource> = sources
+            .into_iter()
+            .map(|s| {
+                remote::classify(&s).map_err(|e| ExecError::Git {
+                    at: at.clone(),
+                    url: e.url,
+                    reason: e.reason,
+                })
+            })
+            .collect::<Result<_, _>>()?;
         if !is_add {
             // Docker: "source can't be a URL for COPY".
             if let Some(AddSource::Http(url) | AddSource::Git(GitRef { url, .. })) =
@@ -151,9 +154,9 @@ impl Ctx<'_, '_> {
                 });
             }
         }
-        if checksum.is_some() && !kinds.iter().all(|k| matches!(k, AddSource::Http(_))) {
-            return Err(ExecError::ChecksumNotUrl { at });
-        }
+        let checksum = checksum
+            .map(|v| self::checksum(&v, &kinds, &at))
+            .transpose()?;
         for (i, kind) in kinds.into_iter().enumerate() {
             match kind {
                 AddSource::Local(s) => prep.sources.push(s),
@@ -162,11 +165,11 @@ impl Ctx<'_, '_> {
                     match &checksum {
                         // The digest is known: it is the key, and the file
                         // is fetched only when the step runs.
-                        Some(d) => {
+                        Some(Checksum::Digest(d)) => {
                             text.push_str(&format!("\nurl={url} checksum={d}"));
                             prep.pending.push((url, name, d.clone()));
                         }
-                        None => {
+                        _ => {
                             let dir = self.scratch.join(format!("download-{}-{i}", self.steps));
                             let got = remote::download(&url, &dir, &name, None, &at)?;
                             text.push_str(&format!(
@@ -177,12 +180,16 @@ impl Ctx<'_, '_> {
                         }
                     }
                 }
-                AddSource::Git(git) => {
+                AddSource::Git(mut git) => {
+                    git.keep_git_dir |= c.keep_git_dir;
+                    if let Some(Checksum::Commit(id)) = &checksum {
+                        git.commit.get_or_insert_with(|| id.clone());
+                    }
                     let dir = self.scratch.join(format!("git-{}-{i}", self.steps));
-                    let commit = remote::git_checkout(&git, &dir, c.keep_git_dir, &at)?;
+                    let commit = remote::git_checkout(&git, &dir, &at)?;
                     text.push_str(&format!(
                         "\ngit={} ref={:?} subdir={:?} commit={commit} keep-git-dir={}",
-                        git.url, git.reference, git.subdir, c.keep_git_dir
+                        git.url, git.reference, git.subdir, git.keep_git_dir
                     ));
                     prep.picked.push(Picked {
                         sel: self.git_selection(&git, &dir, &prep.exclude, &at)?,
@@ -318,6 +325,35 @@ impl Ctx<'_, '_> {
         copy::copy(&step, &upper, lowers)?;
         Ok(upper)
     }
+}
+
+/// What `ADD --checksum` pins.
+enum Checksum {
+    /// The sha256 of the download(s).
+    Digest(Digest),
+    /// The commit the git source(s) must resolve to.
+    Commit(String),
+}
+
+/// Read `--checksum=value` for the given sources: a digest for URLs, a
+/// commit id for git repositories (Dockerfile reference, ADD --checksum).
+fn checksum(value: &str, kinds: &[AddSource], at: &Location) -> Result<Checksum, ExecError> {
+    let bad = || ExecError::BadChecksum {
+        at: at.clone(),
+        value: value.to_string(),
+    };
+    if kinds.iter().all(|k| matches!(k, AddSource::Http(_))) {
+        return value.parse().map(Checksum::Digest).map_err(|_| bad());
+    }
+    if kinds.iter().all(|k| matches!(k, AddSource::Git(_))) {
+        let id = value.strip_prefix("sha1:").unwrap_or(value);
+        return if remote::is_commit_id(id) {
+            Ok(Checksum::Commit(id.to_string()))
+        } else {
+            Err(bad())
+        };
+    }
+    Err(ExecError::ChecksumNotUrl { at: at.clone() })
 }
 
 /// One source's selection, keeping its parents for `--parents`.

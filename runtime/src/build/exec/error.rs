@@ -85,9 +85,9 @@ pub enum ExecError {
         expected: crate::image::Digest,
         actual: crate::image::Digest,
     },
-    #[error("{at}: ADD --checksum=`{value}` is not a digest such as sha256:<64 hex digits>")]
+    #[error("{at}: ADD --checksum=`{value}` is not a digest such as sha256:<64 hex digits> (for URLs) or a commit id (for git repositories)")]
     BadChecksum { at: Location, value: String },
-    #[error("{at}: ADD --checksum needs an http(s) URL source")]
+    #[error("{at}: ADD --checksum needs http(s) URL sources or git repository sources only")]
     ChecksumNotUrl { at: Location },
     #[error("{at}: ADD from git repository `{url}`: {reason}")]
     Git {

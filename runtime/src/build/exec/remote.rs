@@ -13,7 +13,10 @@
 //! not keep ETags between builds).
 //!
 //! Git: `URL[#REF][:SUBDIR]` (`https://host/repo.git#v1.0:docs`,
-//! `git@host:org/repo.git#main`, `git://`, `ssh://`). The ref is fetched
+//! `git@host:org/repo.git#main`, `git://`, `ssh://`) or Dockerfile 1.18's
+//! query form (`repo.git?tag=v1&subdir=docs`); a pinned commit
+//! (`--checksum=<commit>`, `?checksum=`) must be what the ref resolves to.
+//! The ref is fetched
 //! (shallow when the transport allows it; a commit id the server will not
 //! send by itself is looked up after fetching every branch), checked out
 //! detached, and the commit it resolved to goes into the cache key. The `.git` directory is
@@ -34,47 +37,107 @@ pub enum AddSource {
 }
 
 /// A git source: repository URL, ref and subdirectory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GitRef {
     pub url: String,
     pub reference: Option<String>,
     pub subdir: Option<String>,
+    /// The commit the ref must resolve to (`?checksum=`/`?commit=`, or
+    /// `ADD --checksum=<commit>`), full or abbreviated.
+    pub commit: Option<String>,
+    /// `?keep-git-dir=true` (as the `--keep-git-dir` flag).
+    pub keep_git_dir: bool,
+}
+
+/// A git URL's `?key=value` query that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadGitQuery {
+    pub url: String,
+    pub reason: String,
 }
 
 /// Classify an (expanded) ADD source, as BuildKit's `isGitURL` and
 /// `isHTTPSource` do: `git@`, `git://` and `ssh://` are git, as is an
 /// http(s) URL whose path ends in `.git`; other http(s) URLs download.
-pub fn classify(source: &str) -> AddSource {
-    let (url, fragment) = match source.split_once('#') {
+/// A git URL takes its ref and subdirectory from the `#ref:subdir`
+/// fragment or, since Dockerfile 1.18, from a query (`?branch=`, `?tag=`,
+/// `?ref=`, `?checksum=`/`?commit=`, `?subdir=`, `?keep-git-dir=`).
+pub fn classify(source: &str) -> Result<AddSource, BadGitQuery> {
+    let (base, fragment) = match source.split_once('#') {
         Some((u, f)) => (u, Some(f)),
         None => (source, None),
+    };
+    let (url, query) = match base.split_once('?') {
+        Some((u, q)) => (u, Some(q)),
+        None => (base, None),
     };
     let http = url.starts_with("http://") || url.starts_with("https://");
     let git = url.starts_with("git@")
         || url.starts_with("git://")
         || url.starts_with("ssh://")
         || (http && url.trim_end_matches('/').ends_with(".git"));
-    if git {
-        let (reference, subdir) = match fragment {
-            Some(f) => match f.split_once(':') {
-                Some((r, d)) => (r, Some(d)),
-                None => (f, None),
-            },
-            None => ("", None),
-        };
-        return AddSource::Git(GitRef {
-            url: url.to_string(),
-            reference: (!reference.is_empty()).then(|| reference.to_string()),
-            subdir: subdir
-                .map(|d| d.trim_matches('/').to_string())
-                .filter(|d| !d.is_empty()),
+    if !git {
+        return Ok(if http {
+            AddSource::Http(source.to_string())
+        } else {
+            AddSource::Local(source.to_string())
         });
     }
-    if http {
-        AddSource::Http(source.to_string())
-    } else {
-        AddSource::Local(source.to_string())
+    let (reference, subdir) = match fragment {
+        Some(f) => match f.split_once(':') {
+            Some((r, d)) => (r, Some(d)),
+            None => (f, None),
+        },
+        None => ("", None),
+    };
+    let mut git = GitRef {
+        url: url.to_string(),
+        reference: (!reference.is_empty()).then(|| reference.to_string()),
+        subdir: subdir.map(str::to_string),
+        ..GitRef::default()
+    };
+    if let Some(query) = query {
+        apply_query(&mut git, query).map_err(|reason| BadGitQuery {
+            url: source.to_string(),
+            reason,
+        })?;
     }
+    git.subdir = git
+        .subdir
+        .map(|d| d.trim_matches('/').to_string())
+        .filter(|d| !d.is_empty());
+    Ok(AddSource::Git(git))
+}
+
+fn apply_query(git: &mut GitRef, query: &str) -> Result<(), String> {
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let mut set_ref = |r: String| match git.reference.replace(r) {
+            Some(old) => Err(format!("the ref is given twice (`{old}` and `{pair}`)")),
+            None => Ok(()),
+        };
+        match key {
+            "ref" => set_ref(value.to_string())?,
+            "branch" => set_ref(format!("refs/heads/{value}"))?,
+            "tag" => set_ref(format!("refs/tags/{value}"))?,
+            "checksum" | "commit" => git.commit = Some(value.to_string()),
+            "subdir" => git.subdir = Some(value.to_string()),
+            "keep-git-dir" => git.keep_git_dir = value == "true" || value == "1",
+            "submodules" if value == "false" || value == "0" => {}
+            "submodules" => return Err("submodules are not fetched by the bundled builder; use `submodules=false`".into()),
+            other => {
+                return Err(format!(
+                    "unknown query key `{other}` (known: ref, branch, tag, checksum, commit, subdir, keep-git-dir, submodules)"
+                ))
+            }
+        }
+    }
+    if let Some(c) = &git.commit {
+        if !is_commit_id(c) {
+            return Err(format!("checksum `{c}` is not a commit id"));
+        }
+    }
+    Ok(())
 }
 
 /// The file name a download gets: the URL path's last segment.
@@ -177,13 +240,13 @@ pub fn http_date(text: &str) -> Option<std::time::SystemTime> {
 }
 
 /// Check `reference` out of `git.url` into `dir`; returns the commit.
-pub fn git_checkout(
-    git: &GitRef,
-    dir: &Path,
-    keep_git_dir: bool,
-    at: &Location,
-) -> Result<String, ExecError> {
-    let reference = git.reference.as_deref().unwrap_or("HEAD");
+pub fn git_checkout(git: &GitRef, dir: &Path, at: &Location) -> Result<String, ExecError> {
+    // With only a commit, fetch that commit.
+    let reference = git
+        .reference
+        .as_deref()
+        .or(git.commit.as_deref())
+        .unwrap_or("HEAD");
     // A ref is passed to `git fetch` as an argument: one starting with `-`
     // would be read as an option (`--upload-pack=...` runs a command).
     if reference.starts_with('-') || git.url.starts_with('-') {
@@ -223,15 +286,25 @@ pub fn git_checkout(
     };
     run_git(git, dir, &["checkout", "-q", "--detach", checkout], at)?;
     let commit = run_git(git, dir, &["rev-parse", "HEAD"], at)?;
-    if !keep_git_dir {
+    let commit = commit.trim().to_string();
+    if let Some(expected) = &git.commit {
+        if !commit.starts_with(expected.as_str()) {
+            return Err(ExecError::Git {
+                at: at.clone(),
+                url: git.url.clone(),
+                reason: format!("`{reference}` is commit {commit}, not the expected {expected}"),
+            });
+        }
+    }
+    if !git.keep_git_dir {
         let dot_git = dir.join(".git");
         std::fs::remove_dir_all(&dot_git).map_err(io("remove", &dot_git))?;
     }
-    Ok(commit.trim().to_string())
+    Ok(commit)
 }
 
 /// Whether `s` looks like a (possibly abbreviated) commit id.
-fn is_commit_id(s: &str) -> bool {
+pub fn is_commit_id(s: &str) -> bool {
     (7..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -271,30 +344,58 @@ mod tests {
 
     #[test]
     fn sources_are_classified_as_buildkit_does() {
-        assert_eq!(classify("app/"), AddSource::Local("app/".into()));
+        let c = |s: &str| classify(s).unwrap();
+        assert_eq!(c("app/"), AddSource::Local("app/".into()));
         assert_eq!(
-            classify("https://example.com/a.tar.gz"),
-            AddSource::Http("https://example.com/a.tar.gz".into())
+            c("https://example.com/a.tar.gz?x=1"),
+            AddSource::Http("https://example.com/a.tar.gz?x=1".into())
         );
         assert_eq!(
-            classify("https://example.com/org/repo.git#v1.2:docs/"),
+            c("https://example.com/org/repo.git#v1.2:docs/"),
             AddSource::Git(GitRef {
                 url: "https://example.com/org/repo.git".into(),
                 reference: Some("v1.2".into()),
                 subdir: Some("docs".into()),
+                ..GitRef::default()
             })
         );
         assert_eq!(
-            classify("git@github.com:org/repo.git"),
+            c("git@github.com:org/repo.git"),
             AddSource::Git(GitRef {
                 url: "git@github.com:org/repo.git".into(),
-                reference: None,
-                subdir: None,
+                ..GitRef::default()
             })
         );
         assert!(
-            matches!(classify("git://host/x#main"), AddSource::Git(g) if g.reference.as_deref() == Some("main"))
+            matches!(c("git://host/x#main"), AddSource::Git(g) if g.reference.as_deref() == Some("main"))
         );
+    }
+
+    #[test]
+    fn git_url_queries_as_dockerfile_1_18_reads_them() {
+        let c = |s: &str| classify(s).unwrap();
+        assert_eq!(
+            c("https://h/r.git?tag=v1&subdir=/docs/&keep-git-dir=true&checksum=abcdef1"),
+            AddSource::Git(GitRef {
+                url: "https://h/r.git".into(),
+                reference: Some("refs/tags/v1".into()),
+                subdir: Some("docs".into()),
+                commit: Some("abcdef1".into()),
+                keep_git_dir: true,
+            })
+        );
+        assert!(
+            matches!(c("git@h:r.git?branch=dev"), AddSource::Git(g) if g.reference.as_deref() == Some("refs/heads/dev"))
+        );
+        for (bad, why) in [
+            ("https://h/r.git?branch=a&tag=b", "given twice"),
+            ("https://h/r.git?depth=1", "unknown query key `depth`"),
+            ("https://h/r.git?commit=main", "not a commit id"),
+            ("https://h/r.git?submodules=true", "submodules"),
+        ] {
+            let e = classify(bad).unwrap_err();
+            assert!(e.reason.contains(why), "{bad}: {}", e.reason);
+        }
     }
 
     fn at() -> Location {
@@ -398,26 +499,41 @@ mod tests {
         git(&repo, &["tag", "v1"]);
         std::fs::write(repo.join("f.txt"), "two\n").unwrap();
         git(&repo, &["commit", "-q", "-am", "two"]);
-        let source = |reference: Option<&str>| GitRef {
+        let source = |reference: Option<&str>, keep_git_dir: bool| GitRef {
             url: repo.display().to_string(),
             reference: reference.map(str::to_string),
-            subdir: None,
+            keep_git_dir,
+            ..GitRef::default()
         };
         let out = d.path().join("v1");
-        let commit = git_checkout(&source(Some("v1")), &out, false, &at()).unwrap();
+        let commit = git_checkout(&source(Some("v1"), false), &out, &at()).unwrap();
         assert_eq!(commit.len(), 40, "{commit}");
         assert_eq!(std::fs::read_to_string(out.join("f.txt")).unwrap(), "one\n");
         assert!(!out.join(".git").exists());
         let out = d.path().join("by-id");
-        let first = git_checkout(&source(Some(&commit[..12])), &out, false, &at()).unwrap();
+        let first = git_checkout(&source(Some(&commit[..12]), false), &out, &at()).unwrap();
         assert_eq!(first, commit, "an abbreviated commit id");
         assert_eq!(std::fs::read_to_string(out.join("f.txt")).unwrap(), "one\n");
         let out = d.path().join("head");
-        let head = git_checkout(&source(None), &out, true, &at()).unwrap();
+        let head = git_checkout(&source(None, true), &out, &at()).unwrap();
         assert_ne!(head, commit);
         assert_eq!(std::fs::read_to_string(out.join("f.txt")).unwrap(), "two\n");
         assert!(out.join(".git").is_dir(), "--keep-git-dir");
-        let e = git_checkout(&source(Some("nope")), &d.path().join("x"), false, &at())
+        // An expected commit: the ref must resolve to it.
+        let pinned = GitRef {
+            commit: Some(commit[..10].to_string()),
+            ..source(Some("v1"), false)
+        };
+        git_checkout(&pinned, &d.path().join("pinned"), &at()).unwrap();
+        let moved = GitRef {
+            commit: Some(commit.clone()),
+            ..source(Some("HEAD"), false)
+        };
+        let e = git_checkout(&moved, &d.path().join("moved"), &at())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&format!("not the expected {commit}")), "{e}");
+        let e = git_checkout(&source(Some("nope"), false), &d.path().join("x"), &at())
             .unwrap_err()
             .to_string();
         assert!(
@@ -425,9 +541,8 @@ mod tests {
             "{e}"
         );
         let e = git_checkout(
-            &source(Some("--upload-pack=touch /tmp/pwned")),
+            &source(Some("--upload-pack=touch /tmp/pwned"), false),
             &d.path().join("y"),
-            false,
             &at(),
         )
         .unwrap_err()
