@@ -3,7 +3,8 @@
 //! FROM scratch and an imported image, COPY of files and directories with
 //! --chown by name and --chmod, COPY heredocs, COPY --from a stage, ADD
 //! unpacking a local tar, the config of the result, cache hits on an
-//! unchanged rebuild, a COPY outside the context, and no tag on failure.
+//! unchanged rebuild, a COPY outside the context, and no tag on failure;
+//! ONBUILD triggers of an image and of a stage, COPY --parents --from.
 //! Needs root (unpacking layers with their owners).
 
 mod common;
@@ -92,6 +93,7 @@ impl Fixture {
             no_cache: false,
             network: BuildNetwork::None,
             pull: false,
+            secrets: BTreeMap::new(),
         };
         let mut events = Vec::new();
         let r = build(&builder, &req, &mut |e| events.push(e));
@@ -262,5 +264,116 @@ fn scratch_left_by_a_killed_build_is_swept_by_the_next() {
         left,
         vec![std::ffi::OsString::from("build-starting")],
         "the build removed its own"
+    );
+}
+
+#[test]
+fn onbuild_triggers_of_an_image_and_of_a_stage_run_in_the_child() {
+    let f = Fixture::new();
+    let parent = "FROM base:test\nONBUILD COPY src/a.txt /trig/a.txt\nONBUILD ENV FROM_TRIGGER=yes\nLABEL parent=1\n";
+    f.build(parent, "parent:test").0.unwrap();
+    let img = f
+        .store
+        .get(&Reference::parse("parent:test").unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        img.config.config.on_build,
+        ["COPY src/a.txt /trig/a.txt", "ENV FROM_TRIGGER=yes"]
+    );
+    assert!(f.find("parent:test", "trig/a.txt").is_none());
+
+    let (r, events) = f.build(
+        "FROM parent:test AS mid\nONBUILD COPY src/nested/b.txt /trig/b.txt\nFROM mid\n",
+        "child:test",
+    );
+    r.unwrap();
+    let shown: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Step { instruction, .. } => Some(instruction.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "ONBUILD COPY src/a.txt /trig/a.txt",
+            "ONBUILD ENV FROM_TRIGGER=yes",
+            "ONBUILD COPY src/nested/b.txt /trig/b.txt",
+            "ONBUILD COPY src/nested/b.txt /trig/b.txt",
+        ]
+    );
+    let child = f
+        .store
+        .get(&Reference::parse("child:test").unwrap())
+        .unwrap()
+        .unwrap();
+    assert!(child.config.config.on_build.is_empty());
+    assert!(child
+        .config
+        .config
+        .env
+        .contains(&"FROM_TRIGGER=yes".to_string()));
+    assert_eq!(read(&f.find("child:test", "trig/a.txt").unwrap()), "a\n");
+    assert_eq!(read(&f.find("child:test", "trig/b.txt").unwrap()), "b\n");
+
+    // A heredoc trigger keeps its body; a changed body is a new trigger.
+    for body in ["v1", "v2"] {
+        let parent = format!(
+            "FROM base:test\nONBUILD COPY <<EOF /doc.txt\n{body}\nEOF\nCOPY src/a.txt /a\n"
+        );
+        f.build(&parent, "heredoc:test").0.unwrap();
+        f.build("FROM heredoc:test\n", "heredoc-child:test")
+            .0
+            .unwrap();
+        assert_eq!(
+            read(&f.find("heredoc-child:test", "doc.txt").unwrap()),
+            format!("{body}\n")
+        );
+    }
+
+    // A trigger may copy from a stage of the child's Dockerfile, needed
+    // by the target or not (it is built first), but not from itself.
+    f.build(
+        "FROM base:test\nONBUILD COPY --from=helper /made /trig/made\n",
+        "copier:test",
+    )
+    .0
+    .unwrap();
+    let uses = "FROM scratch AS helper\nCOPY src/a.txt /made\nFROM copier:test\nCOPY --from=helper /made /direct\n";
+    f.build(uses, "uses:test").0.unwrap();
+    assert_eq!(read(&f.find("uses:test", "trig/made").unwrap()), "a\n");
+    let unused = "FROM scratch AS helper\nCOPY src/nested/b.txt /made\nFROM copier:test\n";
+    f.build(unused, "unused:test").0.unwrap();
+    assert_eq!(read(&f.find("unused:test", "trig/made").unwrap()), "b\n");
+    let itself = "FROM copier:test AS helper\n";
+    let err = f.build(itself, "itself:test").0.unwrap_err().to_string();
+    assert!(
+        err.contains("Dockerfile:1: an ONBUILD trigger of the base copies --from=helper"),
+        "{err}"
+    );
+}
+
+#[test]
+fn copy_parents_from_a_stage_and_copy_refuses_urls() {
+    let f = Fixture::new();
+    let (r, _) = f.build(
+        "FROM base:test AS a\nFROM scratch\nCOPY --parents --from=a etc/passwd opt/./base.txt /out/\n",
+        "parents:test",
+    );
+    r.unwrap();
+    assert!(read(&f.find("parents:test", "out/etc/passwd").unwrap()).contains("app:x:1000"));
+    assert_eq!(
+        read(&f.find("parents:test", "out/base.txt").unwrap()),
+        "from the base\n"
+    );
+    assert!(f.find("parents:test", "out/opt").is_none(), "pivot");
+
+    let (r, _) = f.build("FROM base:test\nCOPY http://127.0.0.1:9/x /x\n", "bad:test");
+    let err = r.unwrap_err().to_string();
+    assert!(
+        err.contains("Dockerfile:2: ") && err.contains("use ADD"),
+        "{err}"
     );
 }

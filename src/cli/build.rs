@@ -8,8 +8,8 @@
 
 use super::session::Session;
 use super::GlobalArgs;
-use crate::model::ServiceConfig;
-use compose_runtime::build::exec::{self, BuildNetwork, BuildRequest, Builder, Event};
+use crate::model::{Project, ServiceConfig};
+use compose_runtime::build::exec::{self, BuildNetwork, BuildRequest, BuildSecret, Builder, Event};
 use compose_runtime::container::InitProgram;
 use compose_runtime::image::{Image, ImageStore, Reference};
 use std::collections::BTreeMap;
@@ -56,6 +56,12 @@ pub enum BuildCliError {
     },
     #[error("--build-arg `{0}`: expected KEY=VALUE (or KEY to take it from the environment)")]
     BuildArg(String),
+    #[error(
+        "service {service}: build secret `{secret}` is not declared in the top-level `secrets:`"
+    )]
+    UnknownSecret { service: String, secret: String },
+    #[error("service {service}: build secret `{secret}` needs `file:` or `environment:` in the top-level `secrets:`")]
+    SecretWithoutSource { service: String, secret: String },
     #[error("service {service} has no `build` section")]
     NotBuildable { service: String },
     #[error(transparent)]
@@ -125,7 +131,7 @@ pub fn build_all(
             &session.root,
             &store,
             &init,
-            &session.project.name,
+            &session.project,
             service,
             opts,
         )?;
@@ -138,7 +144,7 @@ pub fn build_service(
     root: &Path,
     store: &ImageStore,
     init: &InitProgram,
-    project: &str,
+    project: &Project,
     service: &ServiceConfig,
     opts: &BuildOptions,
 ) -> Result<Image, BuildCliError> {
@@ -148,7 +154,7 @@ pub fn build_service(
         .ok_or_else(|| BuildCliError::NotBuildable {
             service: service.name.clone(),
         })?;
-    let name = service.image_or_default(project);
+    let name = service.image_or_default(&project.name);
     let reference = |image: &str| {
         Reference::parse(image).map_err(|source| BuildCliError::Reference {
             service: service.name.clone(),
@@ -202,6 +208,7 @@ pub fn build_service(
             "none" => BuildNetwork::None,
             _ => BuildNetwork::Host,
         },
+        secrets: build_secrets(project, service, build)?,
     };
     let builder = Builder {
         store,
@@ -231,6 +238,45 @@ pub fn build_service(
         );
     }
     Ok(store.find(&built.id.to_string())?)
+}
+
+/// The service's `build.secrets`, by the id `RUN --mount=type=secret`
+/// names: the entry's `target`, else its `source` (docker compose's bake
+/// translation), each from the top-level secret's `file:` (relative to the
+/// project directory) or its `environment:` value, which the loader put in
+/// `content`.
+fn build_secrets(
+    project: &Project,
+    service: &ServiceConfig,
+    build: &crate::model::BuildConfig,
+) -> Result<BTreeMap<String, BuildSecret>, BuildCliError> {
+    let mut out = BTreeMap::new();
+    for r in &build.secrets {
+        let def = project
+            .secrets
+            .get(&r.source)
+            .ok_or_else(|| BuildCliError::UnknownSecret {
+                service: service.name.clone(),
+                secret: r.source.clone(),
+            })?;
+        let id = if r.target.is_empty() {
+            r.source.clone()
+        } else {
+            r.target.clone()
+        };
+        let secret = if !def.file.is_empty() {
+            BuildSecret::File(project.working_dir.join(&def.file))
+        } else if !def.environment.is_empty() || !def.content.is_empty() {
+            BuildSecret::Value(def.content.clone().into_bytes())
+        } else {
+            return Err(BuildCliError::SecretWithoutSource {
+                service: service.name.clone(),
+                secret: r.source.clone(),
+            });
+        };
+        out.insert(id, secret);
+    }
+    Ok(out)
 }
 
 fn absolute(p: &str) -> PathBuf {
@@ -274,5 +320,66 @@ impl Printer {
             }
             Event::Done { .. } => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn project(text: &str) -> Project {
+        let file: Arc<Path> = Arc::from(Path::new("compose.yaml"));
+        let mut doc = crate::loader::yaml::parse_str(text, &file).unwrap();
+        crate::loader::canonical::canonical(&mut doc, &mut Vec::new()).unwrap();
+        let mut p = Project::from_node(&doc).unwrap();
+        p.working_dir = PathBuf::from("/proj");
+        p
+    }
+
+    #[test]
+    fn build_secrets_are_named_by_target_else_source() {
+        let p = project(concat!(
+            "services:\n  web:\n    build:\n      context: .\n      secrets:\n",
+            "        - token\n        - {source: api, target: apikey}\n",
+            "secrets:\n  token: {file: ./token.txt}\n  api: {content: from-env}\n",
+        ));
+        let web = &p.services["web"];
+        let got = build_secrets(&p, web, web.build.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            got,
+            BTreeMap::from([
+                (
+                    "token".to_string(),
+                    BuildSecret::File(PathBuf::from("/proj/./token.txt"))
+                ),
+                (
+                    "apikey".to_string(),
+                    BuildSecret::Value(b"from-env".to_vec())
+                ),
+            ])
+        );
+        assert!(!format!("{got:?}").contains("from-env"), "Debug redacts");
+    }
+
+    #[test]
+    fn undeclared_or_sourceless_build_secrets_are_errors() {
+        let p = project("services:\n  web:\n    build:\n      context: .\n      secrets: [nope]\n");
+        let web = &p.services["web"];
+        let e = build_secrets(&p, web, web.build.as_ref().unwrap()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "service web: build secret `nope` is not declared in the top-level `secrets:`"
+        );
+        let p = project(concat!(
+            "services:\n  web:\n    build:\n      context: .\n      secrets: [ext]\n",
+            "secrets:\n  ext: {external: true}\n",
+        ));
+        let web = &p.services["web"];
+        let e = build_secrets(&p, web, web.build.as_ref().unwrap()).unwrap_err();
+        assert!(
+            e.to_string().contains("needs `file:` or `environment:`"),
+            "{e}"
+        );
     }
 }

@@ -151,7 +151,7 @@ fn resolve(
             &session.root,
             store,
             &init,
-            &session.project.name,
+            &session.project,
             service,
             &opts,
         )

@@ -212,6 +212,15 @@ pub struct RunConfig {
     pub healthcheck: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shell: Option<Vec<String>>,
+    /// `ONBUILD` triggers, as written after the keyword: a build whose
+    /// stage starts FROM this image runs them first (Docker's `OnBuild`).
+    #[serde(
+        rename = "OnBuild",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_vec"
+    )]
+    pub on_build: Vec<String>,
 }
 
 /// Docker writes `null` for empty maps and lists; read it as empty.
@@ -281,5 +290,19 @@ mod tests {
         assert_eq!(c.config.cmd, Some(vec!["sh".to_string()]));
         assert!(c.config.env.is_empty());
         assert_eq!(c.extra["container"], "abc");
+    }
+
+    #[test]
+    fn onbuild_triggers_round_trip_and_read_null() {
+        let json = r#"{"architecture":"amd64","os":"linux","config":{"OnBuild":["RUN make"]},
+            "rootfs":{"type":"layers","diff_ids":[]}}"#;
+        let c: ImageConfig = serde_json::from_str(json).unwrap();
+        assert_eq!(c.config.on_build, ["RUN make"]);
+        let again = serde_json::to_string(&c).unwrap();
+        assert!(again.contains(r#""OnBuild":["RUN make"]"#), "{again}");
+        let json = r#"{"config":{"OnBuild":null},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+        let c: ImageConfig = serde_json::from_str(json).unwrap();
+        assert!(c.config.on_build.is_empty());
+        assert!(!serde_json::to_string(&c).unwrap().contains("OnBuild"));
     }
 }

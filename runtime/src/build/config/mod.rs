@@ -166,7 +166,9 @@ impl<'g> Stage<'g> {
             Command::Shell(argv) => self.config.shell = Some(argv.clone()),
             Command::Healthcheck(h) => self.config.healthcheck = Some(healthcheck_json(h)),
             Command::Maintainer(name) => return Ok(Outcome::Author(name.clone())),
-            Command::Onbuild(inner) => return Ok(Outcome::Trigger(inner.source.clone())),
+            Command::Onbuild(inner) => {
+                return Ok(Outcome::Trigger(super::dockerfile::trigger_text(inner)))
+            }
         }
         Ok(Outcome::ConfigOnly)
     }

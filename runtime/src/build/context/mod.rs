@@ -9,7 +9,7 @@ mod pattern;
 mod select;
 
 pub use pattern::{clean, PatternError, PatternSet};
-pub use select::{select, SelectError, Selection};
+pub use select::{select, select_parents, SelectError, Selection};
 
 use std::fs;
 use std::io;

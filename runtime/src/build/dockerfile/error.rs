@@ -99,6 +99,8 @@ pub enum ParseError {
         instruction: &'static str,
         example: &'static str,
     },
+    #[error("{at}: the base image's ONBUILD trigger `{text}` is not one instruction")]
+    BadTrigger { at: Location, text: String },
     #[error("{at}: {inner} is not allowed as an ONBUILD trigger")]
     BadOnbuild { at: Location, inner: &'static str },
     #[error("{at}: HEALTHCHECK {reason}")]

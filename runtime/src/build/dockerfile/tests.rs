@@ -258,3 +258,42 @@ fn instructions_are_case_insensitive_and_keep_lines() {
     assert_eq!(s.instructions[0].source, "run x   y");
     assert_eq!(s.instructions[1].line, 5);
 }
+
+#[test]
+fn onbuild_triggers_of_a_base_image_parse_as_instructions() {
+    let ins = parse_trigger("Dockerfile", 3, "COPY --chown=1 a.txt /b/").unwrap();
+    assert_eq!(ins.line, 3);
+    assert!(matches!(&ins.command, Command::Copy(c) if c.chown.as_deref() == Some("1")));
+    for bad in ["ONBUILD RUN x", "FROM scratch", "MAINTAINER me"] {
+        let e = parse_trigger("Dockerfile", 3, bad).unwrap_err().to_string();
+        assert!(
+            e.starts_with("Dockerfile:3: ") && e.contains("not allowed as an ONBUILD trigger"),
+            "{bad}: {e}"
+        );
+    }
+    assert!(parse_trigger("Dockerfile", 3, "NOPE x").is_err());
+    assert!(matches!(
+        parse_trigger("Dockerfile", 3, "RUN a\nRUN b"),
+        Err(ParseError::BadTrigger { .. })
+    ));
+}
+
+#[test]
+fn heredoc_triggers_keep_their_bodies() {
+    let df = parse(
+        "Dockerfile",
+        "FROM base\nONBUILD RUN <<EOF\necho one\necho two\nEOF\n",
+    )
+    .unwrap();
+    let Command::Onbuild(inner) = &df.stages[0].instructions[0].command else {
+        panic!("not ONBUILD");
+    };
+    let text = trigger_text(inner);
+    assert_eq!(text, "RUN <<EOF\necho one\necho two\nEOF");
+    let back = parse_trigger("Dockerfile", 1, &text).unwrap();
+    let Command::Run(run) = back.command else {
+        panic!("not RUN");
+    };
+    assert_eq!(run.heredocs[0].content, "echo one\necho two\n");
+    assert!(run.is_heredoc_script());
+}

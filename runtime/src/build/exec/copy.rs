@@ -3,7 +3,10 @@
 //! unless `dest` ends in `/` or is an existing directory; several sources
 //! need a directory destination. Files keep their mode and mtime and are
 //! owned by root unless `--chown`; `--chmod` replaces the mode. ADD
-//! unpacks a local tar archive (plain or compressed) into the destination.
+//! unpacks a local tar archive (plain or compressed) into the destination;
+//! a downloaded file is copied as it is, 0600 unless `--chmod`. With
+//! `COPY --parents` every entry keeps its path from the source's base
+//! (the context root or the `/./` pivot) under the destination directory.
 //! Parent directories created in the upper dir copy the mode and owner of
 //! the same directory in the lower layers, so a COPY does not change them.
 
@@ -23,14 +26,24 @@ pub struct Attrs {
     pub mode: Option<u32>,
 }
 
+/// Entries selected under a source tree (the context, a stage's view or
+/// a git checkout).
+pub struct Picked {
+    /// Where the selected entries are read from.
+    pub root: PathBuf,
+    pub sel: Selection,
+}
+
 /// One COPY/ADD.
 pub struct CopyStep<'a> {
     pub at: &'a Location,
-    /// Where the selected entries are read from.
-    pub src_root: &'a Path,
-    pub selections: Vec<Selection>,
+    pub picked: Vec<Picked>,
     /// Heredoc sources: (file name, content).
     pub inline: Vec<(String, String)>,
+    /// Files ADD downloaded: (file name, where it was saved). They are
+    /// 0600 unless `--chmod` (Dockerfile reference, ADD) and keep the
+    /// mtime the download gave them.
+    pub fetched: Vec<(String, PathBuf)>,
     /// Absolute destination; a trailing `/` marks a directory.
     pub dest: String,
     pub attrs: Attrs,
@@ -39,19 +52,23 @@ pub struct CopyStep<'a> {
 
 /// Perform `step` into `upper` over `lowers` (top first).
 pub fn copy(step: &CopyStep<'_>, upper: &Path, lowers: &[PathBuf]) -> Result<(), ExecError> {
-    let roots: usize =
-        step.selections.iter().map(|s| s.roots.len()).sum::<usize>() + step.inline.len();
+    let roots: usize = step.picked.iter().map(|p| p.sel.roots.len()).sum::<usize>()
+        + step.inline.len()
+        + step.fetched.len();
+    let parents = step.picked.iter().any(|p| p.sel.base.is_some());
     let resolved = resolve_in_lowers(
         lowers,
         step.dest.trim_start_matches('/').trim_end_matches('/'),
     );
     let dest_rel = resolved.as_str();
     let dest_is_dir = step.dest.ends_with('/')
+        || parents
         || dest_rel.is_empty()
         || dest_rel == "."
         || roots > 1
         || lower_meta(lowers, dest_rel).is_some_and(|m| m.is_dir());
     if roots > 1
+        && !parents
         && !step.dest.ends_with('/')
         && !lower_meta(lowers, dest_rel).is_some_and(|m| m.is_dir())
     {
@@ -76,7 +93,26 @@ pub fn copy(step: &CopyStep<'_>, upper: &Path, lowers: &[PathBuf]) -> Result<(),
         .map_err(io("chmod", &to))?;
         chown(&to, step.attrs.owner.unwrap_or((0, 0)))?;
     }
-    for sel in &step.selections {
+    for (name, file) in &step.fetched {
+        let to = if dest_is_dir {
+            target.join(name)
+        } else {
+            target.clone()
+        };
+        ensure_parents(upper, lowers, &to)?;
+        let attrs = Attrs {
+            owner: step.attrs.owner,
+            mode: Some(step.attrs.mode.unwrap_or(0o600)),
+        };
+        copy_entry(file, &to, EntryKind::File, attrs)?;
+    }
+    for picked in &step.picked {
+        let sel = &picked.sel;
+        if let Some(base) = &sel.base {
+            ensure_dir(upper, lowers, &target)?;
+            copy_with_parents(&picked.root, sel, base, &target, step.attrs)?;
+            continue;
+        }
         for root in &sel.roots {
             let root_kind = sel
                 .entries
@@ -84,10 +120,10 @@ pub fn copy(step: &CopyStep<'_>, upper: &Path, lowers: &[PathBuf]) -> Result<(),
                 .find(|e| &e.path == root)
                 .map_or(EntryKind::Dir, |e| e.kind);
             if root_kind == EntryKind::Dir {
-                copy_dir_contents(step, sel, root, &target, upper, lowers)?;
+                copy_dir_contents(step, picked, root, &target, upper, lowers)?;
                 continue;
             }
-            let src = step.src_root.join(root);
+            let src = picked.root.join(root);
             let base = root.rsplit('/').next().unwrap_or(root);
             if step.extract && root_kind == EntryKind::File && is_tar(&src) {
                 ensure_dir(upper, lowers, &target)?;
@@ -106,14 +142,65 @@ pub fn copy(step: &CopyStep<'_>, upper: &Path, lowers: &[PathBuf]) -> Result<(),
     Ok(())
 }
 
+/// `COPY --parents`: each selected entry goes to `target` under its path
+/// relative to `base`; the directories on the way are copied from the
+/// source (mode, mtime, then `--chown`), as BuildKit creates them.
+fn copy_with_parents(
+    src_root: &Path,
+    sel: &Selection,
+    base: &str,
+    target: &Path,
+    attrs: Attrs,
+) -> Result<(), ExecError> {
+    let rel_of = |path: &str| -> String {
+        if base.is_empty() {
+            path.to_string()
+        } else {
+            path.strip_prefix(base)
+                .and_then(|r| r.strip_prefix('/'))
+                .unwrap_or("")
+                .to_string()
+        }
+    };
+    let mut dirs = Vec::new();
+    for e in &sel.entries {
+        let rel = rel_of(&e.path);
+        if rel.is_empty() {
+            continue;
+        }
+        // The parents between the base and the entry, outermost first.
+        let parts: Vec<&str> = rel.split('/').collect();
+        for n in 1..parts.len() {
+            let dir_rel = parts[..n].join("/");
+            let to = target.join(&dir_rel);
+            if !to.is_dir() {
+                let src = src_root.join(base).join(&dir_rel);
+                copy_entry(&src, &to, EntryKind::Dir, attrs)?;
+                dirs.push((src, to));
+            }
+        }
+        let (src, to) = (src_root.join(&e.path), target.join(&rel));
+        copy_entry(&src, &to, e.kind, attrs)?;
+        if e.kind == EntryKind::Dir {
+            dirs.push((src, to));
+        }
+    }
+    // Directory mtimes last: writing into them changed them.
+    for (src, to) in dirs.iter().rev() {
+        copy_mtime(src, to)?;
+    }
+    Ok(())
+}
+
 fn copy_dir_contents(
     step: &CopyStep<'_>,
-    sel: &Selection,
+    picked: &Picked,
     root: &str,
     target: &Path,
     upper: &Path,
     lowers: &[PathBuf],
 ) -> Result<(), ExecError> {
+    let sel = &picked.sel;
     ensure_dir(upper, lowers, target)?;
     let under: Vec<&ContextEntry> = sel
         .entries
@@ -133,7 +220,7 @@ fn copy_dir_contents(
         };
         let to = target.join(rel);
         ensure_parents(upper, lowers, &to)?;
-        copy_entry(&step.src_root.join(&e.path), &to, e.kind, step.attrs)?;
+        copy_entry(&picked.root.join(&e.path), &to, e.kind, step.attrs)?;
     }
     // Directory mtimes last: writing into them changed them.
     for e in under.iter().rev().filter(|e| e.kind == EntryKind::Dir) {
@@ -142,7 +229,7 @@ fn copy_dir_contents(
         } else {
             &e.path[root.len() + 1..]
         };
-        copy_mtime(&step.src_root.join(&e.path), &target.join(rel))?;
+        copy_mtime(&picked.root.join(&e.path), &target.join(rel))?;
     }
     Ok(())
 }

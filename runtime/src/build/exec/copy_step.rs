@@ -1,18 +1,22 @@
 //! COPY and ADD steps of the build loop: expanding the instruction's
 //! sources, destination and flags in the stage's scope, selecting the
-//! context files (or a stage's or image's files for `--from`) and hashing
-//! them for the cache key, then writing the copy into a fresh upper dir.
+//! context files (or a stage's or image's files for `--from`; with
+//! `--parents` and `--exclude`) and hashing them for the cache key,
+//! fetching ADD's URLs and git repositories ([`super::remote`]), then
+//! writing the copy into a fresh upper dir.
 
-use super::copy::{self, Attrs, CopyStep};
+use super::copy::{self, Attrs, CopyStep, Picked};
 use super::driver::{Ctx, StageResult};
 use super::error::{io, ExecError};
 use super::layers::Layers;
+use super::remote::{self, AddSource, GitRef};
 use crate::build::cache::digest_entries;
 use crate::build::config::{join_workdir, Stage};
 use crate::build::context::{
-    select, walk_context, ContextEntry, IgnoreRules, PatternSet, SelectError,
+    select, select_parents, walk_context, ContextEntry, IgnoreRules, PatternSet, SelectError,
+    Selection,
 };
-use crate::build::dockerfile::{Copy, Instruction};
+use crate::build::dockerfile::{Copy, Instruction, Location};
 use crate::build::BuildError;
 use crate::image::digest::Digest;
 use std::path::{Path, PathBuf};
@@ -42,29 +46,13 @@ impl Ctx<'_, '_> {
                 source: e,
             })
         };
-        if c.parents {
-            return Err(ExecError::Unsupported {
-                at,
-                what: "COPY --parents".into(),
-            });
-        }
-        let sources: Vec<String> = c
-            .sources
-            .iter()
-            .map(|s| stage.scope.expand(s))
-            .collect::<Result<_, _>>()
-            .map_err(ex)?;
-        if is_add {
-            if let Some(url) = sources
-                .iter()
-                .find(|s| s.contains("://") || s.starts_with("git@"))
-            {
-                return Err(ExecError::Unsupported {
-                    at,
-                    what: format!("ADD from a URL or git repository (`{url}`)"),
-                });
-            }
-        }
+        let expand_all = |v: &[String]| -> Result<Vec<String>, BuildError> {
+            v.iter()
+                .map(|s| stage.scope.expand(s))
+                .collect::<Result<_, _>>()
+                .map_err(ex)
+        };
+        let sources = expand_all(&c.sources)?;
         let dest_raw = stage.scope.expand(&c.dest).map_err(ex)?;
         let workdir = stage
             .config
@@ -101,12 +89,7 @@ impl Ctx<'_, '_> {
             }
             None => None,
         };
-        let excludes: Vec<String> = c
-            .exclude
-            .iter()
-            .map(|s| stage.scope.expand(s))
-            .collect::<Result<_, _>>()
-            .map_err(ex)?;
+        let excludes = expand_all(&c.exclude)?;
         let exclude = PatternSet::new(&excludes).map_err(|e| {
             BuildError::Select(SelectError::BadPattern {
                 path: e.pattern.clone(),
@@ -126,44 +109,144 @@ impl Ctx<'_, '_> {
             })
             .collect::<Result<_, _>>()
             .map_err(ex)?;
-        let mut text = format!(
-            "{}\nsources={sources:?} dest={dest} owner={owner:?} mode={mode:?} exclude={excludes:?} inline={inline:?}",
-            ins.command.keyword()
-        );
-        let (src, listing, files) = match &c.from {
-            Some(from) => {
-                let from = stage.scope.expand(from).map_err(ex)?;
-                let (layers, key) = self.source_of(&from, ins.line)?;
-                text.push_str(&format!(
-                    "\nfrom={}",
-                    key.map(|k| k.to_string()).unwrap_or_default()
-                ));
-                (Source::Layers(layers, from), None, Vec::new())
-            }
-            None => (Source::Context, Some(self.context_listing()?), Vec::new()),
+        let checksum = match &c.checksum {
+            Some(v) => Some(stage.scope.expand(v).map_err(ex)?),
+            None => None,
         };
+        let mut text = format!(
+            "{}\nsources={sources:?} dest={dest} owner={owner:?} mode={mode:?} exclude={excludes:?} inline={inline:?} parents={}",
+            ins.command.keyword(),
+            c.parents
+        );
         let mut prep = CopyPrep {
-            text,
-            files,
-            src,
-            sources,
+            text: String::new(),
+            files: Vec::new(),
+            src: Source::Context,
+            sources: Vec::new(),
             exclude,
+            parents: c.parents,
             inline,
             dest,
             attrs: Attrs { owner, mode },
             extract: is_add,
-            selections: Vec::new(),
+            picked: Vec::new(),
+            pending: Vec::new(),
+            fetched: Vec::new(),
         };
-        if let Some(listing) = listing {
+        let kinds: Vec<AddSource> = sources
+            .into_iter()
+            .map(|s| {
+                remote::classify(&s).map_err(|e| ExecError::Git {
+                    at: at.clone(),
+                    url: e.url,
+                    reason: e.reason,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        if !is_add {
+            // Docker: "source can't be a URL for COPY".
+            if let Some(AddSource::Http(url) | AddSource::Git(GitRef { url, .. })) =
+                kinds.iter().find(|k| !matches!(k, AddSource::Local(_)))
+            {
+                return Err(ExecError::CopyUrl {
+                    at,
+                    url: url.clone(),
+                });
+            }
+        }
+        let checksum = checksum
+            .map(|v| self::checksum(&v, &kinds, &at))
+            .transpose()?;
+        for (i, kind) in kinds.into_iter().enumerate() {
+            match kind {
+                AddSource::Local(s) => prep.sources.push(s),
+                AddSource::Http(url) => {
+                    let name = remote::file_name(&url);
+                    match &checksum {
+                        // The digest is known: it is the key, and the file
+                        // is fetched only when the step runs.
+                        Some(Checksum::Digest(d)) => {
+                            text.push_str(&format!("\nurl={url} checksum={d}"));
+                            prep.pending.push((url, name, d.clone()));
+                        }
+                        _ => {
+                            let dir = self.scratch.join(format!("download-{}-{i}", self.steps));
+                            let got = remote::download(&url, &dir, &name, None, &at)?;
+                            text.push_str(&format!(
+                                "\nurl={url} digest={} last-modified={:?}",
+                                got.digest, got.last_modified
+                            ));
+                            prep.fetched.push((name, got.path));
+                        }
+                    }
+                }
+                AddSource::Git(mut git) => {
+                    git.keep_git_dir |= c.keep_git_dir;
+                    if let Some(Checksum::Commit(id)) = &checksum {
+                        git.commit.get_or_insert_with(|| id.clone());
+                    }
+                    let dir = self.scratch.join(format!("git-{}-{i}", self.steps));
+                    let commit = remote::git_checkout(&git, &dir, &at)?;
+                    text.push_str(&format!(
+                        "\ngit={} ref={:?} subdir={:?} commit={commit} keep-git-dir={}",
+                        git.url, git.reference, git.subdir, git.keep_git_dir
+                    ));
+                    prep.picked.push(Picked {
+                        sel: self.git_selection(&git, &dir, &prep.exclude, &at)?,
+                        root: dir,
+                    });
+                }
+            }
+        }
+        if let Some(from) = &c.from {
+            let from = stage.scope.expand(from).map_err(ex)?;
+            let (layers, key) = self.source_of(&from, ins.line)?;
+            text.push_str(&format!(
+                "\nfrom={}",
+                key.map(|k| k.to_string()).unwrap_or_default()
+            ));
+            prep.src = Source::Layers(layers, from);
+        } else if !prep.sources.is_empty() {
+            let listing = self.context_listing()?;
             for s in &prep.sources {
-                let sel = select(&listing, s, &prep.exclude).map_err(BuildError::Select)?;
+                let sel =
+                    pick(&listing, s, &prep.exclude, prep.parents).map_err(BuildError::Select)?;
                 prep.files.extend(
                     digest_entries(&self.req.context, &sel.entries).map_err(BuildError::from)?,
                 );
-                prep.selections.push(sel);
+                prep.picked.push(Picked {
+                    root: self.req.context.clone(),
+                    sel,
+                });
             }
         }
+        prep.text = text;
         Ok(prep)
+    }
+
+    /// Everything of a checkout (or its subdirectory) but `--exclude`.
+    fn git_selection(
+        &self,
+        git: &GitRef,
+        dir: &Path,
+        exclude: &PatternSet,
+        at: &Location,
+    ) -> Result<Selection, ExecError> {
+        let listing = walk_context(dir, &IgnoreRules::default()).map_err(BuildError::from)?;
+        let subdir = git.subdir.as_deref().unwrap_or(".");
+        let outside = subdir.split('/').any(|c| c == "..");
+        let not_found = || ExecError::GitSubdir {
+            at: at.clone(),
+            url: git.url.clone(),
+            subdir: subdir.to_string(),
+        };
+        if outside {
+            return Err(not_found());
+        }
+        select(&listing, subdir, exclude).map_err(|e| match e {
+            SelectError::NotFound { .. } => not_found(),
+            other => BuildError::Select(other).into(),
+        })
     }
 
     /// The layers `COPY --from` reads and the key that identifies them.
@@ -175,8 +258,17 @@ impl Ctx<'_, '_> {
                 .iter()
                 .position(|s| s.name() == Some(lower.as_str()))
         });
-        if let Some(r) = index.and_then(|i| self.results.get(&i)) {
-            return Ok((r.layers.clone(), r.key.clone()));
+        if let Some(i) = index.filter(|i| *i < self.df.stages.len()) {
+            // The plan builds every stage an instruction copies from
+            // first, and `trigger_deps` those the base's triggers name; a
+            // stage still missing could not be built before this one.
+            return match self.results.get(&i) {
+                Some(r) => Ok((r.layers.clone(), r.key.clone())),
+                None => Err(ExecError::StageNotBuilt {
+                    at: self.at(line),
+                    from: from.to_string(),
+                }),
+            };
         }
         let image = self.image(from, line)?;
         Ok((
@@ -195,38 +287,86 @@ impl Ctx<'_, '_> {
         let at = self.at(ins.line);
         let upper = work.join("upper");
         std::fs::create_dir_all(&upper).map_err(io("create", &upper))?;
-        let view;
-        let src_root = match &c.src {
-            Source::Context => self.req.context.clone(),
-            Source::Layers(layers, from) => {
-                view = MergedView::new(layers, &work.join("from"))?;
-                let listing =
-                    walk_context(&view.path, &IgnoreRules::default()).map_err(BuildError::from)?;
-                for s in &c.sources {
-                    let sel = select(&listing, s, &c.exclude).map_err(|e| match e {
-                        SelectError::NotFound { path } => ExecError::FromNotFound {
-                            at: at.clone(),
-                            from: from.clone(),
-                            path,
-                        },
-                        other => BuildError::Select(other).into(),
-                    })?;
-                    c.selections.push(sel);
-                }
-                view.path.clone()
+        for (i, (url, name, digest)) in c.pending.iter().enumerate() {
+            let dir = work.join(format!("download-{i}"));
+            let got = remote::download(url, &dir, name, Some(digest), &at)?;
+            c.fetched.push((name.clone(), got.path));
+        }
+        let _view;
+        if let Source::Layers(layers, from) = &c.src {
+            let view = MergedView::new(layers, &work.join("from"))?;
+            let listing =
+                walk_context(&view.path, &IgnoreRules::default()).map_err(BuildError::from)?;
+            for s in &c.sources {
+                let sel = pick(&listing, s, &c.exclude, c.parents).map_err(|e| match e {
+                    SelectError::NotFound { path } => ExecError::FromNotFound {
+                        at: at.clone(),
+                        from: from.clone(),
+                        path,
+                    },
+                    other => BuildError::Select(other).into(),
+                })?;
+                c.picked.push(Picked {
+                    root: view.path.clone(),
+                    sel,
+                });
             }
-        };
+            _view = view;
+        }
         let step = CopyStep {
             at: &at,
-            src_root: &src_root,
-            selections: c.selections,
+            picked: c.picked,
             inline: c.inline,
+            fetched: c.fetched,
             dest: c.dest,
             attrs: c.attrs,
             extract: c.extract,
         };
         copy::copy(&step, &upper, lowers)?;
         Ok(upper)
+    }
+}
+
+/// What `ADD --checksum` pins.
+enum Checksum {
+    /// The sha256 of the download(s).
+    Digest(Digest),
+    /// The commit the git source(s) must resolve to.
+    Commit(String),
+}
+
+/// Read `--checksum=value` for the given sources: a digest for URLs, a
+/// commit id for git repositories (Dockerfile reference, ADD --checksum).
+fn checksum(value: &str, kinds: &[AddSource], at: &Location) -> Result<Checksum, ExecError> {
+    let bad = || ExecError::BadChecksum {
+        at: at.clone(),
+        value: value.to_string(),
+    };
+    if kinds.iter().all(|k| matches!(k, AddSource::Http(_))) {
+        return value.parse().map(Checksum::Digest).map_err(|_| bad());
+    }
+    if kinds.iter().all(|k| matches!(k, AddSource::Git(_))) {
+        let id = value.strip_prefix("sha1:").unwrap_or(value);
+        return if remote::is_commit_id(id) {
+            Ok(Checksum::Commit(id.to_string()))
+        } else {
+            Err(bad())
+        };
+    }
+    Err(ExecError::ChecksumNotUrl { at: at.clone() })
+}
+
+/// One source's selection, keeping its parents for `--parents`.
+fn pick(
+    listing: &[ContextEntry],
+    source: &str,
+    exclude: &PatternSet,
+    parents: bool,
+) -> Result<Selection, SelectError> {
+    if parents {
+        select_parents(listing, source, exclude)
+    } else {
+        select(listing, source, exclude)
     }
 }
 
@@ -242,13 +382,21 @@ pub(super) struct CopyPrep {
     /// Context files read, with their content digests.
     pub(super) files: Vec<(String, Digest)>,
     src: Source,
+    /// The local sources (context or `--from`), expanded.
     sources: Vec<String>,
     exclude: PatternSet,
+    parents: bool,
     inline: Vec<(String, String)>,
     dest: String,
     attrs: Attrs,
     extract: bool,
-    selections: Vec<crate::build::context::Selection>,
+    /// Selections made so far (context, git checkouts).
+    picked: Vec<Picked>,
+    /// Downloads whose `--checksum` made them part of the key: (URL, file
+    /// name, expected digest), fetched when the step runs.
+    pending: Vec<(String, String, Digest)>,
+    /// Files already downloaded: (file name, path).
+    fetched: Vec<(String, PathBuf)>,
 }
 
 /// A read-only view of a layer stack: the layer itself when there is one,

@@ -7,6 +7,7 @@ use super::error::{io, ExecError};
 use super::layers::{commit, store_upper, Layers};
 use super::mounts::{self, RunMount};
 use super::run::{self, RunStep};
+use super::secrets;
 use super::store::{CacheEntry, CacheStore};
 use super::{BuildNetwork, BuildRequest, Builder, Built, Event};
 use crate::build::cache::{cache_key, digest_entries, CacheInputs};
@@ -50,6 +51,9 @@ pub(super) struct Ctx<'a, 'p> {
     pub(super) executed: usize,
     pub(super) cached: usize,
     pub(super) steps: usize,
+    /// Stages being built, outermost first (a trigger's dependency must
+    /// not be one of them).
+    pub(super) building: Vec<usize>,
 }
 
 /// Build `req` into the store; nothing is tagged unless it all succeeds.
@@ -93,11 +97,15 @@ pub fn build(
         executed: 0,
         cached: 0,
         steps: 0,
+        building: Vec::new(),
     };
     let _adding = b.store.adding()?;
     for stage in &planned.stages {
-        let result = cx.stage(stage, &global, &inputs)?;
-        cx.results.insert(stage.index, result);
+        // A trigger's dependency may have been built already.
+        if !cx.results.contains_key(&stage.index) {
+            let result = cx.stage(stage, &global, &inputs)?;
+            cx.results.insert(stage.index, result);
+        }
     }
     let mut result = cx.results.remove(&planned.target).expect("target built");
     result.config.config.labels.extend(req.labels.clone());
@@ -149,7 +157,7 @@ impl Ctx<'_, '_> {
         }
     }
 
-    fn stage(
+    pub(super) fn stage(
         &mut self,
         planned: &PlannedStage,
         global: &GlobalScope,
@@ -157,26 +165,48 @@ impl Ctx<'_, '_> {
     ) -> Result<StageResult, ExecError> {
         let df_stage = &self.df.stages[planned.index];
         let mut result = self.base(planned, df_stage.line)?;
+        // The base's ONBUILD triggers run first, as part of this stage, and
+        // are not inherited further (Dockerfile reference, ONBUILD; BuildKit
+        // runs those of a FROM stage too).
+        let triggers = self.triggers(&mut result.config, df_stage.line)?;
+        self.building.push(planned.index);
+        let built = self.trigger_deps(&triggers, global, inputs);
+        self.building.pop();
+        built?;
         let mut stage =
             Stage::from_base(&self.df.file, result.config.config.clone(), global, inputs);
         let label = planned
             .name
             .clone()
             .unwrap_or_else(|| format!("stage-{}", planned.index));
-        let total = df_stage.instructions.len();
-        for (n, ins) in df_stage.instructions.iter().enumerate() {
+        let total = triggers.len() + df_stage.instructions.len();
+        let all = triggers.iter().chain(df_stage.instructions.iter());
+        for (n, ins) in all.enumerate() {
             self.steps += 1;
+            let shown = if n < triggers.len() {
+                format!("ONBUILD {}", ins.source)
+            } else {
+                ins.source.clone()
+            };
             (self.progress)(Event::Step {
                 stage: label.clone(),
                 step: n + 1,
                 total,
-                instruction: ins.source.clone(),
+                instruction: shown,
             });
             let started = Instant::now();
             let outcome = stage.apply(ins).map_err(BuildError::from)?;
             match outcome {
-                Outcome::ConfigOnly | Outcome::Trigger(_) => {
+                Outcome::ConfigOnly => {
                     result.key = Some(self.key(&result, &stage, &ins.source, &[]));
+                    push_history(&mut result.config, ins, None);
+                }
+                Outcome::Trigger(trigger) => {
+                    // The whole trigger, heredoc bodies included, is what
+                    // the image records: the key must change with it.
+                    let text = format!("ONBUILD {trigger}");
+                    stage.config.on_build.push(trigger);
+                    result.key = Some(self.key(&result, &stage, &text, &[]));
                     push_history(&mut result.config, ins, None);
                 }
                 Outcome::Author(name) => {
@@ -426,7 +456,7 @@ impl Ctx<'_, '_> {
             std::fs::create_dir_all(&empty).map_err(io("create", &empty))?;
             lowers.push(empty);
         }
-        let step = RunStep {
+        let mut step = RunStep {
             at: &at,
             argv: r.argv,
             env: stage
@@ -442,13 +472,23 @@ impl Ctx<'_, '_> {
                 .unwrap_or_else(|| "/".into()),
             user: stage.config.user.clone().unwrap_or_default(),
             network: r.network,
-            mounts: r
-                .mounts
-                .iter()
-                .map(|m| mounts::to_container(m, &self.b.root, &self.req.context))
-                .collect::<Result<_, _>>()?,
+            mounts: Vec::new(),
         };
-        run::run(step, lowers, work, self.b.init, self.progress)
+        for m in &r.mounts {
+            step.mounts
+                .extend(mounts::to_container(m, &self.b.root, &self.req.context)?);
+        }
+        let secrets = secrets::materialise(
+            &r.mounts,
+            &self.req.secrets,
+            &work.with_extension("secrets"),
+            &at,
+        )?;
+        step.mounts.extend(secrets.mounts.iter().cloned());
+        step.env.extend(secrets.env.iter().cloned());
+        let upper = run::run(step, lowers, work, self.b.init, self.progress);
+        drop(secrets);
+        upper
     }
 }
 

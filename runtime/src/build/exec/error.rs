@@ -63,6 +63,65 @@ pub enum ExecError {
         from: String,
         path: String,
     },
+    #[error(
+        "{at}: an ONBUILD trigger of the base copies --from={from}, a stage that \
+         cannot be built first (it is unnamed, or it depends on the stage being built)"
+    )]
+    StageNotBuilt { at: Location, from: String },
+    #[error("{at}: COPY cannot fetch `{url}`; use ADD for URLs and git repositories")]
+    CopyUrl { at: Location, url: String },
+    #[error("{at}: ADD cannot download `{url}`: {reason}")]
+    Download {
+        at: Location,
+        url: String,
+        reason: String,
+    },
+    #[error(
+        "{at}: ADD `{url}`: the download's digest is {actual}, but --checksum expects {expected}"
+    )]
+    ChecksumMismatch {
+        at: Location,
+        url: String,
+        expected: crate::image::Digest,
+        actual: crate::image::Digest,
+    },
+    #[error("{at}: ADD --checksum=`{value}` is not a digest such as sha256:<64 hex digits> (for URLs) or a commit id (for git repositories)")]
+    BadChecksum { at: Location, value: String },
+    #[error("{at}: ADD --checksum needs http(s) URL sources or git repository sources only")]
+    ChecksumNotUrl { at: Location },
+    #[error("{at}: ADD from git repository `{url}`: {reason}")]
+    Git {
+        at: Location,
+        url: String,
+        reason: String,
+    },
+    #[error(
+        "{at}: ADD from git repository `{url}`: subdirectory `{subdir}` is not in the checkout"
+    )]
+    GitSubdir {
+        at: Location,
+        url: String,
+        subdir: String,
+    },
+    #[error("{at}: RUN --mount=type=secret needs an `id` or a `target` (got `{spec}`)")]
+    BadSecretMount { at: Location, spec: String },
+    #[error(
+        "{at}: the step requires build secret `{id}`, which the build was not given (given: {}); \
+         declare it under the service's `build.secrets` and the top-level `secrets:`",
+        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+    )]
+    MissingSecret {
+        at: Location,
+        id: String,
+        known: Vec<String>,
+    },
+    #[error("{at}: cannot read build secret `{id}` from `{}`: {source}", path.display())]
+    ReadSecret {
+        at: Location,
+        id: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{at}: COPY with several sources needs a destination directory ending in `/` (got `{dest}`)")]
     DestNotDir { at: Location, dest: String },
 }

@@ -3,7 +3,10 @@
 //! earlier stage's result), config-only instructions go through
 //! [`config::Stage`](super::config::Stage), RUN runs in one of our
 //! containers on the stage's layers ([`run`]), COPY/ADD write into a fresh
-//! upper dir ([`copy`]); every filesystem step becomes a layer through
+//! upper dir ([`copy`]; ADD's URLs and git repositories are fetched by
+//! [`remote`]); RUN's build secrets are provided by [`secrets`]. The
+//! triggers of a base's `OnBuild` run first in the stage that uses it.
+//! Every filesystem step becomes a layer through
 //! [`diff::write_layer`](super::diff::write_layer). Steps whose cache key
 //! ([`super::cache::cache_key`]) was seen before reuse their layer
 //! ([`store`]). The image (config with history and `rootfs.diff_ids`, and
@@ -15,7 +18,10 @@ mod driver;
 mod error;
 mod layers;
 mod mounts;
+mod onbuild;
+mod remote;
 mod run;
+mod secrets;
 mod store;
 
 pub use driver::build;
@@ -60,6 +66,26 @@ pub struct BuildRequest {
     pub network: BuildNetwork,
     /// `--pull`: fetch base images from their registry even when stored.
     pub pull: bool,
+    /// Build secrets by id, for `RUN --mount=type=secret`.
+    pub secrets: BTreeMap<String, BuildSecret>,
+}
+
+/// Where a build secret's value comes from (Compose `build.secrets`
+/// naming a top-level secret with `file:`, or `environment:` whose value
+/// the loader resolved). Its Debug output never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub enum BuildSecret {
+    File(PathBuf),
+    Value(Vec<u8>),
+}
+
+impl std::fmt::Debug for BuildSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildSecret::File(p) => f.debug_tuple("File").field(p).finish(),
+            BuildSecret::Value(_) => f.write_str("Value(<redacted>)"),
+        }
+    }
 }
 
 /// Where the build runs: the image store, the compose root (for the cache

@@ -2,8 +2,10 @@
 //! directory kept across builds under `$COMPOSE_ROOT/build-cache/mounts/`
 //! (keyed by `id`, else the target), `type=tmpfs`, and `type=bind` of a
 //! context path, read-only. The mounts are the RUN container's; their
-//! content is never part of the layer. `secret`, `ssh`, a writable bind
-//! and a bind `from` a stage are refused as not supported yet.
+//! content is never part of the layer. `type=secret` is parsed here and
+//! provided by the `secrets` module. `ssh` (no agent is forwarded to
+//! builds), a writable bind and a bind `from` a stage are refused as not
+//! supported yet.
 
 use super::error::{io, ExecError};
 use crate::build::dockerfile::Location;
@@ -30,6 +32,36 @@ pub enum RunMount {
         source: String,
         target: String,
     },
+    /// A build secret: a read-only file at `target` (default
+    /// `/run/secrets/<id>`) and/or the variable `env`; absent from the
+    /// build's secrets, it is an error only when `required`.
+    Secret {
+        id: String,
+        target: Option<String>,
+        env: Option<String>,
+        required: bool,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    },
+}
+
+impl RunMount {
+    /// Where a secret's file is mounted: its target, else
+    /// `/run/secrets/<id>` unless it goes to an environment variable only
+    /// (BuildKit: `env=` without `target=` mounts no file).
+    pub fn secret_path(&self) -> Option<String> {
+        match self {
+            RunMount::Secret {
+                id, target, env, ..
+            } => match (target, env) {
+                (Some(t), _) => Some(t.clone()),
+                (None, Some(_)) => None,
+                (None, None) => Some(format!("/run/secrets/{id}")),
+            },
+            _ => None,
+        }
+    }
 }
 
 /// Parse `type=cache,target=/root/.cache,id=pip` (already expanded).
@@ -40,7 +72,8 @@ pub fn parse(spec: &str, at: &Location) -> Result<RunMount, ExecError> {
     };
     let mut kind = "bind".to_string();
     let (mut target, mut source, mut id, mut from) = (None, None, None, None);
-    let (mut mode, mut uid, mut gid, mut rw) = (0o755, 0, 0, false);
+    let (mut mode, mut uid, mut gid, mut rw) = (None, 0, 0, false);
+    let (mut env, mut required) = (None, false);
     for field in spec.split(',').map(str::trim).filter(|f| !f.is_empty()) {
         let (k, v) = field.split_once('=').unwrap_or((field, "true"));
         let num = |radix| {
@@ -53,17 +86,54 @@ pub fn parse(spec: &str, at: &Location) -> Result<RunMount, ExecError> {
             "source" | "src" => source = Some(v.to_string()),
             "id" => id = Some(v.to_string()),
             "from" => from = Some(v.to_string()),
-            "mode" => mode = num(8)?,
+            "mode" => mode = Some(num(8)?),
+            "env" => env = Some(v.to_string()),
+            "required" => required = v != "false",
             "uid" => uid = num(10)?,
             "gid" => gid = num(10)?,
             "rw" | "readwrite" => rw = v != "false",
             "ro" | "readonly" => rw = v == "false",
-            "sharing" | "required" | "size" => {}
+            "sharing" | "size" => {}
             _ => return Err(unsupported(format!("RUN --mount option `{k}`"))),
         }
     }
+    match kind.as_str() {
+        "secret" => {
+            // BuildKit: the id defaults to the target's file name.
+            let id = id
+                .or_else(|| {
+                    target
+                        .as_deref()
+                        .and_then(|t| t.rsplit('/').next())
+                        .filter(|n| !n.is_empty())
+                        .map(str::to_string)
+                })
+                .ok_or_else(|| ExecError::BadSecretMount {
+                    at: at.clone(),
+                    spec: spec.to_string(),
+                })?;
+            return Ok(RunMount::Secret {
+                id,
+                target,
+                env,
+                required,
+                mode: mode.unwrap_or(0o400),
+                uid,
+                gid,
+            });
+        }
+        "ssh" => {
+            return Err(unsupported(
+                "RUN --mount=type=ssh (no SSH agent is forwarded to builds; \
+                 use a build secret instead)"
+                    .into(),
+            ))
+        }
+        _ => {}
+    }
     let target =
         target.ok_or_else(|| unsupported(format!("RUN --mount without a target (`{spec}`)")))?;
+    let mode = mode.unwrap_or(0o755);
     match kind.as_str() {
         "cache" => Ok(RunMount::Cache {
             id: id.unwrap_or_else(|| target.clone()),
@@ -84,9 +154,15 @@ pub fn parse(spec: &str, at: &Location) -> Result<RunMount, ExecError> {
 }
 
 /// The container mount of `m`: cache directories are created on first
-/// use with the requested owner and mode.
-pub fn to_container(m: &RunMount, compose_root: &Path, context: &Path) -> Result<Mount, ExecError> {
-    Ok(match m {
+/// use with the requested owner and mode. Secrets are the `secrets`
+/// module's (None here).
+pub fn to_container(
+    m: &RunMount,
+    compose_root: &Path,
+    context: &Path,
+) -> Result<Option<Mount>, ExecError> {
+    Ok(Some(match m {
+        RunMount::Secret { .. } => return Ok(None),
         RunMount::Cache {
             id,
             target,
@@ -120,7 +196,7 @@ pub fn to_container(m: &RunMount, compose_root: &Path, context: &Path) -> Result
             target: target.clone(),
             read_only: true,
         },
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -168,7 +244,7 @@ mod tests {
             }
         );
         for bad in [
-            "type=secret,id=tok",
+            "type=secret",
             "type=ssh",
             "type=bind,from=build,target=/x",
             "type=bind,target=/x,rw",

@@ -69,13 +69,19 @@ pub fn run(
     }
     spec.process.cwd = step.cwd;
     spec.process.user = step.user;
+    // A mount target and the directories made for it (a secret's
+    // `/run/secrets/<id>` makes `run/secrets`), deepest first.
     let targets: Vec<String> = step
         .mounts
         .iter()
-        .map(|m| match m {
+        .flat_map(|m| match m {
             crate::container::Mount::Bind { target, .. }
             | crate::container::Mount::Tmpfs { target, .. } => {
-                target.trim_start_matches('/').to_string()
+                let parts: Vec<&str> = target.split('/').filter(|p| !p.is_empty()).collect();
+                (1..=parts.len())
+                    .rev()
+                    .map(|n| parts[..n].join("/"))
+                    .collect::<Vec<_>>()
             }
         })
         .collect();
