@@ -3,9 +3,14 @@
 //! error, standard output optionally consumed as data (the root
 //! filesystem tarball), and Ctrl-C (SIGINT, SIGTERM) turned into a clean
 //! stop: the child is told to stop, waited for, and nothing is imported.
+//!
+//! Each child runs in a process group of its own and an interrupt is
+//! forwarded to the whole group as SIGINT, as a terminal's Ctrl-C would
+//! reach it: mmdebstrap, told alone, waits for the `apt-get` it started
+//! (which may wait minutes for a mirror) before cleaning up.
 
 use super::error::BootstrapError;
-use nix::sys::signal::{kill, SigSet, Signal};
+use nix::sys::signal::{killpg, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::unistd::Pid;
 use std::collections::VecDeque;
@@ -45,8 +50,8 @@ impl Progress for NoProgress {
 /// while the guard lives, so an interrupt stops the child and lets the
 /// bootstrap clean up instead of killing this process mid-import. Threads
 /// started meanwhile inherit the mask; the children do not (Rust's
-/// `Command` empties the signal mask before exec), so a Ctrl-C at the
-/// terminal reaches the tool too. Dropping restores the previous mask.
+/// `Command` empties the signal mask before exec). Dropping restores the
+/// previous mask.
 pub struct Interrupts {
     fd: Mutex<SignalFd>,
     previous: SigSet,
@@ -132,6 +137,7 @@ fn run<T>(
 ) -> Result<Option<T>, BootstrapError> {
     let shown = command_line(&cmd);
     ctx.progress.event(Event::Running(&shown));
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -156,7 +162,7 @@ fn run<T>(
         s.spawn(|| {
             while reading.load(Ordering::SeqCst) {
                 if ctx.interrupts.fired() {
-                    let _ = kill(pid, Signal::SIGTERM);
+                    let _ = killpg(pid, Signal::SIGINT);
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(50));
@@ -175,7 +181,7 @@ fn run<T>(
             Some(status) => Ok(status),
             // The consumer stopped early (a store error): stop the tool.
             None => {
-                let _ = kill(pid, Signal::SIGTERM);
+                let _ = killpg(pid, Signal::SIGINT);
                 wait(&mut child, ctx.interrupts)
             }
         };
@@ -197,7 +203,7 @@ fn run<T>(
     value.transpose()
 }
 
-/// Wait for `child`, forwarding an interrupt to it as SIGTERM.
+/// Wait for `child`, forwarding an interrupt to its group.
 fn wait(child: &mut Child, interrupts: &Interrupts) -> Result<ExitStatus, BootstrapError> {
     let mut forwarded = false;
     loop {
@@ -210,7 +216,7 @@ fn wait(child: &mut Child, interrupts: &Interrupts) -> Result<ExitStatus, Bootst
             return Ok(status);
         }
         if !forwarded && interrupts.fired() {
-            let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
+            let _ = killpg(Pid::from_raw(child.id() as i32), Signal::SIGINT);
             forwarded = true;
         }
         std::thread::sleep(Duration::from_millis(50));

@@ -222,6 +222,13 @@ pub fn hint(image: &str) -> Option<String> {
     ))
 }
 
+/// [`hint`] as a line to append to an error (empty for other images).
+pub fn hint_line(image: &str) -> String {
+    hint(image)
+        .map(|h| format!("\n  hint: {h}"))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
