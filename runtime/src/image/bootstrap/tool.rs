@@ -79,10 +79,14 @@ pub fn mmdebstrap_args(
     // `--skip=cleanup/apt`: mmdebstrap's own cleanup runs after the last
     // hook and leaves apt's binary caches (~70 MB); the customize hook
     // removes lists, caches and downloaded packages instead.
+    // `--skip=chroot/policy-rc.d`: mmdebstrap would replace ours while it
+    // installs and delete it at the end; the image keeps it, as Docker
+    // Hub's do.
     let mut args: Vec<OsString> = vec![
         "--variant=minbase".into(),
         "--format=tar".into(),
         "--skip=cleanup/apt".into(),
+        "--skip=chroot/policy-rc.d".into(),
     ];
     if let Some(dir) = merged_usr_hook {
         args.push(format!("--hook-dir={}", dir.display()).into());
@@ -219,9 +223,9 @@ mod tests {
             .map(|a| a.into_string().unwrap())
             .collect();
         assert_eq!(&args[..2], ["--variant=minbase", "--format=tar"]);
-        assert!(args[3].starts_with("--setup-hook=sh '") && args[3].ends_with("setup.sh' \"$1\""));
+        assert!(args[4].starts_with("--setup-hook=sh '") && args[4].ends_with("setup.sh' \"$1\""));
         assert_eq!(
-            &args[5..],
+            &args[6..],
             [
                 "bookworm",
                 "-",

@@ -12,7 +12,8 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     /// Before any package is installed: dpkg's own configuration, so
-    /// excluded paths are never unpacked.
+    /// excluded paths are never unpacked, and policy-rc.d, so no package
+    /// script starts a service.
     Setup,
     /// After the packages: configuration that would act on the host if
     /// apt read it while bootstrapping (its post-invoke hooks run plain
@@ -64,7 +65,7 @@ const APT_AUTOREMOVE: &str = "Apt::AutoRemove::SuggestsImportant \"false\";\n";
 /// The files of a `flavour` image.
 pub fn files(flavour: Flavour) -> Vec<File> {
     let mut out: Vec<File> = vec![
-        (Stage::Customize, "usr/sbin/policy-rc.d", POLICY_RC_D, 0o755),
+        (Stage::Setup, "usr/sbin/policy-rc.d", POLICY_RC_D, 0o755),
         (
             Stage::Customize,
             "etc/apt/apt.conf.d/docker-clean",
@@ -231,8 +232,12 @@ mod tests {
             .path()
             .join("etc/dpkg/dpkg.cfg.d/docker-slim")
             .is_file());
-        assert!(!root.path().join("usr/sbin/policy-rc.d").exists());
+        assert!(!root.path().join("etc/apt/apt.conf.d/docker-clean").exists());
         sh(hooks.customize());
+        assert!(root
+            .path()
+            .join("etc/apt/apt.conf.d/docker-clean")
+            .is_file());
         let policy = root.path().join("usr/sbin/policy-rc.d");
         let mode = std::fs::metadata(&policy).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o755);
