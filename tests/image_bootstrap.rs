@@ -141,7 +141,9 @@ fn the_bootstrapped_image_is_slim_configured_and_runs_under_up() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(packages > 50, "dpkg knows the minbase packages: {logs}");
+    let (names, pids) = (p.container_dirs(), p.init_pids());
     p.ok(&["down", "-t", "0"]);
+    p.assert_nothing_left(&names, &pids);
 }
 
 const BUILD_COMPOSE: &str =
@@ -218,7 +220,9 @@ fn build_from_the_bootstrapped_image_with_apt_then_cached_rebuild_then_up() {
     ] {
         assert!(logs.contains(expected), "{expected}: {logs}");
     }
+    let (names, pids) = (p.container_dirs(), p.init_pids());
     p.ok(&["down", "-t", "0"]);
+    p.assert_nothing_left(&names, &pids);
 }
 
 /// A COMPOSE_ROOT of its own and the store's leftovers check.

@@ -85,12 +85,12 @@ pub fn run(store: &ImageStore, a: &BootstrapArgs) -> anyhow::Result<ExitCode> {
             plan.tool.name()
         );
     }
-    match bootstrap::bootstrap(store, &req, &Lines { quiet: a.quiet }) {
-        Ok(done) => {
+    match bootstrap::execute(store, &req, &plan, &Lines { quiet: a.quiet }) {
+        Ok(record) => {
             if !a.quiet {
                 eprintln!("Bootstrapped {}", super::format::familiar(&tag));
             }
-            println!("{}", done.record.config);
+            println!("{}", record.config);
             Ok(ExitCode::SUCCESS)
         }
         Err(BootstrapError::Interrupted) => {

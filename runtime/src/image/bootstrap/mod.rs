@@ -93,12 +93,13 @@ pub fn bootstrap(
     progress: &dyn Progress,
 ) -> Result<Bootstrapped, BootstrapError> {
     let plan = plan(req, Path::new("/etc/apt"))?;
-    let record = run(store, req, &plan, progress)?;
+    let record = execute(store, req, &plan, progress)?;
     Ok(Bootstrapped { record, plan })
 }
 
-/// Execute `plan`: the tool's tarball into a blob, then the image.
-fn run(
+/// Execute `plan` (from [`plan`] for `req`): the tool's tarball into a
+/// blob, then the image tagged `req.tag`.
+pub fn execute(
     store: &ImageStore,
     req: &Request,
     plan: &Plan,
