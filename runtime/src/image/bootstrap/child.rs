@@ -63,16 +63,11 @@ impl Interrupts {
         let mut set = SigSet::empty();
         set.add(Signal::SIGINT);
         set.add(Signal::SIGTERM);
-        let io = |e: nix::Error| BootstrapError::Io {
-            action: "catch SIGINT for",
-            path: "the bootstrap".into(),
-            source: e.into(),
-        };
         let previous = set
             .thread_swap_mask(nix::sys::signal::SigmaskHow::SIG_BLOCK)
-            .map_err(io)?;
+            .map_err(BootstrapError::Signals)?;
         let fd = SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
-            .map_err(io)?;
+            .map_err(BootstrapError::Signals)?;
         Ok(Interrupts {
             fd: Mutex::new(fd),
             previous,
@@ -154,7 +149,7 @@ fn run<T>(
         s.spawn(|| pump(stderr, ctx.progress, &tail));
         let Some(consume) = consume else {
             s.spawn(|| pump(stdout, ctx.progress, &tail));
-            return (None, wait(&mut child, ctx.interrupts));
+            return (None, wait(&mut child, &shown, ctx.interrupts));
         };
         // The data is read on this thread; another one forwards an
         // interrupt meanwhile (the child is not reaped before `reading`
@@ -171,6 +166,7 @@ fn run<T>(
         let mut data = Data {
             out: stdout,
             child: &mut child,
+            command: &shown,
             interrupts: ctx.interrupts,
             status: None,
         };
@@ -182,7 +178,7 @@ fn run<T>(
             // The consumer stopped early (a store error): stop the tool.
             None => {
                 let _ = killpg(pid, Signal::SIGINT);
-                wait(&mut child, ctx.interrupts)
+                wait(&mut child, &shown, ctx.interrupts)
             }
         };
         (Some(value), status)
@@ -204,15 +200,18 @@ fn run<T>(
 }
 
 /// Wait for `child`, forwarding an interrupt to its group.
-fn wait(child: &mut Child, interrupts: &Interrupts) -> Result<ExitStatus, BootstrapError> {
+fn wait(
+    child: &mut Child,
+    command: &str,
+    interrupts: &Interrupts,
+) -> Result<ExitStatus, BootstrapError> {
     let mut forwarded = false;
     loop {
-        let io = |source| BootstrapError::Io {
-            action: "wait for",
-            path: "the bootstrap tool".into(),
+        let failed = |source| BootstrapError::Wait {
+            command: command.to_string(),
             source,
         };
-        if let Some(status) = child.try_wait().map_err(io)? {
+        if let Some(status) = child.try_wait().map_err(failed)? {
             return Ok(status);
         }
         if !forwarded && interrupts.fired() {
@@ -227,6 +226,7 @@ fn wait(child: &mut Child, interrupts: &Interrupts) -> Result<ExitStatus, Bootst
 struct Data<'a> {
     out: ChildStdout,
     child: &'a mut Child,
+    command: &'a str,
     interrupts: &'a Interrupts,
     status: Option<ExitStatus>,
 }
@@ -240,7 +240,8 @@ impl Read for Data<'_> {
         let status = match self.status {
             Some(s) => s,
             None => {
-                let s = wait(self.child, self.interrupts).map_err(io::Error::other)?;
+                let s =
+                    wait(self.child, self.command, self.interrupts).map_err(io::Error::other)?;
                 self.status = Some(s);
                 s
             }

@@ -61,6 +61,13 @@ pub enum BootstrapError {
         /// The last lines it printed.
         tail: Vec<String>,
     },
+    #[error("cannot catch SIGINT and SIGTERM while the tool runs: {0}")]
+    Signals(nix::Error),
+    #[error("cannot wait for `{command}`: {source}")]
+    Wait {
+        command: String,
+        source: std::io::Error,
+    },
     #[error("interrupted: nothing was imported")]
     Interrupted,
     #[error("cannot {action} `{}`: {source}", path.display())]
