@@ -342,6 +342,29 @@ mod tests {
     }
 
     #[test]
+    fn an_ubuntu_hosts_one_line_sources_serve_another_ubuntu_release() {
+        let host = parse_one_line(
+            "deb http://archive.ubuntu.com/ubuntu/ jammy main restricted\n\
+             deb http://archive.ubuntu.com/ubuntu/ jammy-updates main restricted\n\
+             deb http://archive.ubuntu.com/ubuntu/ jammy-backports main\n\
+             deb http://security.ubuntu.com/ubuntu/ jammy-security main restricted\n",
+            Path::new("/etc/apt/sources.list"),
+        );
+        let s = plan_sources(&target("ubuntu:24.04"), &host, &[], None, &|_| true).unwrap();
+        let k = "[signed-by=/usr/share/keyrings/ubuntu-archive-keyring.gpg]";
+        assert_eq!(
+            lines(&s),
+            [
+                format!("deb {k} http://archive.ubuntu.com/ubuntu noble main restricted"),
+                format!("deb {k} http://archive.ubuntu.com/ubuntu noble-updates main restricted"),
+                format!("deb {k} http://security.ubuntu.com/ubuntu noble-security main restricted"),
+            ]
+        );
+        // The Debian image cannot come from an Ubuntu host's sources.
+        assert!(plan_sources(&target("debian:12"), &host, &[], None, &|_| true).is_err());
+    }
+
+    #[test]
     fn a_mirror_overrides_the_host() {
         let s = plan_sources(
             &target("ubuntu:22.04"),
