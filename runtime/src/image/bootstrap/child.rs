@@ -144,7 +144,9 @@ fn run<T>(
     let tail = Mutex::new(VecDeque::new());
     let stderr = child.stderr.take().expect("piped stderr");
     let stdout = child.stdout.take().expect("piped stdout");
-    let reading = AtomicBool::new(true);
+    // Whether the child may still be signalled by pid: cleared, under the
+    // lock, before anything reaps it, so a signal never reaches a reused pid.
+    let unreaped = Mutex::new(true);
     let (value, status) = std::thread::scope(|s| {
         s.spawn(|| pump(stderr, ctx.progress, &tail));
         let Some(consume) = consume else {
@@ -152,27 +154,31 @@ fn run<T>(
             return (None, wait(&mut child, &shown, ctx.interrupts));
         };
         // The data is read on this thread; another one forwards an
-        // interrupt meanwhile (the child is not reaped before `reading`
-        // is cleared, so its pid cannot have been reused).
-        s.spawn(|| {
-            while reading.load(Ordering::SeqCst) {
+        // interrupt meanwhile.
+        s.spawn(|| loop {
+            {
+                let unreaped = unreaped.lock().unwrap_or_else(|e| e.into_inner());
+                if !*unreaped {
+                    return;
+                }
                 if ctx.interrupts.fired() {
                     let _ = killpg(pid, Signal::SIGINT);
                     return;
                 }
-                std::thread::sleep(Duration::from_millis(50));
             }
+            std::thread::sleep(Duration::from_millis(50));
         });
         let mut data = Data {
             out: stdout,
             child: &mut child,
             command: &shown,
             interrupts: ctx.interrupts,
+            unreaped: &unreaped,
             status: None,
         };
         let value = consume(&mut data);
         let status = data.status.take();
-        reading.store(false, Ordering::SeqCst);
+        *unreaped.lock().unwrap_or_else(|e| e.into_inner()) = false;
         let status = match status {
             Some(status) => Ok(status),
             // The consumer stopped early (a store error): stop the tool.
@@ -228,6 +234,7 @@ struct Data<'a> {
     child: &'a mut Child,
     command: &'a str,
     interrupts: &'a Interrupts,
+    unreaped: &'a Mutex<bool>,
     status: Option<ExitStatus>,
 }
 
@@ -240,6 +247,7 @@ impl Read for Data<'_> {
         let status = match self.status {
             Some(s) => s,
             None => {
+                *self.unreaped.lock().unwrap_or_else(|e| e.into_inner()) = false;
                 let s =
                     wait(self.child, self.command, self.interrupts).map_err(io::Error::other)?;
                 self.status = Some(s);
