@@ -28,7 +28,10 @@ pub enum StepsError {
         image: String,
         source: compose_runtime::image::reference::ReferenceError,
     },
-    #[error("service {service}: image {image} is not available: {source}")]
+    #[error(
+        "service {service}: image {image} is not available: {source}{}",
+        compose_runtime::image::bootstrap::hint_line(image)
+    )]
     Image {
         service: String,
         image: String,

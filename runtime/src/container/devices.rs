@@ -172,6 +172,11 @@ pub fn setup_dev(shm_size: u64) -> Result<(), SetupError> {
             action: "create a device node in /dev",
             errno,
         })?;
+        // mknod(2) applies the umask (022 here): without this /dev/null is
+        // 0644 and a non-root process (apt's `_apt` sandbox user running
+        // gpgv) cannot write to it. runc sets the mode the same way.
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o666))
+            .map_err(SetupError::io("set the mode of", &path))?;
     }
     for (target, link) in SYMLINKS {
         std::os::unix::fs::symlink(target, link)

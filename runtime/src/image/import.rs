@@ -1,9 +1,11 @@
 //! `image import`: one rootfs tarball (plain, gzip or zstd) becomes a
 //! single-layer image with a default config, as `docker import` makes.
 
-use super::compression::decompress;
+use super::compression::{decompress, Compression};
 use super::digest::{Digest, HashingReader};
-use super::oci::{Descriptor, ImageConfig, Manifest, Platform, RootFs, OCI_CONFIG, OCI_MANIFEST};
+use super::oci::{
+    Descriptor, ImageConfig, Manifest, Platform, RootFs, RunConfig, OCI_CONFIG, OCI_MANIFEST,
+};
 use super::reference::Reference;
 use super::store::{ImageRecord, ImageStore, StoreError};
 use std::collections::BTreeMap;
@@ -45,6 +47,38 @@ pub fn import_rootfs(
             path: path.to_path_buf(),
             source,
         })?;
+    let comment = format!("Imported from {}", path.display());
+    let layer = SingleLayer {
+        digest: layer_digest,
+        size: layer_size,
+        compression,
+        diff_id,
+        run: RunConfig::default(),
+        created_by: "compose image import",
+        comment: &comment,
+    };
+    commit_single_layer(store, layer, name).map_err(store_err)
+}
+
+/// One layer already in the store as a blob, and what its image's config
+/// says around it: `import` and `image bootstrap` both end here.
+pub(crate) struct SingleLayer<'a> {
+    pub digest: Digest,
+    pub size: u64,
+    pub compression: Compression,
+    pub diff_id: Digest,
+    pub run: RunConfig,
+    pub created_by: &'a str,
+    pub comment: &'a str,
+}
+
+/// Write the config and manifest of a one-layer image for the host's
+/// platform, unpack the layer and tag the image `name`.
+pub(crate) fn commit_single_layer(
+    store: &ImageStore,
+    layer: SingleLayer<'_>,
+    name: Option<&Reference>,
+) -> Result<ImageRecord, StoreError> {
     let created = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let host = Platform::host();
     let config = ImageConfig {
@@ -52,34 +86,35 @@ pub fn import_rootfs(
         architecture: host.architecture,
         os: host.os,
         variant: host.variant,
+        config: layer.run,
         rootfs: RootFs {
             kind: "layers".to_string(),
-            diff_ids: vec![diff_id],
+            diff_ids: vec![layer.diff_id],
         },
         history: vec![serde_json::json!({
             "created": created,
-            "created_by": "compose image import",
-            "comment": format!("Imported from {}", path.display()),
+            "created_by": layer.created_by,
+            "comment": layer.comment,
         })],
         ..ImageConfig::default()
     };
     let config_bytes = serde_json::to_vec(&config).expect("config serialises");
-    let config_digest = store.put_blob_bytes(&config_bytes).map_err(store_err)?;
+    let config_digest = store.put_blob_bytes(&config_bytes)?;
     let manifest = Manifest {
         schema_version: 2,
         media_type: Some(OCI_MANIFEST.to_string()),
         config: descriptor(OCI_CONFIG, config_digest, config_bytes.len() as u64),
         layers: vec![descriptor(
-            compression.oci_media_type(),
-            layer_digest,
-            layer_size,
+            layer.compression.oci_media_type(),
+            layer.digest,
+            layer.size,
         )],
         annotations: BTreeMap::new(),
     };
     let manifest_bytes = serde_json::to_vec(&manifest).expect("manifest serialises");
-    let manifest_digest = store.put_blob_bytes(&manifest_bytes).map_err(store_err)?;
+    let manifest_digest = store.put_blob_bytes(&manifest_bytes)?;
     let names: Vec<Reference> = name.into_iter().cloned().collect();
-    store.commit(&manifest_digest, &names).map_err(store_err)
+    store.commit(&manifest_digest, &names)
 }
 
 pub(crate) fn descriptor(media_type: &str, digest: Digest, size: u64) -> Descriptor {
@@ -93,10 +128,7 @@ pub(crate) fn descriptor(media_type: &str, digest: Digest, size: u64) -> Descrip
 }
 
 /// The compression and the digest of the uncompressed content of a blob.
-pub(crate) fn diff_id_of(
-    store: &ImageStore,
-    blob: &Digest,
-) -> io::Result<(super::compression::Compression, Digest)> {
+pub(crate) fn diff_id_of(store: &ImageStore, blob: &Digest) -> io::Result<(Compression, Digest)> {
     let file = store.open_blob(blob).map_err(io::Error::other)?;
     let (kind, plain) = decompress(BufReader::new(file))?;
     let (digest, _) = HashingReader::new(plain).finish()?;

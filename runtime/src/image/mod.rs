@@ -1,6 +1,7 @@
 //! The image store: content-addressed blobs, tags, unpacked layers, and the
 //! ways images get in (registry pull, `import` of a rootfs tarball, `load`
-//! of a `docker save` or OCI archive).
+//! of a `docker save` or OCI archive, `bootstrap` of a Debian or Ubuntu
+//! base image from the host's apt mirror).
 //!
 //! Entry points: [`ImageStore::open`] / [`ImageStore::open_default`],
 //! [`Reference::parse`], [`registry::pull()`] / [`registry::ensure`], [`registry::push()`],
@@ -9,6 +10,7 @@
 //! config and its unpacked layer directories (overlay lower dirs).
 
 pub mod archive;
+pub mod bootstrap;
 pub mod compression;
 pub mod digest;
 pub mod error;

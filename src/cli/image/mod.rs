@@ -1,8 +1,9 @@
 //! `compose image …` and `compose system df`: the bundled runtime's image
 //! store from the command line (`docker image` verbs: ls, inspect, pull,
-//! push, tag, import, load, rm, prune). Thin: every verb is one call into
+//! push, tag, import, load, rm, prune; and `bootstrap`, ours). Thin: every verb is one call into
 //! `compose_runtime::image` plus Docker-shaped output.
 
+mod bootstrap;
 pub mod format;
 mod inspect;
 pub(crate) mod progress;
@@ -43,6 +44,8 @@ pub enum ImageCommand {
     Import(ImportArgs),
     /// Load images from a `docker save` or OCI layout archive
     Load(LoadArgs),
+    /// Build a Debian or Ubuntu base image from the host's apt mirror
+    Bootstrap(bootstrap::BootstrapArgs),
     /// Remove one or more images
     #[command(alias = "remove")]
     Rm(RmArgs),
@@ -163,6 +166,7 @@ pub fn run(args: &ImageArgs) -> anyhow::Result<ExitCode> {
         ImageCommand::Tag(a) => push::run_tag(&store, a),
         ImageCommand::Import(a) => run_import(&store, a),
         ImageCommand::Load(a) => run_load(&store, a),
+        ImageCommand::Bootstrap(a) => bootstrap::run(&store, a),
         ImageCommand::Rm(a) => run_rm(&store, a),
         ImageCommand::Prune(a) => run_prune(&store, a),
     }

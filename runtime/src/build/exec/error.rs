@@ -21,7 +21,9 @@ pub enum ExecError {
         source: Box<crate::image::reference::ReferenceError>,
     },
     #[error(
-        "{at}: base image `{image}` is not in the image store and could not be pulled: {source}"
+        "{at}: base image `{image}` is not in the image store and could not be pulled: \
+         {source}{}",
+        crate::image::bootstrap::hint_line(image)
     )]
     BaseImage {
         at: Location,
