@@ -1,7 +1,7 @@
 //! A container on project networks, at start: its own network namespace,
 //! one interface per network, and the files and variables that depend on
-//! the addresses it got (/etc/hosts, /etc/resolv.conf pointing at the
-//! network's DNS server, Docker's link variables).
+//! the addresses it got (/etc/hosts, Docker's link variables), and its
+//! /etc/resolv.conf pointing at its own DNS server on 127.0.0.11.
 
 use super::{ContainerRecord, ProjectDir, ProjectError};
 use crate::container::spec::NetworkMode;
@@ -55,13 +55,11 @@ pub fn join(
     };
     spec.network = NetworkMode::Join { path };
     spec.etc.hosts = hosts(spec, &attached);
-    // The network's DNS server answers the project's names and forwards
-    // the rest (to the service's `dns` servers when it has some), as
-    // Docker's embedded server on user-defined networks does.
-    if let Some(first) = attached.first() {
-        spec.etc.resolv_conf =
-            container_resolv_conf(first.gateway, &record.dns.search, &record.dns.options);
-    }
+    // The container's own server (127.0.0.11 in its namespace, bound by
+    // the supervisor before the workload runs) answers the names it may
+    // see and forwards the rest (to the service's `dns` servers when it
+    // has some), as Docker's embedded server on user-defined networks.
+    spec.etc.resolv_conf = container_resolv_conf(&record.dns.search, &record.dns.options);
     // Link variables come first: the service's own `environment` wins.
     let mut env = links;
     env.append(&mut spec.process.env);

@@ -73,6 +73,11 @@ pub fn start(project: &ProjectDir, name: &str, env: &Env<'_>) -> Result<(), Proj
     if networked {
         env.services.publish(&record)?;
         join::join(project, &record, &mut spec)?;
+        if let Err(e) = env.services.joined(&record) {
+            let _ = join::leave(project, name);
+            env.services.refresh();
+            return Err(e);
+        }
     }
     if let Err(e) = Container::create(&spec, &dir, env.init) {
         if networked {
