@@ -1,6 +1,8 @@
 //! Each container's own DNS server on 127.0.0.11 (Docker's embedded
 //! server), end to end through the `compose` binary and its supervisor:
-//! a `links:` alias resolves in the container that declares it only, a
+//! a container's first lookup is answered (the server listens before its
+//! workload runs), a `links:` alias resolves in the container that
+//! declares it only, a
 //! container sees the names of the networks it is on and no other,
 //! answers follow `--scale` up and down, a SIGKILLed supervisor's
 //! successor serves the running containers again, a stopped container's
@@ -154,6 +156,12 @@ services:
     command: sleep 3600
     networks: [back]
     dns: DNS
+  early:
+    image: IMAGE
+    command: [\"sh\", \"-c\", \"nslookup db > /early.txt 2>&1; exec sleep 3600\"]
+    depends_on: [db]
+    networks: [back]
+    dns: DNS
   ui:
     image: IMAGE
     command: sleep 3600
@@ -176,6 +184,15 @@ networks:
     );
     let db = lease(&p, "back", &p.container("db", 1)).unwrap();
     let app_front = lease(&p, "front", &p.container("app", 1)).unwrap();
+
+    // The server listens before the workload runs: a lookup that is the
+    // workload's first step is answered.
+    let early = eventually("early's lookup done", || {
+        let out = p.compose(&["exec", "-T", "early", "cat", "/early.txt"]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.success() && text.contains("Name:")).then_some(text)
+    });
+    assert!(early.contains(&format!("Address: {db}")), "{early}");
 
     // The alias is app's: app resolves it, other (same network) does not.
     let got = eventually("app resolves database", || lookup(&p, "app", "database"));

@@ -67,6 +67,28 @@ pub fn join(
     Ok(())
 }
 
+/// A container in another one's namespace (`network_mode: service:` or
+/// `container:` of this project) without `dns` settings of its own gets
+/// that container's resolv.conf, as Docker shares the joined container's:
+/// the DNS server on 127.0.0.11 in that namespace answers it. Anything
+/// else keeps its file (the host's for `network_mode: host`).
+pub fn share_resolv_conf(project: &ProjectDir, spec: &mut ContainerSpec) {
+    let NetworkMode::Join { path } = &spec.network else {
+        return;
+    };
+    let Some(target) = path.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    let ours = crate::network::netns::netns_path(project.root(), target) == *path;
+    if !ours || !spec.etc.resolv_conf.is_empty() {
+        return;
+    }
+    let file = project.container_dir(target).join("resolv.conf");
+    if let Ok(text) = std::fs::read_to_string(file) {
+        spec.etc.resolv_conf = text;
+    }
+}
+
 /// Release what [`join`] made: the interfaces, addresses and namespace.
 pub fn leave(project: &ProjectDir, name: &str) -> Result<(), ProjectError> {
     networks(project)

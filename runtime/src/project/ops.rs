@@ -78,6 +78,8 @@ pub fn start(project: &ProjectDir, name: &str, env: &Env<'_>) -> Result<(), Proj
             env.services.refresh();
             return Err(e);
         }
+    } else {
+        join::share_resolv_conf(project, &mut spec);
     }
     if let Err(e) = Container::create(&spec, &dir, env.init) {
         if networked {

@@ -432,12 +432,9 @@ impl Services for NetServices {
             container: record.name.clone(),
             source,
         };
-        self.serve_dns(&mut state, &record.name).map_err(err)?;
-        // Its view now, before its workload asks anything.
-        for (key, e) in self.sync(&mut state)? {
-            log(&mut state, failure(&key, &e));
-        }
-        Ok(())
+        // Served from the refresh after the start, with its view; a
+        // lookup before waits in the socket's queue.
+        self.bind_dns(&mut state, &record.name).map_err(err)
     }
 
     fn refresh(&self) {

@@ -1,10 +1,11 @@
 //! Each container's embedded DNS server, run by the supervisor: sockets on
 //! 127.0.0.11:53 (UDP and TCP) bound inside the container's network
-//! namespace when it joins its networks ([`NetServices::serve_dns`], from
+//! namespace when it joins its networks ([`NetServices::bind_dns`], from
 //! `Services::joined`, before its workload runs), served on the
-//! supervisor's tokio runtime, and dropped on the first refresh after it
-//! stopped. Every refresh gives each server its container's current view
-//! ([`views::views`]). A restarted supervisor binds them again for the
+//! supervisor's tokio runtime from the next refresh on (which has its
+//! view: a query sent before waits in the socket's queue), and dropped on
+//! the first refresh after it stopped. Every refresh gives each server its
+//! container's current view ([`views::views`]). A restarted supervisor binds them again for the
 //! containers still running (their namespace files outlive it), and a
 //! container whose namespace was made anew gets new sockets there.
 //!
@@ -32,8 +33,25 @@ pub(super) struct Embedded {
 struct Served {
     /// The namespace the sockets are in (see [`embedded::namespace_id`]).
     namespace: Option<(u64, u64)>,
-    table: SharedTable,
-    server: DnsServer,
+    serving: Serving,
+}
+
+enum Serving {
+    /// Bound, waiting for the container's first view.
+    Bound(DnsSockets),
+    Running {
+        table: SharedTable,
+        server: DnsServer,
+    },
+}
+
+impl Served {
+    fn server(self) -> Option<DnsServer> {
+        match self.serving {
+            Serving::Bound(_) => None,
+            Serving::Running { server, .. } => Some(server),
+        }
+    }
 }
 
 impl Embedded {
@@ -46,34 +64,52 @@ impl Embedded {
     pub(super) fn take_all(&mut self) -> Vec<DnsServer> {
         std::mem::take(&mut self.served)
             .into_values()
-            .map(|s| s.server)
+            .filter_map(Served::server)
             .collect()
     }
 }
 
 impl NetServices {
-    /// Bind `container`'s server inside its namespace (replacing one it
-    /// had in an earlier namespace) and serve it; the table stays empty
-    /// until the next [`NetServices::sync_dns`] fills it.
-    pub(super) fn serve_dns(&self, state: &mut State, container: &str) -> Result<(), NetworkError> {
+    /// Bind `container`'s sockets inside its namespace (replacing those
+    /// it had in an earlier namespace); the next [`NetServices::sync_dns`]
+    /// serves them with its view.
+    pub(super) fn bind_dns(&self, state: &mut State, container: &str) -> Result<(), NetworkError> {
         let path = netns_path(self.project.root(), container);
-        let sockets: DnsSockets = embedded::bind_in(&path)?;
-        let table: SharedTable = Arc::new(RwLock::new(DnsTable::default()));
-        let server = {
-            // `from_std` and `spawn` need the runtime's context, not a
-            // blocking wait on it.
-            let _context = self.runtime.enter();
-            DnsServer::serve(sockets, table.clone(), self.host_upstreams.clone())?
-        };
+        let sockets = embedded::bind_in(&path)?;
         let served = Served {
             namespace: embedded::namespace_id(&path),
-            table,
-            server,
+            serving: Serving::Bound(sockets),
         };
         if let Some(old) = state.dns.served.insert(container.to_string(), served) {
-            self.close(std::iter::empty(), vec![old.server]);
+            self.close(std::iter::empty(), old.server().into_iter().collect());
         }
         Ok(())
+    }
+
+    /// Serve `served` with `view`: a running server takes the new view, a
+    /// bound one starts.
+    fn serve(&self, served: Served, view: View) -> Result<Served, NetworkError> {
+        let serving = match served.serving {
+            Serving::Running { table, server } => {
+                table
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .replace(view);
+                Serving::Running { table, server }
+            }
+            Serving::Bound(sockets) => {
+                let table: SharedTable = Arc::new(RwLock::new(DnsTable::new(view)));
+                // `from_std` and `spawn` need the runtime's context, not a
+                // blocking wait on it.
+                let _context = self.runtime.enter();
+                let server = DnsServer::serve(sockets, table.clone(), self.host_upstreams.clone())?;
+                Serving::Running { table, server }
+            }
+        };
+        Ok(Served {
+            namespace: served.namespace,
+            serving,
+        })
     }
 
     /// Make the servers match `views`: drop those of containers without a
@@ -101,21 +137,23 @@ impl NetServices {
         let closed: Vec<DnsServer> = stale
             .iter()
             .filter_map(|n| state.dns.served.remove(n))
-            .map(|s| s.server)
+            .filter_map(Served::server)
             .collect();
         self.close(std::iter::empty(), closed);
         for (name, view) in views {
             if !state.dns.served.contains_key(&name) && running.contains(&name) {
-                if let Err(e) = self.serve_dns(state, &name) {
+                if let Err(e) = self.bind_dns(state, &name) {
                     log(state, format!("DNS server of container {name}: {e}"));
                 }
             }
-            if let Some(served) = state.dns.served.get(&name) {
-                served
-                    .table
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .replace(view);
+            let Some(served) = state.dns.served.remove(&name) else {
+                continue;
+            };
+            match self.serve(served, view) {
+                Ok(served) => {
+                    state.dns.served.insert(name, served);
+                }
+                Err(e) => log(state, format!("DNS server of container {name}: {e}")),
             }
         }
     }
