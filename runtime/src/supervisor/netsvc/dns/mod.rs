@@ -5,9 +5,10 @@
 //! supervisor's tokio runtime from the next refresh on (which has its
 //! view: a query sent before waits in the socket's queue), and dropped on
 //! the first refresh after it stopped. Every refresh gives each server its
-//! container's current view ([`views::views`]). A restarted supervisor binds them again for the
-//! containers still running (their namespace files outlive it), and a
-//! container whose namespace was made anew gets new sockets there.
+//! container's current view ([`views::views`]). A restarted supervisor
+//! binds them again for the containers still running (their namespace
+//! files outlive it), and a container whose namespace was made anew gets
+//! new sockets there.
 //!
 //! Forwarded queries leave from the runtime's threads, in the supervisor's
 //! own namespace (the host's), as before: the host's resolvers (even
