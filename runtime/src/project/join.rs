@@ -214,3 +214,46 @@ pub fn link_vars(
     }
     vars
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::netns::netns_path;
+
+    #[test]
+    fn a_shared_namespace_takes_its_owners_resolv_conf_unless_it_has_its_own() {
+        let root = tempfile::tempdir().unwrap();
+        let project = ProjectDir::new(root.path(), "p");
+        let owner = project.container_dir("p-b-1");
+        std::fs::create_dir_all(&owner).unwrap();
+        let text = "nameserver 127.0.0.11\noptions ndots:0\n";
+        std::fs::write(owner.join("resolv.conf"), text).unwrap();
+        let spec_in = |network: NetworkMode| {
+            let mut spec = ContainerSpec::new("p-c-1", vec![], vec!["true".into()]);
+            spec.network = network;
+            spec
+        };
+        let mut shared = spec_in(NetworkMode::Join {
+            path: netns_path(root.path(), "p-b-1"),
+        });
+        share_resolv_conf(&project, &mut shared);
+        assert_eq!(shared.etc.resolv_conf, text);
+
+        let mut own = shared.clone();
+        own.etc.resolv_conf = "nameserver 192.0.2.53\n".into();
+        share_resolv_conf(&project, &mut own);
+        assert_eq!(own.etc.resolv_conf, "nameserver 192.0.2.53\n", "dns: wins");
+
+        for network in [
+            NetworkMode::Host,
+            NetworkMode::Loopback,
+            NetworkMode::Join {
+                path: "/run/netns/elsewhere".into(),
+            },
+        ] {
+            let mut spec = spec_in(network);
+            share_resolv_conf(&project, &mut spec);
+            assert!(spec.etc.resolv_conf.is_empty(), "{:?}", spec.network);
+        }
+    }
+}
