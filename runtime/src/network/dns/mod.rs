@@ -231,8 +231,13 @@ async fn forward(query: &[u8], upstreams: &[SocketAddr]) -> Option<Vec<u8>> {
     None
 }
 
+/// The largest query read over UDP: a query is one question and at most an
+/// EDNS OPT record (well under 512 bytes); every container has a server,
+/// so its buffer stays small.
+const MAX_UDP_QUERY: usize = 4096;
+
 async fn serve_udp(socket: Arc<UdpSocket>, resolver: Arc<Resolver>) {
-    let mut buf = vec![0u8; 65535];
+    let mut buf = vec![0u8; MAX_UDP_QUERY];
     loop {
         let Ok((n, client)) = socket.recv_from(&mut buf).await else {
             continue;
