@@ -1,27 +1,20 @@
-//! Published-port proxy throughput against a direct connection, and DNS
-//! lookup latency of the per-network server. Everything on 127.0.0.1; no
-//! root needed. Run: `cargo bench --bench proxy`.
+//! Published-port proxy throughput against a direct connection (DNS
+//! latency: `benches/dns.rs`). Everything on 127.0.0.1; no root needed.
+//! Run: `cargo bench --bench proxy`.
 //!
 //! The proxy is a userspace copy (as docker-proxy is), so it costs a
 //! multiple of a direct loopback connection; what matters is that it stays
 //! far above what a dev environment pushes through one port.
 
-use compose_runtime::network::dns::table::{DnsTable, Entry};
-use compose_runtime::network::dns::DnsServer;
 use compose_runtime::network::proxy::{Backends, PortProxy};
-use hickory_proto::op::{Message, MessageType, Query};
-use hickory_proto::rr::{Name, RecordType};
-use std::net::{Ipv4Addr, SocketAddr};
-use std::str::FromStr;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::net::{TcpListener, TcpStream};
 
 /// Bytes per throughput run, and runs per path.
 const BYTES: usize = 256 << 20;
 const RUNS: usize = 3;
-const DNS_QUERIES: usize = 5000;
 
 /// A server that reads everything and answers with the byte count.
 async fn sink() -> SocketAddr {
@@ -60,50 +53,6 @@ async fn throughput(addr: SocketAddr) -> f64 {
     BYTES as f64 / (1 << 20) as f64 / start.elapsed().as_secs_f64()
 }
 
-fn query(name: &str, id: u16) -> Vec<u8> {
-    let mut msg = Message::new();
-    msg.set_id(id)
-        .set_message_type(MessageType::Query)
-        .add_query(Query::query(Name::from_str(name).unwrap(), RecordType::A));
-    msg.to_vec().unwrap()
-}
-
-async fn dns_latency() -> Vec<Duration> {
-    let mut table = DnsTable::new();
-    for n in 0..200u32 {
-        table.upsert(Entry {
-            container: format!("bench-svc{}-{}", n / 4, n % 4 + 1),
-            service: format!("svc{}", n / 4),
-            aliases: vec![],
-            address: Ipv4Addr::from(0x0a59_0000 + n + 2),
-        });
-    }
-    let server = DnsServer::spawn(
-        "127.0.0.1:0".parse().unwrap(),
-        Arc::new(RwLock::new(table)),
-        vec![],
-    )
-    .await
-    .unwrap();
-    let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    client.connect(server.local_addr()).await.unwrap();
-    let mut buf = [0u8; 1024];
-    let mut times = Vec::with_capacity(DNS_QUERIES);
-    for i in 0..DNS_QUERIES {
-        let q = query(&format!("svc{}.", i % 50), i as u16);
-        let start = Instant::now();
-        client.send(&q).await.unwrap();
-        let n = tokio::time::timeout(Duration::from_secs(2), client.recv(&mut buf))
-            .await
-            .unwrap()
-            .unwrap();
-        times.push(start.elapsed());
-        assert!(Message::from_vec(&buf[..n]).unwrap().answers().len() == 4);
-    }
-    times.sort();
-    times
-}
-
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -126,13 +75,5 @@ fn main() {
         let share = proxied / direct * 100.0;
         println!("tcp direct       {direct:>9.0} MiB/s  ({mib} MiB, best of {RUNS})");
         println!("tcp via proxy    {proxied:>9.0} MiB/s  ({share:.0}% of direct)");
-        let times = dns_latency().await;
-        let us = |d: Duration| d.as_secs_f64() * 1e6;
-        let (p50, p99) = (times[times.len() / 2], times[times.len() * 99 / 100]);
-        println!(
-            "dns lookup (udp) median {:>6.1} µs   p99 {:>6.1} µs   ({DNS_QUERIES} queries)",
-            us(p50),
-            us(p99)
-        );
     });
 }

@@ -1,7 +1,7 @@
 //! The supervisor's network services against real containers, driven
 //! through the project executor as the supervisor drives it: names resolve
-//! on the network's DNS server (replicas in rotation, links aliases, a
-//! container's own `dns:` servers as upstream), a published port serves
+//! on each container's own DNS server (replicas in rotation, links aliases,
+//! a container's own `dns:` servers as upstream), a published port serves
 //! from 127.0.0.1 balanced over replicas (TCP and UDP), a port in use fails
 //! the start and names its holder, a new `NetServices` re-adopts what runs
 //! (the same random port), and after the teardown no socket, link, netns
@@ -190,10 +190,7 @@ impl Project {
             &interfaces,
             &nft::table_for_root(self.fx.root.path()),
         );
-        let dns = SocketAddr::new(rec.gateway.into(), 53);
-        let mut all = ports.to_vec();
-        all.extend([(Protocol::Udp, dns), (Protocol::Tcp, dns)]);
-        for (proto, addr) in all {
+        for &(proto, addr) in ports {
             wait_until(&format!("{addr} ({proto}) closed"), || {
                 !listening(proto, addr)
             });
@@ -494,7 +491,7 @@ fn names_resolve_and_published_ports_balance_over_replicas() {
     p.down(&services);
     assert!(services.ports().is_empty());
     assert!(
-        services.dns_servers().is_empty(),
+        services.dns_clients().is_empty(),
         "no DNS server after down"
     );
     assert!(!p.dir.dir().join("ports.json").exists());
@@ -574,10 +571,9 @@ fn a_new_supervisor_readopts_dns_and_the_same_random_port() {
     second.refresh();
     assert_eq!(second.ports(), before, "the same host port again");
     assert_eq!(
-        second.dns_servers().get(&p.network),
-        Some(&rec.gateway),
-        "{:?}",
-        second.dns_servers()
+        second.dns_clients(),
+        [format!("{}-web-1", p.dir.name())],
+        "the running container's DNS server is bound again"
     );
     assert_eq!(http_get(addr), "web1");
     p.down(&second);

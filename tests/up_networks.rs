@@ -1,8 +1,8 @@
 //! `up` puts services on project networks: each container gets its own
 //! network namespace with an address on the project's bridge, /etc/hosts
 //! and /etc/resolv.conf that go with it, Docker's link variables, and
-//! `network_mode: service:` shares a namespace. `down` leaves no bridge,
-//! veth, namespace or nft table. (Names over DNS and published ports are
+//! `network_mode: service:` shares a namespace (and its DNS server).
+//! `down` leaves no bridge, veth, namespace or nft table. (Names over DNS and published ports are
 //! served by the supervisor: tests/network_up.rs.)
 
 mod up_support;
@@ -11,10 +11,13 @@ use up_support::{stderr, Project};
 
 /// `b` serves /www/index.html on port 8000 (busybox httpd, in the
 /// foreground); `a` links to it as `bee`; `c` shares `b`'s namespace.
+/// b's unknown names go to a closed port of the host's loopback (SERVFAIL
+/// at once), never to the host's resolvers.
 const WEB: &str = "
 services:
   b:
     image: IMAGE
+    dns: [\"127.0.0.1:9\"]
     expose: [\"8000\"]
     environment:
       FLAVOUR: plain
@@ -59,7 +62,7 @@ fn services_share_a_network_with_hosts_resolv_conf_and_link_variables() {
     assert!(a.starts_with("10.") && b.starts_with("10."), "{a} {b}");
 
     // /etc/hosts names the container's own address; resolv.conf points
-    // at the network's gateway (the project's DNS server).
+    // at the container's own DNS server (Docker's 127.0.0.11).
     let hosts = exec(&p, "a", "cat /etc/hosts");
     let hostname = exec(&p, "a", "hostname");
     assert!(
@@ -67,12 +70,7 @@ fn services_share_a_network_with_hosts_resolv_conf_and_link_variables() {
         "{hosts}"
     );
     let resolv = exec(&p, "a", "cat /etc/resolv.conf");
-    let gateway = exec(&p, "a", "ip route show default");
-    let gw = gateway.split_whitespace().nth(2).unwrap();
-    assert!(
-        resolv.starts_with(&format!("nameserver {gw}\n")),
-        "{resolv}"
-    );
+    assert_eq!(resolv, "nameserver 127.0.0.11\noptions ndots:0\n");
 
     // Docker's link variables, with b's address.
     let env = exec(&p, "a", "env");
@@ -98,6 +96,19 @@ fn services_share_a_network_with_hosts_resolv_conf_and_link_variables() {
     let page = exec(&p, "c", "wget -qO- http://127.0.0.1:8000/index.html");
     assert_eq!(page, "hello from b\n");
     assert_eq!(address(&p, "c"), b);
+    // c shares b's resolv.conf and so b's DNS server: it resolves a, and
+    // b's view has no `bee` (that alias is a's own).
+    assert_eq!(exec(&p, "c", "cat /etc/resolv.conf"), resolv);
+    let found = exec(&p, "c", "nslookup a");
+    assert!(found.contains(&format!("Address: {a}")), "{found}");
+    let out = p.compose(&["exec", "-T", "c", "nslookup", "bee"]);
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let found = exec(&p, "a", "nslookup bee");
+    assert!(found.contains(&format!("Address: {b}")), "{found}");
 
     let names = p.container_dirs();
     let pids = p.init_pids();

@@ -91,7 +91,7 @@ pub fn networking(
 }
 
 /// The service's networks, highest `priority` first then by name (docker
-/// compose's order); the first one's gateway serves the container's DNS.
+/// compose's order); the first one's gateway is the default route.
 fn attachments(
     service: &ServiceConfig,
     ctx: &Context<'_>,

@@ -1,7 +1,7 @@
 //! A container on project networks, at start: its own network namespace,
 //! one interface per network, and the files and variables that depend on
-//! the addresses it got (/etc/hosts, /etc/resolv.conf pointing at the
-//! network's DNS server, Docker's link variables).
+//! the addresses it got (/etc/hosts, Docker's link variables), and its
+//! /etc/resolv.conf pointing at its own DNS server on 127.0.0.11.
 
 use super::{ContainerRecord, ProjectDir, ProjectError};
 use crate::container::spec::NetworkMode;
@@ -55,18 +55,38 @@ pub fn join(
     };
     spec.network = NetworkMode::Join { path };
     spec.etc.hosts = hosts(spec, &attached);
-    // The network's DNS server answers the project's names and forwards
-    // the rest (to the service's `dns` servers when it has some), as
-    // Docker's embedded server on user-defined networks does.
-    if let Some(first) = attached.first() {
-        spec.etc.resolv_conf =
-            container_resolv_conf(first.gateway, &record.dns.search, &record.dns.options);
-    }
+    // The container's own server (127.0.0.11 in its namespace, bound by
+    // the supervisor before the workload runs) answers the names it may
+    // see and forwards the rest (to the service's `dns` servers when it
+    // has some), as Docker's embedded server on user-defined networks.
+    spec.etc.resolv_conf = container_resolv_conf(&record.dns.search, &record.dns.options);
     // Link variables come first: the service's own `environment` wins.
     let mut env = links;
     env.append(&mut spec.process.env);
     spec.process.env = env;
     Ok(())
+}
+
+/// A container in another one's namespace (`network_mode: service:` or
+/// `container:` of this project) without `dns` settings of its own gets
+/// that container's resolv.conf, as Docker shares the joined container's:
+/// the DNS server on 127.0.0.11 in that namespace answers it. Anything
+/// else keeps its file (the host's for `network_mode: host`).
+pub fn share_resolv_conf(project: &ProjectDir, spec: &mut ContainerSpec) {
+    let NetworkMode::Join { path } = &spec.network else {
+        return;
+    };
+    let Some(target) = path.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    let ours = crate::network::netns::netns_path(project.root(), target) == *path;
+    if !ours || !spec.etc.resolv_conf.is_empty() {
+        return;
+    }
+    let file = project.container_dir(target).join("resolv.conf");
+    if let Ok(text) = std::fs::read_to_string(file) {
+        spec.etc.resolv_conf = text;
+    }
 }
 
 /// Release what [`join`] made: the interfaces, addresses and namespace.
@@ -193,4 +213,47 @@ pub fn link_vars(
         vars.push(format!("{alias}_ENV_{k}={v}"));
     }
     vars
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::netns::netns_path;
+
+    #[test]
+    fn a_shared_namespace_takes_its_owners_resolv_conf_unless_it_has_its_own() {
+        let root = tempfile::tempdir().unwrap();
+        let project = ProjectDir::new(root.path(), "p");
+        let owner = project.container_dir("p-b-1");
+        std::fs::create_dir_all(&owner).unwrap();
+        let text = "nameserver 127.0.0.11\noptions ndots:0\n";
+        std::fs::write(owner.join("resolv.conf"), text).unwrap();
+        let spec_in = |network: NetworkMode| {
+            let mut spec = ContainerSpec::new("p-c-1", vec![], vec!["true".into()]);
+            spec.network = network;
+            spec
+        };
+        let mut shared = spec_in(NetworkMode::Join {
+            path: netns_path(root.path(), "p-b-1"),
+        });
+        share_resolv_conf(&project, &mut shared);
+        assert_eq!(shared.etc.resolv_conf, text);
+
+        let mut own = shared.clone();
+        own.etc.resolv_conf = "nameserver 192.0.2.53\n".into();
+        share_resolv_conf(&project, &mut own);
+        assert_eq!(own.etc.resolv_conf, "nameserver 192.0.2.53\n", "dns: wins");
+
+        for network in [
+            NetworkMode::Host,
+            NetworkMode::Loopback,
+            NetworkMode::Join {
+                path: "/run/netns/elsewhere".into(),
+            },
+        ] {
+            let mut spec = spec_in(network);
+            share_resolv_conf(&project, &mut spec);
+            assert!(spec.etc.resolv_conf.is_empty(), "{:?}", spec.network);
+        }
+    }
 }

@@ -75,6 +75,13 @@ pub fn start(project: &ProjectDir, name: &str, env: &Env<'_>) -> Result<(), Proj
     if networked {
         env.services.publish(&record)?;
         join::join(project, &record, &mut spec)?;
+        if let Err(e) = env.services.joined(&record) {
+            let _ = join::leave(project, name);
+            env.services.refresh();
+            return Err(e);
+        }
+    } else {
+        join::share_resolv_conf(project, &mut spec);
     }
     // `pre_start` init containers run in the namespace just joined and
     // with the container's mounts; a failing one keeps it from starting.

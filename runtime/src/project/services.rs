@@ -1,5 +1,5 @@
-//! What runs beside a project's containers in its supervisor: the DNS
-//! servers of its networks and the proxies of its published ports. The
+//! What runs beside a project's containers in its supervisor: each
+//! container's DNS server and the proxies of its published ports. The
 //! executor calls these hooks around container starts and stops so that
 //! names resolve and ports answer as soon as a step is done.
 
@@ -9,6 +9,12 @@ pub trait Services: Sync {
     /// Before `record`'s container starts: its published ports listen (a
     /// port in use fails the start, before anything runs).
     fn publish(&self, record: &ContainerRecord) -> Result<(), ProjectError>;
+    /// After `record`'s container joined its networks (its namespace
+    /// exists), before its workload runs: its DNS server listens inside
+    /// that namespace, so the first lookup is answered.
+    fn joined(&self, _record: &ContainerRecord) -> Result<(), ProjectError> {
+        Ok(())
+    }
     /// After a container started, stopped or was removed: DNS answers and
     /// proxy backends follow what runs now.
     fn refresh(&self);

@@ -1,18 +1,23 @@
-//! The per-network DNS server: a thin async UDP + TCP server on the
-//! gateway's port 53 in front of the pure `table` (aardvark-dns's split).
-//! Names of the network are answered from the table; every other query is
-//! forwarded unchanged to the host's resolvers (from /etc/resolv.conf), or
-//! to the asking container's own `dns:` servers when the table has some for
-//! its address (as Docker's embedded server uses a container's `dns` as
-//! its upstreams), and the reply relayed back. Wire format: hickory-proto.
+//! A container's DNS server: a thin async UDP + TCP server in front of the
+//! pure `table` (aardvark-dns's split). As Docker's embedded server, it
+//! listens on 127.0.0.11:53 inside the container's own network namespace
+//! (`embedded`), so it answers that one container only, whatever holds
+//! port 53 on the host. Names the container may see are answered from its
+//! table; every other query is forwarded unchanged to the container's own
+//! `dns:` servers when it has some (Docker's embedded server uses them as
+//! its upstreams), else the host's resolvers (from /etc/resolv.conf), and
+//! the reply relayed back. The forwarding sockets are made by the tokio
+//! runtime's threads, in the host's namespace, so upstreams such as
+//! 127.0.0.53 (systemd-resolved) work. Wire format: hickory-proto.
 
+pub mod embedded;
 pub mod resolv;
 pub mod table;
 
 use super::error::NetworkError;
 use hickory_proto::op::{Message, MessageType, ResponseCode};
 use hickory_proto::rr::{rdata::A, rdata::AAAA, RData, Record, RecordType};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use table::DnsTable;
@@ -26,7 +31,7 @@ pub const TTL: u32 = 60;
 /// How long one upstream gets before the next is tried.
 pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The shared, updatable table of a network.
+/// The shared, updatable table of a container.
 pub type SharedTable = Arc<RwLock<DnsTable>>;
 
 /// A running server; dropping it stops both listeners.
@@ -45,8 +50,10 @@ impl Drop for DnsServer {
 }
 
 impl DnsServer {
-    /// Serve `table` on `addr` (UDP and TCP, same port); unknown names go
-    /// to `upstreams`. Call inside a tokio runtime.
+    /// Serve `table` on `addr` (UDP and TCP, same port) in the current
+    /// namespace; unknown names go to `upstreams` (tests and benches: the
+    /// supervisor serves sockets made by [`embedded::bind_in`]). Call
+    /// inside a tokio runtime.
     pub async fn spawn(
         addr: SocketAddr,
         table: SharedTable,
@@ -73,12 +80,40 @@ impl DnsServer {
                 Err(e) => return Err(listen_err("tcp", e)),
             }
         };
+        Ok(DnsServer::start(udp, tcp, local, table, upstreams))
+    }
+
+    /// Serve `table` on sockets bound elsewhere (a container's namespace).
+    /// Call inside a tokio runtime.
+    pub fn serve(
+        sockets: embedded::DnsSockets,
+        table: SharedTable,
+        upstreams: Vec<SocketAddr>,
+    ) -> Result<DnsServer, NetworkError> {
+        let local = sockets.local;
+        let listen_err = |proto, source| NetworkError::Listen {
+            addr: local,
+            proto,
+            source,
+        };
+        let udp = UdpSocket::from_std(sockets.udp).map_err(|e| listen_err("udp", e))?;
+        let tcp = TcpListener::from_std(sockets.tcp).map_err(|e| listen_err("tcp", e))?;
+        Ok(DnsServer::start(udp, tcp, local, table, upstreams))
+    }
+
+    fn start(
+        udp: UdpSocket,
+        tcp: TcpListener,
+        local: SocketAddr,
+        table: SharedTable,
+        upstreams: Vec<SocketAddr>,
+    ) -> DnsServer {
         let resolver = Arc::new(Resolver { table, upstreams });
         let tasks = vec![
             tokio::spawn(serve_udp(Arc::new(udp), resolver.clone())),
             tokio::spawn(serve_tcp(tcp, resolver)),
         ];
-        Ok(DnsServer { local, tasks })
+        DnsServer { local, tasks }
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -102,22 +137,17 @@ struct Resolver {
 }
 
 impl Resolver {
-    /// The reply bytes for `client`'s query, `None` to stay silent
+    /// The reply bytes for a query, `None` to stay silent
     /// (garbage in).
-    async fn answer(&self, query: &[u8], client: IpAddr) -> Option<Vec<u8>> {
+    async fn answer(&self, query: &[u8]) -> Option<Vec<u8>> {
         let request = Message::from_vec(query).ok()?;
         if request.message_type() != MessageType::Query {
             return None;
         }
-        if !self.serves(client) {
-            return Message::error_msg(request.id(), request.op_code(), ResponseCode::Refused)
-                .to_vec()
-                .ok();
-        }
         if let Some(reply) = self.local_answer(&request) {
             return reply.to_vec().ok();
         }
-        let upstreams = self.upstreams_of(client);
+        let upstreams = self.upstreams();
         match forward(query, &upstreams).await {
             Some(bytes) => Some(bytes),
             None => Message::error_msg(request.id(), request.op_code(), ResponseCode::ServFail)
@@ -166,15 +196,10 @@ impl Resolver {
         Some(reply)
     }
 
-    fn serves(&self, client: IpAddr) -> bool {
+    /// The container's own servers, else the host's.
+    fn upstreams(&self) -> Vec<SocketAddr> {
         let table = self.table.read().unwrap_or_else(|p| p.into_inner());
-        table.serves(client)
-    }
-
-    /// The client's own servers, else the host's.
-    fn upstreams_of(&self, client: IpAddr) -> Vec<SocketAddr> {
-        let table = self.table.read().unwrap_or_else(|p| p.into_inner());
-        match table.upstreams_for(client) {
+        match table.upstreams() {
             Some(own) => own.to_vec(),
             None => self.upstreams.clone(),
         }
@@ -206,8 +231,13 @@ async fn forward(query: &[u8], upstreams: &[SocketAddr]) -> Option<Vec<u8>> {
     None
 }
 
+/// The largest query read over UDP: a query is one question and at most an
+/// EDNS OPT record (well under 512 bytes); every container has a server,
+/// so its buffer stays small.
+const MAX_UDP_QUERY: usize = 4096;
+
 async fn serve_udp(socket: Arc<UdpSocket>, resolver: Arc<Resolver>) {
-    let mut buf = vec![0u8; 65535];
+    let mut buf = vec![0u8; MAX_UDP_QUERY];
     loop {
         let Ok((n, client)) = socket.recv_from(&mut buf).await else {
             continue;
@@ -217,7 +247,7 @@ async fn serve_udp(socket: Arc<UdpSocket>, resolver: Arc<Resolver>) {
         let (query, socket, resolver) =
             (buf[..n].to_vec(), Arc::downgrade(&socket), resolver.clone());
         tokio::spawn(async move {
-            if let Some(reply) = resolver.answer(&query, client.ip()).await {
+            if let Some(reply) = resolver.answer(&query).await {
                 if let Some(socket) = socket.upgrade() {
                     let _ = socket.send_to(&reply, client).await;
                 }
@@ -239,9 +269,6 @@ async fn serve_tcp(listener: TcpListener, resolver: Arc<Resolver>) {
 /// DNS over TCP: each message is prefixed by its 16-bit length (RFC 1035
 /// section 4.2.2); a connection may carry several queries.
 async fn serve_tcp_conn(mut stream: TcpStream, resolver: Arc<Resolver>) {
-    let Ok(client) = stream.peer_addr() else {
-        return;
-    };
     loop {
         let Ok(len) = stream.read_u16().await else {
             return;
@@ -250,7 +277,7 @@ async fn serve_tcp_conn(mut stream: TcpStream, resolver: Arc<Resolver>) {
         if stream.read_exact(&mut query).await.is_err() {
             return;
         }
-        let Some(reply) = resolver.answer(&query, client.ip()).await else {
+        let Some(reply) = resolver.answer(&query).await else {
             return;
         };
         let Ok(len) = u16::try_from(reply.len()) else {

@@ -1,8 +1,9 @@
 //! resolv.conf: the host's upstream resolvers (where unknown names are
 //! forwarded) and the content of a container's /etc/resolv.conf, which
-//! points at the network's DNS server on the gateway.
+//! points at its embedded DNS server on 127.0.0.11.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use super::embedded;
+use std::net::{IpAddr, SocketAddr};
 
 /// The `nameserver` addresses of a resolv.conf, port 53.
 pub fn nameservers(text: &str) -> Vec<SocketAddr> {
@@ -16,20 +17,22 @@ pub fn nameservers(text: &str) -> Vec<SocketAddr> {
         .collect()
 }
 
-/// A container's resolv.conf: our server first and only (so every lookup
-/// sees the project's names), then the search domains and options given.
-pub fn container_resolv_conf(
-    dns_server: Ipv4Addr,
-    search: &[String],
-    options: &[String],
-) -> String {
-    let mut out = format!("nameserver {dns_server}\n");
+/// A container's resolv.conf, as Docker writes it for its embedded
+/// server: that server first and only (so every lookup sees the project's
+/// names), the search domains given, and `ndots:0` (a name with no dot is
+/// tried as is first, not with every search domain) unless the options
+/// given set `ndots` themselves, which then win (Docker keeps the user's).
+pub fn container_resolv_conf(search: &[String], options: &[String]) -> String {
+    let mut out = format!("nameserver {}\n", embedded::ADDRESS);
     if !search.is_empty() {
         out.push_str(&format!("search {}\n", search.join(" ")));
     }
-    if !options.is_empty() {
-        out.push_str(&format!("options {}\n", options.join(" ")));
+    let mut all: Vec<&str> = Vec::with_capacity(options.len() + 1);
+    if !options.iter().any(|o| o.starts_with("ndots:")) {
+        all.push("ndots:0");
     }
+    all.extend(options.iter().map(String::as_str));
+    out.push_str(&format!("options {}\n", all.join(" ")));
     out
 }
 
@@ -50,15 +53,26 @@ mod tests {
     }
 
     #[test]
-    fn container_file_points_at_the_gateway() {
+    fn container_file_points_at_the_embedded_server() {
+        assert_eq!(
+            container_resolv_conf(&[], &[]),
+            "nameserver 127.0.0.11\noptions ndots:0\n"
+        );
         let text = container_resolv_conf(
-            Ipv4Addr::new(10, 89, 0, 1),
-            &["corp.example".into()],
-            &["ndots:0".into()],
+            &["corp.example".into(), "lan".into()],
+            &["timeout:1".into(), "rotate".into()],
         );
         assert_eq!(
             text,
-            "nameserver 10.89.0.1\nsearch corp.example\noptions ndots:0\n"
+            "nameserver 127.0.0.11\nsearch corp.example lan\noptions ndots:0 timeout:1 rotate\n"
+        );
+    }
+
+    #[test]
+    fn the_users_ndots_wins() {
+        assert_eq!(
+            container_resolv_conf(&[], &["ndots:2".into()]),
+            "nameserver 127.0.0.11\noptions ndots:2\n"
         );
     }
 }

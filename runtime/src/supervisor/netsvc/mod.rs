@@ -1,5 +1,5 @@
-//! The supervisor's network services: one DNS server per network the
-//! project created (on its gateway, port 53, UDP and TCP) and one proxy per
+//! The supervisor's network services: one DNS server per container, on
+//! 127.0.0.11:53 inside its own namespace (`dns`), and one proxy per
 //! published port of a service, balancing across its running replicas.
 //! Both follow the project on disk: every [`Services::refresh`] rebuilds
 //! the wanted state ([`want::wanted`]) and makes the servers and proxies
@@ -13,19 +13,20 @@
 //! the proxy is kept even though no replica runs yet: other services start
 //! in parallel threads and refresh meanwhile.
 
+mod dns;
 pub mod ports;
 mod snapshot;
 pub mod want;
 
-use crate::network::dns::{resolv, table::DnsTable, DnsServer, SharedTable};
+use crate::network::dns::{resolv, DnsServer};
 use crate::network::proxy::{Backends, PortProxy};
 use crate::network::store::Store;
 use crate::network::{NetworkError, NetworkRecord, Protocol};
 use crate::project::{ContainerRecord, ProjectDir, ProjectError, Services, Snapshot};
 use ports::PortEntry;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::thread::ThreadId;
 use want::{PortKey, Wanted};
 
@@ -41,7 +42,7 @@ pub struct NetServices {
 
 #[derive(Default)]
 struct State {
-    dns: BTreeMap<String, Served>,
+    dns: dns::Embedded,
     proxies: BTreeMap<PortKey, Bound>,
     starting: Vec<Starting>,
     /// What a previous supervisor bound (ports.json at our start).
@@ -50,12 +51,6 @@ struct State {
     written: Vec<PortEntry>,
     /// Failures already logged (a refresh every tick must not repeat them).
     logged: BTreeSet<String>,
-}
-
-struct Served {
-    gateway: Ipv4Addr,
-    table: SharedTable,
-    server: DnsServer,
 }
 
 /// The proxies of one published port: one, or for a port without
@@ -137,13 +132,9 @@ impl NetServices {
         entries
     }
 
-    /// Where each DNS server listens, by network.
-    pub fn dns_servers(&self) -> BTreeMap<String, Ipv4Addr> {
-        self.lock()
-            .dns
-            .iter()
-            .map(|(name, s)| (name.clone(), s.gateway))
-            .collect()
+    /// The containers whose DNS server runs, sorted.
+    pub fn dns_clients(&self) -> Vec<String> {
+        self.lock().dns.containers()
     }
 
     /// Stop serving: every server and proxy closes (supervisor exit).
@@ -151,15 +142,14 @@ impl NetServices {
     pub fn shutdown(&self) {
         let mut state = self.lock();
         let proxies = std::mem::take(&mut state.proxies);
-        let dns = std::mem::take(&mut state.dns);
-        self.close(proxies.into_values(), dns.into_values());
+        let dns = state.dns.take_all();
+        self.close(proxies.into_values(), dns);
     }
 
     /// Close servers and proxies and wait until their sockets are gone:
     /// a port released by a stop can be bound again right away.
-    fn close(&self, proxies: impl Iterator<Item = Bound>, dns: impl Iterator<Item = Served>) {
+    fn close(&self, proxies: impl Iterator<Item = Bound>, servers: Vec<DnsServer>) {
         let proxies: Vec<PortProxy> = proxies.flat_map(|b| b.proxies).collect();
-        let servers: Vec<DnsServer> = dns.map(|s| s.server).collect();
         if proxies.is_empty() && servers.is_empty() {
             return;
         }
@@ -222,10 +212,16 @@ impl NetServices {
             &snap,
             &networks,
             &starting,
-            &guests,
             &crate::supervisor::health::health_of,
         );
-        self.sync_dns(state, &wanted);
+        let running = snap
+            .containers
+            .iter()
+            .filter(|c| want::is_up(c))
+            .map(|c| c.record.name.clone())
+            .collect();
+        let views = dns::views::views(&snap, &networks, &starting, &guests);
+        self.sync_dns(state, views, &running);
         let failed = self.sync_ports(state, &wanted);
         let mut entries: Vec<PortEntry> = state
             .proxies
@@ -245,59 +241,6 @@ impl NetServices {
         Ok(failed)
     }
 
-    fn sync_dns(&self, state: &mut State, wanted: &Wanted) {
-        let gone: Vec<String> = state
-            .dns
-            .iter()
-            .filter(|(name, served)| {
-                wanted
-                    .dns
-                    .get(*name)
-                    .is_none_or(|w| w.gateway != served.gateway)
-            })
-            .map(|(name, _)| name.clone())
-            .collect();
-        let closed: Vec<Served> = gone.iter().filter_map(|n| state.dns.remove(n)).collect();
-        self.close(std::iter::empty(), closed.into_iter());
-        for (name, net) in &wanted.dns {
-            if !state.dns.contains_key(name) {
-                let mut fresh = DnsTable::new();
-                fresh.restrict_to(net.subnet);
-                let table: SharedTable = Arc::new(RwLock::new(fresh));
-                let addr = SocketAddr::new(net.gateway.into(), 53);
-                let spawned = self.runtime.block_on(DnsServer::spawn(
-                    addr,
-                    table.clone(),
-                    self.host_upstreams.clone(),
-                ));
-                match spawned {
-                    Ok(server) => {
-                        state.dns.insert(
-                            name.clone(),
-                            Served {
-                                gateway: net.gateway,
-                                table,
-                                server,
-                            },
-                        );
-                    }
-                    Err(e) => {
-                        log(state, format!("DNS server of network {name}: {e}"));
-                        continue;
-                    }
-                }
-            }
-            // One write: a query never sees the new names with the old
-            // IPv6 addresses.
-            let mut table = state.dns[name]
-                .table
-                .write()
-                .unwrap_or_else(|p| p.into_inner());
-            table.replace(net.entries.clone(), net.upstreams.clone());
-            table.replace_ipv6(net.ipv6.clone());
-        }
-    }
-
     fn sync_ports(&self, state: &mut State, wanted: &Wanted) -> Vec<(PortKey, NetworkError)> {
         let gone: Vec<PortKey> = state
             .proxies
@@ -309,7 +252,7 @@ impl NetServices {
             .iter()
             .filter_map(|k| state.proxies.remove(k))
             .collect();
-        self.close(closed.into_iter(), std::iter::empty());
+        self.close(closed.into_iter(), Vec::new());
         let mut failed = Vec::new();
         for (key, backends) in &wanted.ports {
             if let Some(bound) = state.proxies.get(key) {
@@ -481,6 +424,17 @@ impl Services for NetServices {
             service: record.service.clone(),
             source,
         })
+    }
+
+    fn joined(&self, record: &ContainerRecord) -> Result<(), ProjectError> {
+        let mut state = self.lock();
+        let err = |source| ProjectError::Network {
+            container: record.name.clone(),
+            source,
+        };
+        // Served from the refresh after the start, with its view; a
+        // lookup before waits in the socket's queue.
+        self.bind_dns(&mut state, &record.name).map_err(err)
     }
 
     fn refresh(&self) {

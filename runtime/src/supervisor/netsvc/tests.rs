@@ -4,6 +4,7 @@
 use super::want::tests::record;
 use super::*;
 use crate::network::PublishedPort;
+use std::net::Ipv4Addr;
 use std::sync::mpsc;
 
 fn services() -> (tempfile::TempDir, NetServices) {

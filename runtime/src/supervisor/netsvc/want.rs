@@ -1,15 +1,14 @@
 //! What the supervisor should serve, computed from the project on disk and
-//! nothing else (pure): the DNS entries of each network the project created
-//! and the published ports with their backends. `NetServices` then makes
-//! the running servers and proxies match.
+//! nothing else (pure): the published ports with their backends (each
+//! container's DNS view is `dns::views`). `NetServices` then makes the
+//! running proxies match.
 
 use crate::container::Status;
-use crate::network::dns::table::Entry;
 use crate::network::{NetworkRecord, PublishedPort};
 use crate::project::{ContainerRecord, ObservedContainer, Snapshot};
 use crate::supervisor::health::HealthStatus;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// One published port of one service (replicas share it: the proxy
 /// balances across them).
@@ -19,22 +18,8 @@ pub struct PortKey {
     pub port: PublishedPort,
 }
 
-/// A network's DNS server: where it listens and what it answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NetworkDns {
-    pub gateway: Ipv4Addr,
-    /// Who may ask: the network's containers.
-    pub subnet: ipnet::Ipv4Net,
-    pub entries: Vec<Entry>,
-    /// Containers with their own `dns:` servers, by their address here.
-    pub upstreams: BTreeMap<IpAddr, Vec<SocketAddr>>,
-    /// Container → IPv6 address, on a network with `enable_ipv6`.
-    pub ipv6: BTreeMap<String, Ipv6Addr>,
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Wanted {
-    pub dns: BTreeMap<String, NetworkDns>,
     /// Each published port and the running replicas behind it (empty while
     /// its first replica is still starting).
     pub ports: BTreeMap<PortKey, Vec<SocketAddr>>,
@@ -63,11 +48,8 @@ pub fn relevant_networks(snap: &Snapshot) -> BTreeSet<String> {
 }
 
 /// What to serve for `snap`. `networks` is every network of the root (a
-/// container's first network may be another project's); DNS is served
-/// for the project's own (`snap.networks`). `starting` are containers
-/// whose ports are published before they run. `guests` are other
-/// projects' running containers on [`relevant_networks`] (a network
-/// declared `external` by them, or by us): they answer by name too.
+/// container's first network may be another project's). `starting` are
+/// containers whose ports are published before they run.
 ///
 /// `health` tells a container's health (see `supervisor::health`): where a
 /// service has healthy replicas, only they take connections; else every
@@ -76,7 +58,6 @@ pub fn wanted(
     snap: &Snapshot,
     networks: &BTreeMap<String, NetworkRecord>,
     starting: &[&ContainerRecord],
-    guests: &[&ContainerRecord],
     health: &dyn Fn(&ObservedContainer) -> Option<HealthStatus>,
 ) -> Wanted {
     let up: Vec<&ContainerRecord> = snap
@@ -84,19 +65,6 @@ pub fn wanted(
         .iter()
         .filter(|c| is_up(c))
         .map(|c| &c.record)
-        .collect();
-    let relevant = relevant_networks(snap);
-    let named: Vec<&ContainerRecord> = up.iter().chain(guests).copied().collect();
-    let dns = snap
-        .networks
-        .iter()
-        .filter_map(|name| {
-            let net = networks.get(name)?;
-            Some((
-                name.clone(),
-                network_dns(name, net, networks, &relevant, &named),
-            ))
-        })
         .collect();
     let mut ports: BTreeMap<PortKey, Vec<SocketAddr>> = BTreeMap::new();
     // Only containers on project networks publish: with `network_mode:
@@ -142,7 +110,7 @@ pub fn wanted(
         backends.dedup();
         ports.insert(key, backends);
     }
-    Wanted { dns, ports }
+    Wanted { ports }
 }
 
 /// How much a replica is wanted as a backend, best first.
@@ -173,84 +141,6 @@ fn first_address(
         .leases
         .get(&record.name)
         .copied()
-}
-
-/// The entries of one network: every up container attached to it answers
-/// to its service name, container name, hostname and aliases, and to the
-/// aliases other containers' `links:` give it. A container asks the server
-/// of its first network only, yet Docker resolves every network it is on:
-/// so the project's containers on other networks answer here too, with
-/// their address there (reachable from a client that shares that network;
-/// a client that does not gets an address it cannot reach, where Docker
-/// says NXDOMAIN).
-fn network_dns(
-    name: &str,
-    net: &NetworkRecord,
-    networks: &BTreeMap<String, NetworkRecord>,
-    relevant: &BTreeSet<String>,
-    up: &[&ContainerRecord],
-) -> NetworkDns {
-    let mut link_aliases: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for consumer in up {
-        for link in &consumer.links {
-            link_aliases
-                .entry(link.container.as_str())
-                .or_default()
-                .push(link.alias.clone());
-        }
-    }
-    let mut entries = Vec::new();
-    let mut upstreams = BTreeMap::new();
-    let mut ipv6 = BTreeMap::new();
-    for record in up {
-        let here = record
-            .networks
-            .iter()
-            .find(|a| a.network == name)
-            .and_then(|att| Some((att, *net.leases.get(&record.name)?)));
-        // Never by a network the project has nothing to do with (another
-        // project's private one).
-        let elsewhere = || {
-            record
-                .networks
-                .iter()
-                .filter(|a| relevant.contains(&a.network))
-                .find_map(|att| {
-                    let address = networks.get(&att.network)?.leases.get(&record.name)?;
-                    Some((att, *address))
-                })
-        };
-        let Some((att, address)) = here.or_else(elsewhere) else {
-            continue;
-        };
-        let mut entry = Entry::for_attachment(att, &record.service, address);
-        if !record.spec.hostname.is_empty() {
-            entry.aliases.push(record.spec.hostname.clone());
-        }
-        if let Some(aliases) = link_aliases.get(record.name.as_str()) {
-            entry.aliases.extend(aliases.iter().cloned());
-        }
-        entry.aliases.sort();
-        entry.aliases.dedup();
-        entries.push(entry);
-        if here.is_none() {
-            continue;
-        }
-        if let Some(v6) = net.ipv6.as_ref().and_then(|b| b.leases.get(&record.name)) {
-            ipv6.insert(record.name.clone(), *v6);
-        }
-        let own = servers(&record.dns.servers);
-        if !own.is_empty() {
-            upstreams.insert(IpAddr::V4(address), own);
-        }
-    }
-    NetworkDns {
-        gateway: net.gateway,
-        subnet: net.subnet,
-        entries,
-        upstreams,
-        ipv6,
-    }
 }
 
 /// A service's `dns:` entries as upstreams: addresses, port 53 unless

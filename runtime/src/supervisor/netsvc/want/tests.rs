@@ -1,9 +1,9 @@
-//! The wanted state from hand-made snapshots: names, aliases, links,
-//! per-client upstreams, ports and their backends.
+//! The wanted state from hand-made snapshots: ports and their backends,
+//! and `dns:` servers as upstreams.
 
 use super::*;
 use crate::container::{ContainerSpec, State};
-use crate::network::{Attachment, Link, NetworkSpec, Protocol};
+use crate::network::{Attachment, NetworkSpec, Protocol};
 use crate::project::record::DnsSettings;
 use std::collections::BTreeSet;
 
@@ -76,79 +76,6 @@ fn http(host: Option<(u16, u16)>) -> PublishedPort {
 }
 
 #[test]
-fn names_follow_running_containers_with_aliases_hostnames_and_links() {
-    let mut web = record("web", 1, &["p_default"]);
-    web.networks[0].aliases = vec!["www".into()];
-    web.dns.servers = vec!["192.0.2.53".into(), "not an address".into()];
-    let mut app = record("app", 1, &["p_default"]);
-    app.links = vec![Link {
-        container: "p-web-1".into(),
-        alias: "legacy".into(),
-    }];
-    let stopped = record("db", 1, &["p_default"]);
-    let mut starting = observed(record("cache", 1, &["p_default"]), Status::Created);
-    starting.state.as_mut().unwrap().pid = Some(42);
-    let never_started = ObservedContainer {
-        state: None,
-        ..observed(record("idle", 1, &["p_default"]), Status::Created)
-    };
-    let snap = Snapshot {
-        containers: vec![
-            observed(app, Status::Running),
-            starting,
-            never_started,
-            observed(stopped, Status::Stopped),
-            observed(web, Status::Running),
-        ],
-        networks: BTreeSet::from(["p_default".to_string()]),
-        volumes: BTreeSet::new(),
-    };
-    let networks = BTreeMap::from([(
-        "p_default".to_string(),
-        network(
-            "p_default",
-            0,
-            &[
-                ("p-web-1", 2),
-                ("p-app-1", 3),
-                ("p-db-1", 4),
-                ("p-cache-1", 5),
-                ("p-idle-1", 6),
-            ],
-        ),
-    )]);
-    let want = wanted(&snap, &networks, &[], &[], &|_| None);
-    let dns = &want.dns["p_default"];
-    assert_eq!(dns.gateway, Ipv4Addr::new(10, 89, 0, 1));
-    let names: Vec<(&str, Vec<&str>)> = dns
-        .entries
-        .iter()
-        .map(|e| {
-            (
-                e.container.as_str(),
-                e.aliases.iter().map(String::as_str).collect(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        names,
-        [
-            ("p-app-1", vec!["app1.host"]),
-            ("p-cache-1", vec!["cache1.host"]),
-            ("p-web-1", vec!["legacy", "web1.host", "www"])
-        ],
-        "the stopped db and the never started idle have no entry"
-    );
-    assert_eq!(
-        dns.upstreams,
-        BTreeMap::from([(
-            IpAddr::from(Ipv4Addr::new(10, 89, 0, 2)),
-            vec!["192.0.2.53:53".parse().unwrap()]
-        )])
-    );
-}
-
-#[test]
 fn ports_balance_over_up_replicas_on_their_first_network_and_starting_ones_hold_theirs() {
     let replicas: Vec<ContainerRecord> = (1..=3)
         .map(|n| {
@@ -181,7 +108,7 @@ fn ports_balance_over_up_replicas_on_their_first_network_and_starting_ones_hold_
             network("p_back", 2, &[("p-web-1", 2), ("p-web-2", 3)]),
         ),
     ]);
-    let want = wanted(&snap, &networks, &[&api], &[], &|_| None);
+    let want = wanted(&snap, &networks, &[&api], &|_| None);
     let web = PortKey {
         service: "web".into(),
         port: http(Some((8080, 8080))),
@@ -203,46 +130,6 @@ fn ports_balance_over_up_replicas_on_their_first_network_and_starting_ones_hold_
             ),
         ]),
         "no port for the container in the host's namespace"
-    );
-    assert_eq!(want.dns.len(), 2);
-}
-
-#[test]
-fn a_network_answers_for_the_projects_containers_on_its_other_networks() {
-    // web is on front and back, db on back only: web asks front's server.
-    let web = record("web", 1, &["p_front", "p_back"]);
-    let db = record("db", 1, &["p_back"]);
-    let snap = Snapshot {
-        containers: vec![
-            observed(db, Status::Running),
-            observed(web, Status::Running),
-        ],
-        networks: BTreeSet::from(["p_back".into(), "p_front".into()]),
-        volumes: BTreeSet::new(),
-    };
-    let networks = BTreeMap::from([
-        (
-            "p_front".to_string(),
-            network("p_front", 1, &[("p-web-1", 2)]),
-        ),
-        (
-            "p_back".to_string(),
-            network("p_back", 2, &[("p-web-1", 2), ("p-db-1", 3)]),
-        ),
-    ]);
-    let want = wanted(&snap, &networks, &[], &[], &|_| None);
-    let front: Vec<(&str, Ipv4Addr)> = want.dns["p_front"]
-        .entries
-        .iter()
-        .map(|e| (e.container.as_str(), e.address))
-        .collect();
-    assert_eq!(
-        front,
-        [
-            ("p-db-1", Ipv4Addr::new(10, 89, 2, 3)),
-            ("p-web-1", Ipv4Addr::new(10, 89, 1, 2))
-        ],
-        "db by its back address, web by its front one"
     );
 }
 
@@ -266,56 +153,6 @@ fn dns_servers_parse_with_or_without_a_port() {
 }
 
 #[test]
-fn other_projects_containers_on_a_shared_network_answer_there_only() {
-    let web = record("web", 1, &["p_default"]);
-    let of_q = |mut r: ContainerRecord| {
-        r.name = r.name.replacen("p-", "q-", 1);
-        r.project = "q".into();
-        for att in &mut r.networks {
-            att.container = r.name.clone();
-        }
-        r
-    };
-    let guest = of_q(record("client", 1, &["q_private", "p_default"]));
-    let hidden = of_q(record("db", 1, &["q_private"]));
-    let snap = Snapshot {
-        containers: vec![observed(web, Status::Running)],
-        networks: BTreeSet::from(["p_default".into()]),
-        volumes: BTreeSet::new(),
-    };
-    let networks = BTreeMap::from([
-        (
-            "p_default".to_string(),
-            network("p_default", 1, &[("p-web-1", 2), ("q-client-1", 3)]),
-        ),
-        (
-            "q_private".to_string(),
-            network("q_private", 2, &[("q-client-1", 2), ("q-db-1", 3)]),
-        ),
-    ]);
-    assert_eq!(
-        relevant_networks(&snap),
-        BTreeSet::from(["p_default".to_string()])
-    );
-    // The caller passes only guests on relevant networks; q-db-1 shows
-    // that a guest elsewhere gets no entry even if passed.
-    let want = wanted(&snap, &networks, &[], &[&guest, &hidden], &|_| None);
-    let entries: Vec<(&str, Ipv4Addr)> = want.dns["p_default"]
-        .entries
-        .iter()
-        .map(|e| (e.container.as_str(), e.address))
-        .collect();
-    assert_eq!(
-        entries,
-        [
-            ("p-web-1", Ipv4Addr::new(10, 89, 1, 2)),
-            ("q-client-1", Ipv4Addr::new(10, 89, 1, 3))
-        ]
-    );
-    assert!(want.ports.is_empty());
-}
-
-#[test]
 fn healthy_replicas_take_the_connections_when_there_are_some() {
     let replica = |n: u32| {
         let mut r = record("web", n, &["p_default"]);
@@ -336,7 +173,7 @@ fn healthy_replicas_take_the_connections_when_there_are_some() {
         ),
     )]);
     let backends = |health: &dyn Fn(&ObservedContainer) -> Option<HealthStatus>| {
-        let want = wanted(&snap, &networks, &[], &[], health);
+        let want = wanted(&snap, &networks, &[], health);
         let (_, addrs) = want.ports.into_iter().next().unwrap();
         addrs.iter().map(|a| a.to_string()).collect::<Vec<String>>()
     };
