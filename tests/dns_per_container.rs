@@ -123,8 +123,8 @@ fn hold_host_port_53() -> (Option<UdpSocket>, Option<TcpListener>) {
 
 /// A host veth end of `container` on network `key` exists.
 fn has_link(p: &Project, key: &str, container: &str) -> bool {
-    let att = compose_runtime::network::Attachment::new(&format!("{}_{key}", p.name), container);
-    let name = att.host_ifname();
+    let name = compose_runtime::network::Networks::new(p.compose_root())
+        .host_ifname(&format!("{}_{key}", p.name), container);
     let links = std::process::Command::new("ip")
         .args(["-o", "link"])
         .output()

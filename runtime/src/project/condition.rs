@@ -230,7 +230,7 @@ mod tests {
         let ok = view("db-1", Status::Running, Some(Healthy));
         let starting = view("db-2", Status::Running, Some(Starting));
         let c = Condition::ServiceHealthy;
-        assert_eq!(verdict(c, &[ok.clone()]), Verdict::Met);
+        assert_eq!(verdict(c, std::slice::from_ref(&ok)), Verdict::Met);
         assert_eq!(verdict(c, &[ok.clone(), starting]), Verdict::Waiting);
         let sick = view("db-2", Status::Running, Some(Unhealthy));
         assert_eq!(
@@ -253,7 +253,7 @@ mod tests {
     fn completed_waits_for_an_exit_and_names_a_non_zero_code() {
         let c = Condition::ServiceCompletedSuccessfully;
         let running = view("m-1", Status::Running, None);
-        assert_eq!(verdict(c, &[running.clone()]), Verdict::Waiting);
+        assert_eq!(verdict(c, std::slice::from_ref(&running)), Verdict::Waiting);
         let mut done = view("m-1", Status::Stopped, None);
         assert_eq!(verdict(c, &[done.clone()]), Verdict::Met);
         done.exit_code = 3;
