@@ -12,6 +12,10 @@
 //! the thread that published it has refreshed after the start (or died),
 //! the proxy is kept even though no replica runs yet: other services start
 //! in parallel threads and refresh meanwhile.
+//!
+//! While a port has ready replicas the kernel forwards it (DNAT rules,
+//! [`ports::FastPath`]) and its proxy only holds the port; the rules of a
+//! port going away are removed before its socket closes.
 
 pub mod ports;
 mod snapshot;
@@ -50,6 +54,7 @@ struct State {
     written: Vec<PortEntry>,
     /// Failures already logged (a refresh every tick must not repeat them).
     logged: BTreeSet<String>,
+    fast: Option<ports::FastPath>,
 }
 
 struct Served {
@@ -109,6 +114,7 @@ impl NetServices {
         let previous = ports::read(&project);
         Ok(NetServices {
             state: Mutex::new(State {
+                fast: Some(ports::FastPath::new(&project, !previous.is_empty())),
                 written: previous.clone(),
                 previous,
                 ..Default::default()
@@ -150,6 +156,7 @@ impl NetServices {
     /// ports.json stays for the next supervisor of still-running containers.
     pub fn shutdown(&self) {
         let mut state = self.lock();
+        sync_fast(&mut state, &BTreeMap::new());
         let proxies = std::mem::take(&mut state.proxies);
         let dns = std::mem::take(&mut state.dns);
         self.close(proxies.into_values(), dns.into_values());
@@ -226,6 +233,8 @@ impl NetServices {
             &crate::supervisor::health::health_of,
         );
         self.sync_dns(state, &wanted);
+        // Rules of ports going away go before their sockets close.
+        sync_fast(state, &wanted.fast);
         let failed = self.sync_ports(state, &wanted);
         let mut entries: Vec<PortEntry> = state
             .proxies
@@ -242,6 +251,9 @@ impl NetServices {
             }
             state.written = entries;
         }
+        // After ports.json: a supervisor that dies now leaves rules its
+        // successor knows to replace.
+        sync_fast(state, &wanted.fast);
         Ok(failed)
     }
 
@@ -426,6 +438,21 @@ impl Drop for NetServices {
     /// too, in no particular order).
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// Make the fast path forward the bound ports of `fast`.
+fn sync_fast(state: &mut State, fast: &BTreeMap<PortKey, Vec<std::net::SocketAddrV4>>) {
+    let bound = state
+        .proxies
+        .iter()
+        .flat_map(|(key, b)| b.entries.iter().map(move |e| (key, e)));
+    let wanted = ports::nat_ports(bound, fast);
+    let Some(path) = state.fast.as_mut() else {
+        return;
+    };
+    if let Err(e) = path.sync(wanted) {
+        log(state, format!("published ports stay on the proxy: {e}"));
     }
 }
 
