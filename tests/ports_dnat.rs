@@ -550,3 +550,87 @@ fn replicas_take_connections_from_the_kernel_and_see_their_clients() {
         assert!(TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err());
     }
 }
+
+/// Host ports `first..=first + 4` with the first one free now.
+fn free_range() -> (u16, u16) {
+    let probe = TcpListener::bind("127.0.0.1:0").unwrap();
+    let first = probe.local_addr().unwrap().port().min(u16::MAX - 4);
+    (first, first + 4)
+}
+
+#[test]
+fn stopping_replicas_shrinks_the_map_and_the_last_one_takes_the_rules_away() {
+    let mut p = Project::new("dns0");
+    let services = NetServices::new(p.dir.clone()).unwrap();
+    let mut ranged = port(Ipv4Addr::LOCALHOST, 8000, Protocol::Tcp);
+    ranged.host_ports = Some(free_range());
+    let mut ops = vec![Op::CreateNetwork {
+        spec: Box::new(NetworkSpec::new(&p.network)),
+        external: false,
+    }];
+    let mut names = Vec::new();
+    for n in 1..=2 {
+        let api = p.record("api", n, vec![ranged.clone()]);
+        names.push(api.name.clone());
+        ops.push(create(api));
+        ops.push(Op::StartContainer {
+            name: names[n as usize - 1].clone(),
+        });
+    }
+    p.run(&services, ops);
+    let rec = p.network_record();
+    let serve_all = |p: &Project| -> Vec<Served> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| serve_in(&p.netns(name), &format!("api{}", i + 1)))
+            .collect()
+    };
+    let mut served = serve_all(&p);
+    let entry = services.ports()[0].clone();
+    let (first, last) = ranged.host_ports.unwrap();
+    assert!((first..=last).contains(&entry.host_port), "{entry:?}");
+    let addr = SocketAddr::new(entry.host_ip, entry.host_port);
+    assert!(p.rules().contains("mod 2"), "{}", p.rules());
+    assert_eq!(
+        count(&ask_n(addr, 4)),
+        BTreeMap::from([("api1".into(), 2), ("api2".into(), 2)])
+    );
+
+    let stop = |name: &str| Op::StopContainer {
+        name: name.to_string(),
+        timeout: Some(Duration::from_secs(1)),
+    };
+    drop(served.pop());
+    p.run(&services, vec![stop(&names[1])]);
+    assert!(p.rules().contains("mod 1"), "{}", p.rules());
+    assert_eq!(count(&ask_n(addr, 3)), BTreeMap::from([("api1".into(), 3)]));
+
+    // Scaled to zero: no rule, and the port is free again.
+    drop(served);
+    p.run(&services, vec![stop(&names[0])]);
+    assert_eq!(p.rules(), "", "no rule without a replica");
+    assert!(services.ports().is_empty());
+    drop(TcpListener::bind(addr).expect("the port is free again"));
+
+    let starts = names
+        .iter()
+        .map(|n| Op::StartContainer { name: n.clone() })
+        .collect();
+    p.run(&services, starts);
+    let served = serve_all(&p);
+    assert!(p.rules().contains("mod 2"), "{}", p.rules());
+    let entry = services.ports()[0].clone();
+    let addr = SocketAddr::new(entry.host_ip, entry.host_port);
+    assert_eq!(count(&ask_n(addr, 4)).len(), 2);
+
+    drop(served);
+    p.down(&services);
+    assert_eq!(p.rules(), "");
+    drop(services);
+    let mut interfaces = vec![rec.bridge.clone()];
+    for c in &p.containers {
+        interfaces.push(Attachment::new(&p.network, c).host_ifname());
+    }
+    assert_nothing_left(p.fx.root.path(), &interfaces, &p.table());
+}
