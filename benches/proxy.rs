@@ -17,6 +17,8 @@ use compose_runtime::network::{netns, nft, Attachment, NetworkSpec, Networks, Pr
 use hickory_proto::op::{Message, MessageType, Query};
 use hickory_proto::rr::{Name, RecordType};
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::str::FromStr;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -87,9 +89,29 @@ async fn connect_latency(addr: SocketAddr) -> Vec<Duration> {
 
 /// MiB/s of one run sending BYTES to `addr`.
 async fn throughput(addr: SocketAddr) -> f64 {
+    throughput_from(None, addr).await
+}
+
+/// Connect to `addr` from the host, or from the namespace at `netns` (the
+/// socket is made there on a thread of its own and keeps that namespace).
+async fn dial(netns: Option<&Path>, addr: SocketAddr) -> TcpStream {
+    match netns {
+        None => TcpStream::connect(addr).await.unwrap(),
+        Some(path) => {
+            let std = netns::on_thread(Some(path), "dial", || {
+                Ok(std::net::TcpStream::connect(addr).unwrap())
+            })
+            .unwrap();
+            std.set_nonblocking(true).unwrap();
+            TcpStream::from_std(std).unwrap()
+        }
+    }
+}
+
+async fn throughput_from(netns: Option<&Path>, addr: SocketAddr) -> f64 {
     let chunk = vec![7u8; 1 << 16];
     let start = Instant::now();
-    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut s = dial(netns, addr).await;
     let mut sent = 0;
     while sent < BYTES {
         s.write_all(&chunk).await.unwrap();
@@ -178,6 +200,19 @@ struct Container {
 
 const NETWORK: &str = "bench_default";
 const CONTAINER: &str = "bench-sink-1";
+const CLIENT: &str = "bench-client";
+/// The host's side of the client namespace's veth (inside: .2).
+const HOST_SIDE: Ipv4Addr = Ipv4Addr::new(10, 89, 252, 1);
+const HOST_IF: &str = "cbbench-host";
+
+fn ip(netns: Option<&Path>, args: &[&str]) {
+    let mut cmd = Command::new("nsenter");
+    if let Some(path) = netns {
+        cmd.arg(format!("--net={}", path.display()));
+    }
+    let status = cmd.arg("ip").args(args).status().unwrap();
+    assert!(status.success(), "ip {args:?}");
+}
 
 impl Container {
     fn new() -> Container {
@@ -212,8 +247,31 @@ impl Container {
     }
 }
 
+impl Container {
+    /// A namespace standing in for another host: a veth to the host,
+    /// HOST_SIDE/30 on the host's end, a default route through it.
+    fn client(&self) -> PathBuf {
+        let path = self.nets.create_netns(CLIENT).unwrap();
+        let inside = Some(path.as_path());
+        ip(
+            inside,
+            &[
+                "link", "add", "eth0", "type", "veth", "peer", "name", HOST_IF, "netns", "1",
+            ],
+        );
+        ip(None, &["addr", "add", "10.89.252.1/30", "dev", HOST_IF]);
+        ip(None, &["link", "set", HOST_IF, "up"]);
+        ip(inside, &["addr", "add", "10.89.252.2/30", "dev", "eth0"]);
+        ip(inside, &["link", "set", "eth0", "up"]);
+        ip(inside, &["route", "add", "default", "via", "10.89.252.1"]);
+        path
+    }
+}
+
 impl Drop for Container {
     fn drop(&mut self) {
+        let _ = Command::new("ip").args(["link", "del", HOST_IF]).status();
+        let _ = self.nets.remove_netns(CLIENT);
         let _ = nat::apply(&self.chains, &[]);
         let _ = self.nets.teardown_container(CONTAINER);
         let _ = self.nets.remove(NETWORK);
@@ -232,14 +290,22 @@ async fn container_paths() {
     ];
     // The published ports: the reservation sockets the supervisor holds,
     // DNAT rules over them, and proxies on other ports.
-    let reserve = || std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let held = [reserve(), reserve()];
+    let client = container.client();
+    let reserve = |ip: Ipv4Addr| std::net::TcpListener::bind((ip, 0)).unwrap();
+    let held = [
+        reserve(Ipv4Addr::LOCALHOST),
+        reserve(Ipv4Addr::LOCALHOST),
+        reserve(HOST_SIDE),
+    ];
     let dnat: Vec<SocketAddr> = held.iter().map(|l| l.local_addr().unwrap()).collect();
     let rules: Vec<NatPort> = dnat
         .iter()
-        .zip(direct)
+        .zip([direct[0], direct[1], direct[0]])
         .map(|(host, backend)| NatPort {
-            host_ip: Some(Ipv4Addr::LOCALHOST),
+            host_ip: match host.ip() {
+                std::net::IpAddr::V4(ip) => Some(ip),
+                std::net::IpAddr::V6(_) => None,
+            },
             host_port: host.port(),
             protocol: Protocol::Tcp,
             backends: vec![std::net::SocketAddrV4::new(address, backend.port())],
@@ -271,6 +337,17 @@ async fn container_paths() {
             value / best[0] * 100.0
         );
     }
+    let (mut from_direct, mut from_dnat) = (0.0f64, 0.0f64);
+    for _ in 0..RUNS {
+        from_direct = from_direct.max(throughput_from(Some(&client), direct[0]).await);
+        from_dnat = from_dnat.max(throughput_from(Some(&client), dnat[2]).await);
+    }
+    println!("  from another namespace (veth to the host, routed):");
+    println!("  tcp direct to the container   {from_direct:>7.0} MiB/s");
+    println!(
+        "  tcp published, kernel DNAT    {from_dnat:>7.0} MiB/s  ({:.0}% of direct)",
+        from_dnat / from_direct * 100.0
+    );
     for (name, addr) in [
         ("direct                ", direct[1]),
         ("published, kernel DNAT", dnat[1]),
