@@ -104,13 +104,15 @@ fn render_family(
         out.push_str(
             "  chain input {\n    type filter hook input priority filter; policy accept;\n",
         );
-        // route_localnet lets the kernel accept 127.0.0.0/8 destinations
-        // on the bridge: only the replies of a published port's
-        // connection from 127.0.0.1 (DNAT in output) may use that.
+        // route_localnet lets the kernel accept 127.0.0.0/8 addresses on
+        // the bridge: only the replies of a published port's connection
+        // from 127.0.0.1 (DNAT in output) may use that, and they come from
+        // the container's own address.
         for net in nets {
             let _ = writeln!(
                 out,
-                "    iifname \"{}\" ip daddr 127.0.0.0/8 ct status & dnat != dnat drop",
+                "    iifname \"{0}\" ip daddr 127.0.0.0/8 ct status & dnat != dnat drop\n    \
+                 iifname \"{0}\" ip saddr 127.0.0.0/8 drop",
                 net.bridge
             );
         }
@@ -313,7 +315,9 @@ table ip compose {
   chain input {
     type filter hook input priority filter; policy accept;
     iifname \"br-a\" ip daddr 127.0.0.0/8 ct status & dnat != dnat drop
+    iifname \"br-a\" ip saddr 127.0.0.0/8 drop
     iifname \"br-b\" ip daddr 127.0.0.0/8 ct status & dnat != dnat drop
+    iifname \"br-b\" ip saddr 127.0.0.0/8 drop
   }
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;

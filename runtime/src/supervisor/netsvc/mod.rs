@@ -54,6 +54,8 @@ struct State {
     written: Vec<PortEntry>,
     /// Failures already logged (a refresh every tick must not repeat them).
     logged: BTreeSet<String>,
+    /// The kernel fast path; `None` only in `State::default()`, which
+    /// `new` completes.
     fast: Option<ports::FastPath>,
 }
 
