@@ -136,6 +136,16 @@ pub fn wanted(
             });
         }
     }
+    let fast = choose(rated, &mut ports);
+    Wanted { dns, ports, fast }
+}
+
+/// Per port, the proxy's backends (the best-ranked replicas, into
+/// `ports`) and of those the ready ones, for the kernel (returned).
+fn choose(
+    rated: BTreeMap<PortKey, Vec<Candidate>>,
+    ports: &mut BTreeMap<PortKey, Vec<SocketAddr>>,
+) -> BTreeMap<PortKey, Vec<SocketAddrV4>> {
     let mut fast = BTreeMap::new();
     for (key, candidates) in rated {
         let best = candidates
@@ -152,7 +162,7 @@ pub fn wanted(
         }
         ports.insert(key, chosen.iter().map(|c| c.addr.into()).collect());
     }
-    Wanted { dns, ports, fast }
+    fast
 }
 
 /// A running replica behind a published port.
