@@ -226,6 +226,41 @@ mod tests {
     }
 
     #[test]
+    fn only_bound_ipv4_ports_with_ready_replicas_go_to_the_kernel() {
+        let key = PortKey {
+            service: "web".into(),
+            port: port(None),
+        };
+        let idle = PortKey {
+            service: "idle".into(),
+            port: port(None),
+        };
+        let v4 = PortEntry::new(&key, 41000);
+        let v6 = PortEntry {
+            host_ip: std::net::Ipv6Addr::UNSPECIFIED.into(),
+            ..v4.clone()
+        };
+        let other = PortEntry::new(&idle, 41001);
+        let replica: SocketAddrV4 = "10.89.0.2:80".parse().unwrap();
+        let fast = std::collections::BTreeMap::from([
+            (key.clone(), vec![replica]),
+            (idle.clone(), vec![]),
+        ]);
+        let rules = nat_ports([(&key, &v4), (&key, &v6), (&idle, &other)], &fast);
+        assert_eq!(
+            rules,
+            [NatPort {
+                host_ip: None,
+                host_port: 41000,
+                protocol: Protocol::Tcp,
+                backends: vec![replica],
+                comment: "web 80/tcp".into(),
+            }],
+            "0.0.0.0 is every local address; [::] and a port without replica stay on the proxy"
+        );
+    }
+
+    #[test]
     fn entries_round_trip_and_an_empty_list_removes_the_file() {
         let root = tempfile::tempdir().unwrap();
         let project = ProjectDir::new(root.path(), "p");
