@@ -377,3 +377,82 @@ services:
     q.assert_nothing_left(&names, &pids);
     q.assert_no_network_left(&qi);
 }
+
+/// The root's nft table as `nft` lists it.
+fn nft_table(p: &Project) -> String {
+    let table = compose_runtime::network::nft::table_for_root(p.compose_root());
+    let out = std::process::Command::new("nft")
+        .args(["list", "table", "ip", &table])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// One `GET /` through `addr`: the body (the replica's hostname).
+fn get(addr: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let body = text.split_once("\r\n\r\n")?.1.trim().to_string();
+    (text.contains("200 OK") && !body.is_empty()).then_some(body)
+}
+
+#[test]
+fn a_published_port_is_forwarded_by_the_kernel_even_while_the_supervisor_is_down() {
+    let p = Project::new(
+        "dnat",
+        "
+services:
+  web:
+    image: IMAGE
+    deploy:
+      replicas: 3
+    ports: [\"127.0.0.1::8000\"]
+    command: [\"sh\", \"-c\", \"mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8000 -h /www\"]
+",
+    );
+    p.ok(&["up", "-d"]);
+    let addr = p.ok(&["port", "web", "8000"]).trim().to_string();
+    // Until every replica's server is up a connection may meet a refusal:
+    // see all three once, then count.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen = std::collections::BTreeSet::new();
+    while seen.len() < 3 {
+        assert!(std::time::Instant::now() < deadline, "only {seen:?}");
+        match get(&addr) {
+            Some(host) => {
+                seen.insert(host);
+            }
+            None => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+    let count = |n: usize| {
+        let mut counts = std::collections::BTreeMap::new();
+        for _ in 0..n {
+            let host = get(&addr).expect("an answer");
+            *counts.entry(host).or_insert(0) += 1;
+        }
+        counts.into_values().collect::<Vec<usize>>()
+    };
+    assert_eq!(count(9), [3, 3, 3], "one connection each in turn");
+    let table = nft_table(&p);
+    assert!(table.contains("numgen inc mod 3"), "{table}");
+
+    // The supervisor dies: its socket closes, the kernel still forwards.
+    p.kill_supervisor();
+    assert!(get(&addr).is_some(), "forwarded without the supervisor");
+    // The next command's supervisor replaces the rules (one pair of chains).
+    assert_eq!(p.ok(&["port", "web", "8000"]).trim(), addr);
+    let table = nft_table(&p);
+    assert_eq!(table.matches("chain ports_").count(), 2, "{table}");
+    assert_eq!(count(6), [2, 2, 2]);
+
+    let interfaces = p.network_interfaces();
+    p.ok(&["down", "-t", "1"]);
+    assert!(get(&addr).is_none());
+    p.assert_no_network_left(&interfaces);
+}

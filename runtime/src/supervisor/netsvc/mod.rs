@@ -12,6 +12,10 @@
 //! the thread that published it has refreshed after the start (or died),
 //! the proxy is kept even though no replica runs yet: other services start
 //! in parallel threads and refresh meanwhile.
+//!
+//! While a port has ready replicas the kernel forwards it (DNAT rules,
+//! [`ports::FastPath`]) and its proxy only holds the port; the rules of a
+//! port going away are removed before its socket closes.
 
 mod dns;
 pub mod ports;
@@ -51,6 +55,9 @@ struct State {
     written: Vec<PortEntry>,
     /// Failures already logged (a refresh every tick must not repeat them).
     logged: BTreeSet<String>,
+    /// The kernel fast path; `None` only in `State::default()`, which
+    /// `new` completes.
+    fast: Option<ports::FastPath>,
 }
 
 /// The proxies of one published port: one, or for a port without
@@ -104,6 +111,7 @@ impl NetServices {
         let previous = ports::read(&project);
         Ok(NetServices {
             state: Mutex::new(State {
+                fast: Some(ports::FastPath::new(&project, !previous.is_empty())),
                 written: previous.clone(),
                 previous,
                 ..Default::default()
@@ -141,6 +149,7 @@ impl NetServices {
     /// ports.json stays for the next supervisor of still-running containers.
     pub fn shutdown(&self) {
         let mut state = self.lock();
+        sync_fast(&mut state, &BTreeMap::new());
         let proxies = std::mem::take(&mut state.proxies);
         let dns = state.dns.take_all();
         self.close(proxies.into_values(), dns);
@@ -222,6 +231,8 @@ impl NetServices {
             .collect();
         let views = dns::views::views(&snap, &networks, &starting, &guests);
         self.sync_dns(state, views, &running);
+        // Rules of ports going away go before their sockets close.
+        sync_fast(state, &wanted.fast);
         let failed = self.sync_ports(state, &wanted);
         let mut entries: Vec<PortEntry> = state
             .proxies
@@ -238,6 +249,9 @@ impl NetServices {
             }
             state.written = entries;
         }
+        // After ports.json: a supervisor that dies now leaves rules its
+        // successor knows to replace.
+        sync_fast(state, &wanted.fast);
         Ok(failed)
     }
 
@@ -369,6 +383,21 @@ impl Drop for NetServices {
     /// too, in no particular order).
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// Make the fast path forward the bound ports of `fast`.
+fn sync_fast(state: &mut State, fast: &BTreeMap<PortKey, Vec<std::net::SocketAddrV4>>) {
+    let bound = state
+        .proxies
+        .iter()
+        .flat_map(|(key, b)| b.entries.iter().map(move |e| (key, e)));
+    let wanted = ports::nat_ports(bound, fast);
+    let Some(path) = state.fast.as_mut() else {
+        return;
+    };
+    if let Err(e) = path.sync(wanted) {
+        log(state, format!("published ports stay on the proxy: {e}"));
     }
 }
 

@@ -3,13 +3,19 @@
 //! known then). `compose port` and `ps` show it, and a supervisor started
 //! after a crash binds the same ports again when they are free. Written
 //! atomically; removed when nothing is published.
+//!
+//! [`FastPath`] keeps the project's DNAT chains (`network::nft::ports`) in
+//! step with what is bound: the listening socket stays the port's
+//! reservation and the fallback, the kernel forwards while a replica is
+//! ready.
 
 use super::want::PortKey;
-use crate::network::{Protocol, PublishedPort};
+use crate::network::nft::ports::{self as nat, NatPort, PortChains};
+use crate::network::{NetworkError, Protocol, PublishedPort};
 use crate::project::ProjectDir;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
 
 pub const PORTS_FILE: &str = "ports.json";
@@ -75,6 +81,94 @@ pub fn candidates(port: &PublishedPort, previous: Option<u16>) -> Vec<u16> {
     out
 }
 
+/// The fast-path rules of the bound `entries`: each IPv4 one whose port
+/// has ready replicas in `fast` (an IPv6 listener stays with its proxy:
+/// the replicas' addresses are IPv4). Sorted, so equal sets compare equal.
+pub fn nat_ports<'a>(
+    entries: impl IntoIterator<Item = (&'a PortKey, &'a PortEntry)>,
+    fast: &std::collections::BTreeMap<PortKey, Vec<SocketAddrV4>>,
+) -> Vec<NatPort> {
+    let mut out: Vec<NatPort> = entries
+        .into_iter()
+        .filter_map(|(key, entry)| {
+            let IpAddr::V4(ip) = entry.host_ip else {
+                return None;
+            };
+            let backends = fast.get(key).filter(|b| !b.is_empty())?;
+            Some(NatPort {
+                host_ip: Some(ip).filter(|ip| !ip.is_unspecified()),
+                host_port: entry.host_port,
+                protocol: entry.protocol,
+                backends: backends.clone(),
+                comment: format!(
+                    "{} {}/{}",
+                    entry.service, entry.container_port, entry.protocol
+                ),
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// What the project's chains hold, as far as we know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Applied {
+    /// Unknown: a previous supervisor may have left rules (re-adopted by
+    /// replacing them at the first sync).
+    Unknown,
+    Rules(Vec<NatPort>),
+    /// This set failed (no `nft`, no table): the proxies serve, and it is
+    /// not retried every tick, only when the wanted set changes.
+    Failed(Vec<NatPort>),
+}
+
+/// The project's DNAT rules, applied only when they change.
+#[derive(Debug)]
+pub struct FastPath {
+    chains: PortChains,
+    applied: Applied,
+}
+
+impl FastPath {
+    /// The fast path of `project`; `leftover`: a previous supervisor
+    /// published ports (ports.json), so its rules may still be there.
+    pub fn new(project: &ProjectDir, leftover: bool) -> FastPath {
+        let table = crate::network::nft::table_for_root(project.root());
+        FastPath {
+            chains: PortChains::new(&table, project.name()),
+            applied: if leftover {
+                Applied::Unknown
+            } else {
+                Applied::Rules(Vec::new())
+            },
+        }
+    }
+
+    pub fn chains(&self) -> &PortChains {
+        &self.chains
+    }
+
+    /// Make the chains hold `wanted` (one transaction) unless they do or
+    /// this very set failed before.
+    pub fn sync(&mut self, wanted: Vec<NatPort>) -> Result<(), NetworkError> {
+        match &self.applied {
+            Applied::Rules(now) | Applied::Failed(now) if *now == wanted => return Ok(()),
+            _ => {}
+        }
+        match nat::apply(&self.chains, &wanted) {
+            Ok(()) => {
+                self.applied = Applied::Rules(wanted);
+                Ok(())
+            }
+            Err(e) => {
+                self.applied = Applied::Failed(wanted);
+                Err(e)
+            }
+        }
+    }
+}
+
 pub fn path(project: &ProjectDir) -> PathBuf {
     project.dir().join(PORTS_FILE)
 }
@@ -128,6 +222,41 @@ mod tests {
         assert_eq!(
             candidates(&port(Some((8000, 8002))), Some(8002)),
             [8002, 8000, 8001]
+        );
+    }
+
+    #[test]
+    fn only_bound_ipv4_ports_with_ready_replicas_go_to_the_kernel() {
+        let key = PortKey {
+            service: "web".into(),
+            port: port(None),
+        };
+        let idle = PortKey {
+            service: "idle".into(),
+            port: port(None),
+        };
+        let v4 = PortEntry::new(&key, 41000);
+        let v6 = PortEntry {
+            host_ip: std::net::Ipv6Addr::UNSPECIFIED.into(),
+            ..v4.clone()
+        };
+        let other = PortEntry::new(&idle, 41001);
+        let replica: SocketAddrV4 = "10.89.0.2:80".parse().unwrap();
+        let fast = std::collections::BTreeMap::from([
+            (key.clone(), vec![replica]),
+            (idle.clone(), vec![]),
+        ]);
+        let rules = nat_ports([(&key, &v4), (&key, &v6), (&idle, &other)], &fast);
+        assert_eq!(
+            rules,
+            [NatPort {
+                host_ip: None,
+                host_port: 41000,
+                protocol: Protocol::Tcp,
+                backends: vec![replica],
+                comment: "web 80/tcp".into(),
+            }],
+            "0.0.0.0 is every local address; [::] and a port without replica stay on the proxy"
         );
     }
 

@@ -8,7 +8,7 @@ use crate::network::{NetworkRecord, PublishedPort};
 use crate::project::{ContainerRecord, ObservedContainer, Snapshot};
 use crate::supervisor::health::HealthStatus;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 
 /// One published port of one service (replicas share it: the proxy
 /// balances across them).
@@ -23,6 +23,11 @@ pub struct Wanted {
     /// Each published port and the running replicas behind it (empty while
     /// its first replica is still starting).
     pub ports: BTreeMap<PortKey, Vec<SocketAddr>>,
+    /// The ports the kernel forwards itself (DNAT), and to which replicas:
+    /// of the proxy's choice, the ready ones (healthy, or without a
+    /// healthcheck) on a network that forwards (not `internal`). A port
+    /// missing here, or with no replica, is left to its proxy.
+    pub fast: BTreeMap<PortKey, Vec<SocketAddrV4>>,
 }
 
 /// A container that answers by name and takes connections: running, or
@@ -76,41 +81,64 @@ pub fn wanted(
             ports.entry(key(record, port)).or_default();
         }
     }
-    let mut rated: BTreeMap<PortKey, Vec<(Rank, SocketAddr)>> = BTreeMap::new();
+    let mut rated: BTreeMap<PortKey, Vec<Candidate>> = BTreeMap::new();
     for c in snap.containers.iter().filter(|c| is_up(c)) {
         let record = &c.record;
-        let Some(address) = first_address(record, networks) else {
+        let Some((address, forwards)) = first_address(record, networks) else {
             continue;
         };
-        let rank = match health(c) {
+        let status = health(c);
+        let rank = match status {
             Some(HealthStatus::Healthy) => Rank::Healthy,
             Some(HealthStatus::Unhealthy) => Rank::Unhealthy,
             Some(HealthStatus::Starting) | None => Rank::Unknown,
         };
+        // A replica still starting its healthcheck is not ready yet: the
+        // proxy may try it (and the next one when it refuses), DNAT may not.
+        let ready = forwards && matches!(status, Some(HealthStatus::Healthy) | None);
         for port in &record.ports {
-            let addr = SocketAddr::new(address.into(), port.container_port);
-            rated
-                .entry(key(record, port))
-                .or_default()
-                .push((rank, addr));
+            rated.entry(key(record, port)).or_default().push(Candidate {
+                rank,
+                ready,
+                addr: SocketAddrV4::new(address, port.container_port),
+            });
         }
     }
+    let fast = choose(rated, &mut ports);
+    Wanted { ports, fast }
+}
+
+/// Per port, the proxy's backends (the best-ranked replicas, into
+/// `ports`) and of those the ready ones, for the kernel (returned).
+fn choose(
+    rated: BTreeMap<PortKey, Vec<Candidate>>,
+    ports: &mut BTreeMap<PortKey, Vec<SocketAddr>>,
+) -> BTreeMap<PortKey, Vec<SocketAddrV4>> {
+    let mut fast = BTreeMap::new();
     for (key, candidates) in rated {
         let best = candidates
             .iter()
-            .map(|(r, _)| *r)
+            .map(|c| c.rank)
             .min()
             .unwrap_or(Rank::Unknown);
-        let mut backends: Vec<SocketAddr> = candidates
-            .into_iter()
-            .filter(|(r, _)| *r == best)
-            .map(|(_, a)| a)
-            .collect();
-        backends.sort();
-        backends.dedup();
-        ports.insert(key, backends);
+        let mut chosen: Vec<&Candidate> = candidates.iter().filter(|c| c.rank == best).collect();
+        chosen.sort_by_key(|c| c.addr);
+        chosen.dedup_by_key(|c| c.addr);
+        let ready: Vec<SocketAddrV4> = chosen.iter().filter(|c| c.ready).map(|c| c.addr).collect();
+        if !ready.is_empty() {
+            fast.insert(key.clone(), ready);
+        }
+        ports.insert(key, chosen.iter().map(|c| c.addr.into()).collect());
     }
-    Wanted { ports }
+    fast
+}
+
+/// A running replica behind a published port.
+struct Candidate {
+    rank: Rank,
+    /// May take the port's connections straight from the kernel.
+    ready: bool,
+    addr: SocketAddrV4,
 }
 
 /// How much a replica is wanted as a backend, best first.
@@ -130,17 +158,15 @@ fn key(record: &ContainerRecord, port: &PublishedPort) -> PortKey {
 }
 
 /// The container's address on its first (highest priority) network: where
-/// its published ports are forwarded to.
+/// its published ports are forwarded to; and whether that network
+/// forwards from outside (an `internal` one does not).
 fn first_address(
     record: &ContainerRecord,
     networks: &BTreeMap<String, NetworkRecord>,
-) -> Option<Ipv4Addr> {
+) -> Option<(Ipv4Addr, bool)> {
     let first = record.networks.first()?;
-    networks
-        .get(&first.network)?
-        .leases
-        .get(&record.name)
-        .copied()
+    let net = networks.get(&first.network)?;
+    Some((*net.leases.get(&record.name)?, !net.spec.internal))
 }
 
 /// A service's `dns:` entries as upstreams: addresses, port 53 unless

@@ -214,3 +214,73 @@ fn healthy_replicas_take_the_connections_when_there_are_some() {
     );
     assert_eq!(backends(&|_| None).len(), 3, "no healthchecks");
 }
+
+#[test]
+fn the_kernel_forwards_to_ready_replicas_only_and_never_into_an_internal_network() {
+    let replica = |service: &str, n: u32, net: &str| {
+        let mut r = record(service, n, &[net]);
+        r.ports = vec![http(None)];
+        observed(r, Status::Running)
+    };
+    let snap = Snapshot {
+        containers: vec![
+            replica("web", 1, "p_default"),
+            replica("web", 2, "p_default"),
+            replica("web", 3, "p_default"),
+            replica("vault", 1, "p_inside"),
+        ],
+        networks: BTreeSet::from(["p_default".to_string(), "p_inside".to_string()]),
+        volumes: BTreeSet::new(),
+    };
+    let mut inside = network("p_inside", 1, &[("p-vault-1", 2)]);
+    inside.spec.internal = true;
+    let networks = BTreeMap::from([
+        (
+            "p_default".to_string(),
+            network(
+                "p_default",
+                0,
+                &[("p-web-1", 2), ("p-web-2", 3), ("p-web-3", 4)],
+            ),
+        ),
+        ("p_inside".to_string(), inside),
+    ]);
+    let fast = |health: &dyn Fn(&ObservedContainer) -> Option<HealthStatus>| {
+        let want = wanted(&snap, &networks, &[], health);
+        assert_eq!(want.ports.len(), 2, "both ports keep their proxy");
+        want.fast
+            .into_iter()
+            .map(|(k, addrs)| (k.service, addrs.iter().map(|a| a.to_string()).collect()))
+            .collect::<BTreeMap<String, Vec<String>>>()
+    };
+    let web = |addrs: &[&str]| {
+        BTreeMap::from([(
+            "web".to_string(),
+            addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+        )])
+    };
+    assert_eq!(
+        fast(&|_| None),
+        web(&["10.89.0.2:80", "10.89.0.3:80", "10.89.0.4:80"]),
+        "no healthchecks: every replica; the internal network's none"
+    );
+    use HealthStatus::*;
+    let health = |of: [HealthStatus; 3]| {
+        move |c: &ObservedContainer| match c.record.name.as_str() {
+            "p-web-1" => Some(of[0]),
+            "p-web-2" => Some(of[1]),
+            "p-web-3" => Some(of[2]),
+            _ => None,
+        }
+    };
+    assert_eq!(
+        fast(&health([Healthy, Unhealthy, Healthy])),
+        web(&["10.89.0.2:80", "10.89.0.4:80"])
+    );
+    assert_eq!(
+        fast(&health([Starting, Unhealthy, Starting])),
+        BTreeMap::new(),
+        "none ready: the proxy tries the starting ones"
+    );
+    assert_eq!(fast(&health([Unhealthy; 3])), BTreeMap::new());
+}
