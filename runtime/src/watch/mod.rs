@@ -1,0 +1,17 @@
+//! `compose watch` on the kernel's side: file events from inotify
+//! ([`FileWatcher`], through the `notify` crate), the tar of changed files
+//! and its delivery into a container ([`sync`]) through the copy shim of
+//! `docker compose cp` (`container::cp`), so every path resolves inside
+//! the container, and the walk of a watched directory for `initial_sync`
+//! ([`files_under`]). What to do with the changes (rules, patterns,
+//! batching) is decided in the `compose` crate (`src/watch/`).
+
+mod archive;
+mod events;
+pub mod sync;
+mod walk;
+
+pub use archive::{write_sync_archive, SyncEntry};
+pub use events::{FileWatcher, WatchError};
+pub use sync::{sync_container, SyncError};
+pub use walk::files_under;
