@@ -15,3 +15,15 @@ pub use archive::{write_sync_archive, SyncEntry};
 pub use events::{FileWatcher, WatchError};
 pub use sync::{sync_container, SyncError};
 pub use walk::files_under;
+
+/// Block SIGINT and SIGTERM in the calling thread (and the threads it
+/// starts, such as the file watcher's), so a watch running beside an
+/// attached `up` leaves Ctrl-C to the thread that reads it from its
+/// signalfd (`project::interrupt`).
+pub fn block_interrupts() -> nix::Result<()> {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGINT);
+    set.add(Signal::SIGTERM);
+    set.thread_block()
+}
