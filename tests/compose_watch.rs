@@ -16,7 +16,7 @@ use up_support::{stderr, Project};
 const DOCKERFILE: &str =
     "FROM busybox:test\nRUN [\"/bin/busybox\", \"ln\", \"-s\", \"busybox\", \"/bin/rm\"]\n";
 
-/// A `compose watch` child whose stdout is collected as it comes.
+/// A `compose watch` (or `up --watch`) child whose stdout is collected as it comes.
 struct Watcher {
     child: Child,
     out: Arc<Mutex<String>>,
@@ -25,7 +25,7 @@ struct Watcher {
 impl Watcher {
     fn start(p: &Project, args: &[&str]) -> Watcher {
         let mut child = Command::new(env!("CARGO_BIN_EXE_compose"))
-            .args(["-p", &p.name, "watch"])
+            .args(["-p", &p.name])
             .args(args)
             .current_dir(&p.dir)
             .env("COMPOSE_ROOT", p.compose_root())
@@ -147,7 +147,7 @@ fn watch_syncs_changes_restarts_and_leaves_the_project_up_on_ctrl_c() {
     write(&p.dir, "Dockerfile", DOCKERFILE);
     write(&p.dir, "src/initial.txt", "there before watching\n");
     std::fs::create_dir_all(p.dir.join("conf")).unwrap();
-    let w = Watcher::start(&p, &[]);
+    let w = Watcher::start(&p, &["watch"]);
     let app = p.container("app", 1);
     let conf = p.container("conf", 1);
     assert_eq!(
@@ -222,7 +222,7 @@ fn watch_rebuilds_and_recreates_on_a_change_under_a_rebuild_path() {
     );
     write(&p.dir, "Dockerfile", "FROM busybox:test\nCOPY www /www\n");
     write(&p.dir, "www/index.html", "first\n");
-    let w = Watcher::start(&p, &["--quiet"]);
+    let w = Watcher::start(&p, &["watch", "--quiet"]);
     let web = p.container("web", 1);
     let fetch = || {
         exec(
@@ -281,4 +281,43 @@ fn watch_names_services_it_cannot_watch() {
         );
     }
     assert!(p.container_dirs().is_empty(), "nothing was started");
+}
+
+#[test]
+fn up_watch_runs_sync_exec_beside_the_logs_and_ctrl_c_stops_the_project() {
+    let p = Project::new(
+        "watch-up",
+        r#"services:
+  app:
+    image: IMAGE
+    command: sh -c 'echo app is up; exec sleep 3600'
+    develop:
+      watch:
+        - path: ./src
+          action: sync+exec
+          target: /app
+          exec:
+            command: ["sh", "-c", "cat /app/version > /tmp/reloaded"]
+"#,
+    );
+    std::fs::create_dir_all(p.dir.join("src")).unwrap();
+    let w = Watcher::start(&p, &["up", "--watch"]);
+    w.wait_output("app is up");
+    write(&p.dir, "src/version", "v2\n");
+    let reloaded = poll(Duration::from_secs(30), || {
+        exec(&p, "app", &["cat", "/tmp/reloaded"]).as_deref() == Some("v2\n")
+    });
+    assert!(
+        reloaded,
+        "the exec did not run after the sync:\n{}",
+        w.output()
+    );
+    let names = p.container_dirs();
+    let pids = p.init_pids();
+    // Ctrl-C stops the attached `up`, watch and all, as without --watch.
+    let status = w.interrupt();
+    assert_eq!(status.code(), Some(130));
+    assert!(exec(&p, "app", &["true"]).is_none(), "app still runs");
+    p.ok(&["down", "-t", "0"]);
+    p.assert_nothing_left(&names, &pids);
 }

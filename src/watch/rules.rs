@@ -37,7 +37,7 @@ pub fn watched_services<'a>(
     named: &[String],
 ) -> Result<Vec<&'a ServiceConfig>, WatchError> {
     for name in named {
-        let configured = project.services.get(name).is_some_and(|s| has_watch(s));
+        let configured = project.services.get(name).is_some_and(has_watch);
         if !configured {
             return Err(WatchError::NotConfigured {
                 service: name.clone(),

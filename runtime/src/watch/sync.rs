@@ -20,7 +20,7 @@ pub enum SyncError {
     Container {
         container: String,
         #[source]
-        source: ContainerError,
+        source: Box<ContainerError>,
     },
     #[error("container {container}: cannot {action}: {source}")]
     Io {
@@ -49,7 +49,7 @@ pub fn sync_container(
     let name = c.record.name.clone();
     let container = Container::load(&c.dir).map_err(|source| SyncError::Container {
         container: name.clone(),
-        source,
+        source: Box::new(source),
     })?;
     if !deleted.is_empty() {
         delete(c, &container, deleted, init)?;
@@ -78,7 +78,7 @@ fn delete(
         .exec(&process, init)
         .map_err(|source| SyncError::Container {
             container: name.clone(),
-            source,
+            source: Box::new(source),
         })?
         .output()
         .map_err(|source| SyncError::Io {
@@ -119,7 +119,7 @@ fn copy(
         .copy(&op, init)
         .map_err(|source| SyncError::Container {
             container: name.to_string(),
-            source,
+            source: Box::new(source),
         })?;
     cmd.command_mut()
         .stdin(Stdio::piped())
