@@ -235,6 +235,12 @@ fn watch_rebuilds_and_recreates_on_a_change_under_a_rebuild_path() {
         == Some("first\n")));
     let image_before = record(&p, &web, "compose.json", "image_id");
     let id_before = record(&p, &web, "compose.json", "id");
+    let old = image_before
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:")
+        .to_string();
+    assert!(p.ok(&["image", "ls", "-q", "--no-trunc"]).contains(&old));
 
     write(&p.dir, "www/index.html", "second\n");
     w.wait_output("Rebuilding service(s) [\"web\"] after changes were detected...");
@@ -249,6 +255,15 @@ fn watch_rebuilds_and_recreates_on_a_change_under_a_rebuild_path() {
         "recreated"
     );
     w.wait_output("service(s) [\"web\"] successfully built");
+    // The image the rebuild replaced is pruned once no container uses it.
+    let pruned = poll(Duration::from_secs(30), || {
+        !p.ok(&["image", "ls", "-q", "--no-trunc"]).contains(&old)
+    });
+    assert!(
+        pruned,
+        "{old} left: {}",
+        p.ok(&["image", "ls", "--no-trunc"])
+    );
 
     assert!(w.interrupt().success());
     let names = p.container_dirs();
