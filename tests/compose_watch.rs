@@ -336,3 +336,49 @@ fn up_watch_runs_sync_exec_beside_the_logs_and_ctrl_c_stops_the_project() {
     p.ok(&["down", "-t", "0"]);
     p.assert_nothing_left(&names, &pids);
 }
+
+/// A rebuild recreates the container `up` follows: `up` keeps following
+/// the new one instead of ending when the old one stops.
+#[test]
+fn up_watch_keeps_following_services_a_rebuild_recreates() {
+    let p = Project::new(
+        "watch-up-rebuild",
+        r#"services:
+  web:
+    build: .
+    command: httpd -f -p 8080 -h /www
+    develop:
+      watch:
+        - path: ./www
+          action: rebuild
+"#,
+    );
+    write(&p.dir, "Dockerfile", "FROM busybox:test\nCOPY www /www\n");
+    write(&p.dir, "www/index.html", "first\n");
+    let mut w = Watcher::start(&p, &["up", "--watch"]);
+    let fetch = || {
+        exec(
+            &p,
+            "web",
+            &["wget", "-qO-", "http://127.0.0.1:8080/index.html"],
+        )
+    };
+    for n in 0..3 {
+        let want = format!("v{n}\n");
+        write(&p.dir, "www/index.html", &want);
+        let served = poll(Duration::from_secs(60), || {
+            fetch().as_deref() == Some(&want)
+        });
+        assert!(served, "{want:?} not served:\n{}", w.output());
+        assert!(
+            w.child.try_wait().unwrap().is_none(),
+            "up ended:\n{}",
+            w.output()
+        );
+    }
+    let names = p.container_dirs();
+    let pids = p.init_pids();
+    assert_eq!(w.interrupt().code(), Some(130));
+    p.ok(&["down", "-t", "0"]);
+    p.assert_nothing_left(&names, &pids);
+}

@@ -176,11 +176,18 @@ pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     // `--watch`: watching beside the attached logs, until `up` returns.
-    let _watch = match args.watch {
+    let watch = match args.watch {
         true => Some(super::watch::spawn(global, &args.services)?),
         false => None,
     };
-    super::attach::run(&session, &args.attached, &args.services, args.timeout)
+    let recreating = || watch.as_ref().is_some_and(|w| w.recreating());
+    super::attach::run_holding(
+        &session,
+        &args.attached,
+        &args.services,
+        args.timeout,
+        &recreating,
+    )
 }
 
 /// `--always-recreate-deps`: the services the named ones depend on (the

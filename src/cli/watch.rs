@@ -122,6 +122,8 @@ pub struct Watch {
     debouncer: Debouncer,
     opts: WatchOptions,
     init: InitProgram,
+    /// Set while a rebuild recreates containers (`up --watch` reads it).
+    recreating: Option<Arc<AtomicBool>>,
 }
 
 impl Watch {
@@ -160,6 +162,7 @@ impl Watch {
             debouncer: Debouncer::default(),
             opts,
             init: InitProgram::current_exe(),
+            recreating: None,
         };
         watch.initial_syncs()?;
         watch.log("Watch enabled");
@@ -211,6 +214,14 @@ fn dockerignore(
 /// dropping it stops the watch.
 pub struct Background {
     stop: Arc<AtomicBool>,
+    recreating: Arc<AtomicBool>,
+}
+
+impl Background {
+    /// Whether a rebuild is recreating containers now.
+    pub fn recreating(&self) -> bool {
+        self.recreating.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for Background {
@@ -224,7 +235,9 @@ impl Drop for Background {
 pub fn spawn(global: &GlobalArgs, named: &[String]) -> anyhow::Result<Background> {
     let session = Session::load(global, named)?;
     let stop = Arc::new(AtomicBool::new(false));
+    let recreating = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
+    let busy = recreating.clone();
     let global = global.clone();
     let named = named.to_vec();
     std::thread::Builder::new()
@@ -235,6 +248,7 @@ pub fn spawn(global: &GlobalArgs, named: &[String]) -> anyhow::Result<Background
             let _ = compose_runtime::watch::block_interrupts();
             let result =
                 Watch::start(global, session, &named, WatchOptions::default()).and_then(|mut w| {
+                    w.recreating = Some(busy);
                     while !flag.load(Ordering::SeqCst) {
                         w.step()?;
                     }
@@ -244,5 +258,5 @@ pub fn spawn(global: &GlobalArgs, named: &[String]) -> anyhow::Result<Background
                 crate::ui::warn(&format!("Watch disabled with errors: {e:#}"));
             }
         })?;
-    Ok(Background { stop })
+    Ok(Background { stop, recreating })
 }

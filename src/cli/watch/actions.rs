@@ -13,6 +13,7 @@ use compose_runtime::project::hooks::{self, Hook};
 use compose_runtime::project::ObservedContainer;
 use compose_runtime::watch::{files_under, sync_container, SyncEntry};
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// `compose up ARGS` within this process.
 pub fn run_up(global: &super::GlobalArgs, args: &[String]) -> anyhow::Result<()> {
@@ -159,6 +160,7 @@ impl Watch {
             .map(String::from)
             .to_vec();
         argv.extend(services.iter().cloned());
+        let _recreating = self.recreating.as_deref().map(Flag::raise);
         if let Err(e) = run_up(&self.global, &argv) {
             self.log(&format!(
                 "Failed to recreate services after update. Error: {e:#}"
@@ -219,5 +221,21 @@ impl Watch {
             )?;
         }
         Ok(())
+    }
+}
+
+/// A flag raised until dropped.
+struct Flag<'a>(&'a AtomicBool);
+
+impl<'a> Flag<'a> {
+    fn raise(flag: &'a AtomicBool) -> Flag<'a> {
+        flag.store(true, Ordering::SeqCst);
+        Flag(flag)
+    }
+}
+
+impl Drop for Flag<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
     }
 }
