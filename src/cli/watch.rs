@@ -72,6 +72,10 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> anyhow::Result<ExitCode> {
     if !args.no_up {
         up(global, &session, &args.services, opts)?;
     }
+    // Ctrl-C while the project came up: it stays up, nothing is watched.
+    if interrupts.pending() {
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut watch = Watch::start(global.clone(), session, &args.services, opts)?;
     loop {
         if interrupts.pending() {
@@ -259,4 +263,32 @@ pub fn spawn(global: &GlobalArgs, named: &[String]) -> anyhow::Result<Background
             }
         })?;
     Ok(Background { stop, recreating })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Cli, Command};
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> super::WatchArgs {
+        let argv = ["compose", "watch"].iter().chain(args);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Watch(w) => w,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags_are_docker_composes() {
+        let w = parse(&[]);
+        assert!(w.prune && !w.no_up && !w.quiet && w.services.is_empty());
+        let w = parse(&["--prune=false", "--no-up", "--quiet", "web", "api"]);
+        assert!(!w.prune && w.no_up && w.quiet);
+        assert_eq!(w.services, ["web", "api"]);
+        assert!(
+            parse(&["--prune", "web"]).prune,
+            "a bare --prune takes no value"
+        );
+        assert_eq!(parse(&["--prune", "web"]).services, ["web"]);
+    }
 }
