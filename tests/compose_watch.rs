@@ -150,6 +150,14 @@ fn watch_syncs_changes_restarts_and_leaves_the_project_up_on_ctrl_c() {
     let w = Watcher::start(&p, &["watch"]);
     let app = p.container("app", 1);
     let conf = p.container("conf", 1);
+    // One watch per project.
+    let second = p.compose(&["watch", "--no-up"]);
+    assert!(!second.status.success());
+    assert!(
+        stderr(&second).contains("cannot take exclusive lock for project"),
+        "{}",
+        stderr(&second)
+    );
     assert_eq!(
         exec(&p, "app", &["cat", "/app/initial.txt"]).as_deref(),
         Some("there before watching\n"),
@@ -191,6 +199,8 @@ fn watch_syncs_changes_restarts_and_leaves_the_project_up_on_ctrl_c() {
     // Ctrl-C ends watching; the project stays up.
     let status = w.interrupt();
     assert!(status.success(), "{status:?}");
+    let lock = p.compose_root().join(format!("watch/{}.lock", p.name));
+    assert!(!lock.exists(), "the watch lock is released");
     assert!(
         exec(&p, "app", &["true"]).is_some(),
         "app stopped with watch"

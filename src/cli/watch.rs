@@ -18,7 +18,7 @@ use crate::watch::{plan_batch, rules_for, watched_services, Debouncer, Rule};
 use compose_runtime::build::context::IgnoreRules;
 use compose_runtime::container::InitProgram;
 use compose_runtime::project::interrupt::Interrupts;
-use compose_runtime::watch::FileWatcher;
+use compose_runtime::watch::{FileWatcher, WatchLock};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -65,6 +65,7 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> anyhow::Result<ExitCode> {
     let mut interrupts = Interrupts::catch()?;
     let session = Session::load(global, &args.services)?;
     check(&session.project, &args.services)?;
+    let _lock = WatchLock::take(&session.root, &session.project.name)?;
     let opts = WatchOptions {
         prune: args.prune,
         quiet: args.quiet,
@@ -219,6 +220,8 @@ fn dockerignore(
 pub struct Background {
     stop: Arc<AtomicBool>,
     recreating: Arc<AtomicBool>,
+    /// Released when `up` ends.
+    _lock: WatchLock,
 }
 
 impl Background {
@@ -238,6 +241,7 @@ impl Drop for Background {
 /// error of the watch is printed and ends watching, not `up`.
 pub fn spawn(global: &GlobalArgs, named: &[String]) -> anyhow::Result<Background> {
     let session = Session::load(global, named)?;
+    let lock = WatchLock::take(&session.root, &session.project.name)?;
     let stop = Arc::new(AtomicBool::new(false));
     let recreating = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
@@ -262,7 +266,11 @@ pub fn spawn(global: &GlobalArgs, named: &[String]) -> anyhow::Result<Background
                 crate::ui::warn(&format!("Watch disabled with errors: {e:#}"));
             }
         })?;
-    Ok(Background { stop, recreating })
+    Ok(Background {
+        stop,
+        recreating,
+        _lock: lock,
+    })
 }
 
 #[cfg(test)]

@@ -8,11 +8,13 @@
 
 mod archive;
 mod events;
+mod lock;
 pub mod sync;
 mod walk;
 
 pub use archive::{write_sync_archive, SyncEntry};
 pub use events::{FileWatcher, WatchError};
+pub use lock::{WatchLock, WatchLockError};
 pub use sync::{sync_container, SyncError};
 pub use walk::files_under;
 
