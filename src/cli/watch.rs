@@ -60,6 +60,10 @@ impl Default for WatchOptions {
 /// how soon Ctrl-C or a stop request is noticed.
 const IDLE: Duration = Duration::from_millis(100);
 
+/// Above this many changed paths in one batch, docker compose says why
+/// the batch may take a while.
+const LARGE_BATCH: usize = 1000;
+
 pub fn run(global: &GlobalArgs, args: &WatchArgs) -> anyhow::Result<ExitCode> {
     // Before any thread starts, so every thread inherits the blocked mask.
     let mut interrupts = Interrupts::catch()?;
@@ -182,6 +186,9 @@ impl Watch {
             self.debouncer.push(path, Instant::now());
         }
         if let Some(batch) = self.debouncer.take_due(Instant::now()) {
+            if batch.len() > LARGE_BATCH {
+                self.log("Large batch of file changes detected. If you just switched branches, this is expected.");
+            }
             let plan = plan_batch(&self.rules, &batch);
             if let Err(e) = self.perform(&plan) {
                 crate::ui::warn(&format!("Error handling changed files: {e:#}"));
