@@ -65,9 +65,15 @@ impl FileWatcher {
     }
 
     /// Watch `path`, or its nearest existing ancestor until it exists.
+    /// A file is watched through its directory (as docker compose does):
+    /// an editor that saves by renaming a new file over it replaces the
+    /// inode a watch on the file itself would follow.
     fn add(&mut self, path: &Path) -> Result<(), WatchError> {
-        if path.exists() {
+        if path.is_dir() {
             return self.watch(path, RecursiveMode::Recursive);
+        }
+        if let (true, Some(parent)) = (path.exists(), path.parent()) {
+            return self.watch(parent, RecursiveMode::NonRecursive);
         }
         let ancestor = existing_ancestor(path)?;
         self.watch(&ancestor, RecursiveMode::NonRecursive)?;
@@ -112,7 +118,7 @@ impl FileWatcher {
         let mut appeared = Vec::new();
         for (path, ancestor) in std::mem::take(&mut self.pending) {
             if path.exists() {
-                self.watch(&path, RecursiveMode::Recursive)?;
+                self.add(&path)?;
                 appeared.push(path);
                 continue;
             }
@@ -186,6 +192,20 @@ mod tests {
         let file = dir.join("f");
         std::fs::write(&file, "y").unwrap();
         assert!(wait_for(&mut w, &file));
+    }
+
+    #[test]
+    fn a_watched_file_survives_being_replaced_by_a_rename() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("package.json");
+        std::fs::write(&file, "{}").unwrap();
+        let mut w = FileWatcher::new(std::slice::from_ref(&file)).unwrap();
+        for text in ["{\"a\":1}", "{\"a\":2}"] {
+            let tmpfile = tmp.path().join(".package.json.new");
+            std::fs::write(&tmpfile, text).unwrap();
+            std::fs::rename(&tmpfile, &file).unwrap();
+            assert!(wait_for(&mut w, &file), "replaced with {text}");
+        }
     }
 
     #[test]
