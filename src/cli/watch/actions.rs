@@ -103,10 +103,14 @@ impl Watch {
     /// rule skips, before watching starts.
     pub(super) fn initial_syncs(&self) -> anyhow::Result<()> {
         for rule in self.rules.iter().filter(|r| r.is_sync()) {
-            let wanted = rule.trigger.initial_sync
-                || rule.trigger.extensions.get("x-initialSync")
-                    == Some(&serde_json::Value::Bool(true));
-            if !wanted {
+            let legacy = rule.trigger.extensions.get("x-initialSync")
+                == Some(&serde_json::Value::Bool(true));
+            if legacy && !rule.trigger.initial_sync {
+                crate::ui::warn(
+                    "x-initialSync is DEPRECATED, please use the official `initial_sync` attribute",
+                );
+            }
+            if !(rule.trigger.initial_sync || legacy) {
                 continue;
             }
             let root = std::path::Path::new(&rule.trigger.path);
