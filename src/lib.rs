@@ -13,3 +13,4 @@ pub mod run_spec;
 #[doc(hidden)]
 pub mod testing;
 pub mod ui;
+pub mod watch;

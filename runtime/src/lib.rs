@@ -13,3 +13,4 @@ pub mod supervisor;
 pub mod sys;
 #[doc(hidden)]
 pub mod testing;
+pub mod watch;

@@ -153,6 +153,20 @@ pub fn run(
     named: &[String],
     stop_timeout: Option<u64>,
 ) -> anyhow::Result<ExitCode> {
+    run_holding(session, args, named, stop_timeout, &|| false)
+}
+
+/// As [`run`]; while `recreating` says so (`up --watch` rebuilding a
+/// service), containers stopping and vanishing are a recreation, not
+/// exits: they neither end nor abort `up` (docker compose's monitor
+/// follows recreated containers the same way).
+pub fn run_holding(
+    session: &Session,
+    args: &AttachArgs,
+    named: &[String],
+    stop_timeout: Option<u64>,
+    recreating: &dyn Fn() -> bool,
+) -> anyhow::Result<ExitCode> {
     let chosen = attached(args, &session.project, named);
     let snap = session.snapshot()?;
     let colour = !args.no_color && console::colors_enabled();
@@ -172,6 +186,10 @@ pub fn run(
             eprintln!("Gracefully stopping... press Ctrl+C again to force");
             stop_all(session, stop_timeout, &mut interrupts)?;
             return Ok(ExitCode::from(130));
+        }
+        // Containers half made are not observed: the logs catch up after.
+        if recreating() {
+            continue;
         }
         let snap = session.snapshot()?;
         printer.add(&session.containers(&snap, &chosen.logs));

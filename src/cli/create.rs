@@ -53,6 +53,7 @@ pub fn run(global: &GlobalArgs, args: &CreateArgs) -> anyhow::Result<ExitCode> {
         always_recreate_deps: false,
         renew_anon_volumes: false,
         yes: args.yes,
+        watch: false,
         services: args.services.clone(),
     };
     up::run(global, &up)

@@ -38,6 +38,7 @@ pub mod up_wait;
 pub mod version;
 pub mod volumes;
 pub mod wait;
+pub mod watch;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -182,6 +183,8 @@ pub enum Command {
     /// The container side of `cp` (internal)
     #[command(hide = true, name = "cp-shim")]
     CpShim(cp::CpShimArgs),
+    /// Watch build context for service and rebuild/refresh containers when files are updated
+    Watch(watch::WatchArgs),
     /// A project's supervisor (internal)
     #[command(hide = true)]
     Supervise(supervise::SuperviseArgs),
@@ -229,6 +232,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&cli.global, args),
         Command::Cp(args) => cp::run(&cli.global, args),
         Command::CpShim(args) => cp::run_shim(args),
+        Command::Watch(args) => watch::run(&cli.global, args),
         Command::Supervise(args) => supervise::run(args),
     };
     match result {

@@ -63,6 +63,9 @@ pub struct UpArgs {
     /// Assume "yes" as answer to all prompts and run non-interactively
     #[arg(short = 'y', long = "yes")]
     pub yes: bool,
+    /// Watch source code and rebuild/refresh containers when files are updated
+    #[arg(short = 'w', long, conflicts_with_all = ["detach", "wait", "no_build"])]
+    pub watch: bool,
     pub services: Vec<String>,
 }
 
@@ -111,6 +114,9 @@ pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
     }
     let names: Vec<String> = session.project.services.keys().cloned().collect();
     args.attached.validate(args.detach, &names)?;
+    if args.watch {
+        super::watch::check(&session.project, &args.services)?;
+    }
     // docker compose: `--force-recreate` is for the services named (all
     // when none is), their dependencies are recreated only when they
     // changed, or always with `--always-recreate-deps`.
@@ -169,7 +175,19 @@ pub fn run(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<ExitCode> {
     if args.detach || args.no_start {
         return Ok(ExitCode::SUCCESS);
     }
-    super::attach::run(&session, &args.attached, &args.services, args.timeout)
+    // `--watch`: watching beside the attached logs, until `up` returns.
+    let watch = match args.watch {
+        true => Some(super::watch::spawn(global, &args.services)?),
+        false => None,
+    };
+    let recreating = || watch.as_ref().is_some_and(|w| w.recreating());
+    super::attach::run_holding(
+        &session,
+        &args.attached,
+        &args.services,
+        args.timeout,
+        &recreating,
+    )
 }
 
 /// `--always-recreate-deps`: the services the named ones depend on (the
