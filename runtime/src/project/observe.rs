@@ -99,7 +99,12 @@ fn container(project: &ProjectDir, name: &str) -> Result<Option<ObservedContaine
     let Ok(record) = ContainerRecord::read(&dir) else {
         return Ok(None);
     };
-    let state = if dir.join(crate::container::state::STATE_FILE).exists() {
+    // `Container::create` writes state.json ("created") before it has a
+    // cgroup to put in config.json: a container seen between the two is
+    // being created and has no runtime state yet (reading it then failed
+    // with "cannot read config.json" for any concurrent reader).
+    use crate::container::state::{CONFIG_FILE, STATE_FILE};
+    let state = if dir.join(STATE_FILE).exists() && dir.join(CONFIG_FILE).exists() {
         Some(Container::load(&dir)?.state()?)
     } else {
         None
@@ -120,5 +125,54 @@ fn names_in(dir: &std::path::Path) -> Result<BTreeSet<String>, ProjectError> {
             path: dir.to_path_buf(),
             source,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::container::state::{State, StateDir};
+    use crate::container::ContainerSpec;
+
+    fn record(name: &str) -> ContainerRecord {
+        ContainerRecord {
+            name: name.into(),
+            project: "p".into(),
+            service: "web".into(),
+            number: 1,
+            id: "0".repeat(64),
+            image: "busybox".into(),
+            image_id: String::new(),
+            config_hash: String::new(),
+            config: serde_json::Value::Null,
+            created_at: String::new(),
+            stop_signal: "SIGTERM".into(),
+            stop_grace_period_ms: 0,
+            volumes: vec![],
+            restart: Default::default(),
+            networks: vec![],
+            dns: Default::default(),
+            ports: vec![],
+            exposed: vec![],
+            links: vec![],
+            hooks: Default::default(),
+            healthcheck: None,
+            spec: ContainerSpec::new(name, vec![], vec!["true".into()]),
+        }
+    }
+
+    #[test]
+    fn a_container_being_created_is_seen_without_state() {
+        let root = tempfile::tempdir().unwrap();
+        let project = ProjectDir::new(root.path(), "p");
+        let dir = project.container_dir("p-web-1");
+        std::fs::create_dir_all(&dir).unwrap();
+        record("p-web-1").write(&dir).unwrap();
+        // Container::create's first write: state.json, no config.json yet.
+        let state_dir = StateDir::open(&dir).unwrap();
+        state_dir.save_state(&State::created("p-web-1")).unwrap();
+        let snap = observe(&project).expect("no error mid-create");
+        assert_eq!(snap.containers.len(), 1);
+        assert!(snap.containers[0].state.is_none());
     }
 }
