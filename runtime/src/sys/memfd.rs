@@ -10,6 +10,7 @@ use nix::fcntl::{fcntl, FcntlArg, SealFlag};
 use nix::sys::memfd::{memfd_create, MFdFlags};
 use std::fs::File;
 use std::io;
+use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
 use std::path::Path;
 
@@ -22,14 +23,36 @@ pub fn sealed_copy(path: &Path) -> io::Result<OwnedFd> {
     )?;
     let mut source = File::open(path)?;
     let mut target = File::from(fd);
-    io::copy(&mut source, &mut target)?;
+    // Plain reads and writes: `io::copy` between files uses
+    // copy_file_range/splice, whose page references can still be held when
+    // the write seal is added, which then fails with EBUSY (seen in tests).
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match source.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        target.write_all(&buf[..n])?;
+    }
     let fd = OwnedFd::from(target);
     let seals = SealFlag::F_SEAL_SEAL
         | SealFlag::F_SEAL_SHRINK
         | SealFlag::F_SEAL_GROW
         | SealFlag::F_SEAL_WRITE;
-    fcntl(&fd, FcntlArg::F_ADD_SEALS(seals))?;
-    Ok(fd)
+    // EBUSY while the kernel still holds a reference to a page: brief.
+    let mut tries = 0;
+    loop {
+        match fcntl(&fd, FcntlArg::F_ADD_SEALS(seals)) {
+            Ok(_) => return Ok(fd),
+            Err(nix::errno::Errno::EBUSY) if tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Whether `fd` carries the write seal (used by tests and sanity checks).
