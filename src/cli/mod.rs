@@ -1,6 +1,7 @@
 //! The command line: global flags, one module per subcommand, exit codes.
 
 pub mod attach;
+pub mod attach_cmd;
 pub mod build;
 pub mod config;
 pub mod cp;
@@ -134,6 +135,8 @@ pub enum Command {
     System(image::SystemArgs),
     /// Create and start containers
     Up(up::UpArgs),
+    /// Attach local standard input, output, and error streams to a service's running container
+    Attach(attach_cmd::AttachArgs),
     /// List images used by the created containers
     Images(images::ImagesArgs),
     /// List volumes
@@ -208,6 +211,7 @@ pub fn main() -> ExitCode {
         Command::Push(args) => push::run(&cli.global, args),
         Command::System(args) => image::run_system(args),
         Command::Up(args) => up::run(&cli.global, args),
+        Command::Attach(args) => attach_cmd::run(&cli.global, args),
         Command::Images(args) => images::run(&cli.global, args),
         Command::Volumes(args) => volumes::run(&cli.global, args),
         Command::Create(args) => create::run(&cli.global, args),
