@@ -4,7 +4,7 @@
 //! ([`plan::plan`]); this file only loads the project and runs the pulls.
 
 mod plan;
-mod progress;
+pub(crate) mod progress;
 
 use super::GlobalArgs;
 use compose_runtime::image::registry::{pull, PullOptions};

@@ -5,11 +5,12 @@
 //! when stderr is not a terminal; then each layer's outcome is one line.
 //! `compose push` shows one line per image instead ([`ImageLine`]).
 
+pub use crate::cli::pull::progress::ImageProgress;
 use compose_runtime::image::registry::{
     BlobOutcome, LayerEvent, PullProgress, PushEvent, PushProgress,
 };
 use compose_runtime::image::Digest;
-use indicatif::{DecimalBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -188,7 +189,7 @@ impl Board {
     }
 
     /// Start showing the push of `image`.
-    pub fn image(&self, image: &str) -> ImageLine {
+    pub fn image(&self, image: &str) -> ImageProgress {
         let style =
             ProgressStyle::with_template("{spinner} {prefix} {msg}").expect("static template");
         let bar = self.multi.add(ProgressBar::new(0).with_style(style));
@@ -200,54 +201,14 @@ impl Board {
         } else if self.drawing() {
             bar.enable_steady_tick(std::time::Duration::from_millis(100));
         }
-        ImageLine {
-            bar,
-            image: image.to_string(),
-            layers: Mutex::new(HashMap::new()),
-            plain,
-        }
+        ImageProgress::new(bar, image, plain, "Pushed")
     }
 }
 
-/// The push of one image: its layers' bytes summed on one line.
-pub struct ImageLine {
-    bar: ProgressBar,
-    image: String,
-    layers: Mutex<HashMap<Digest, (u64, u64)>>,
-    plain: bool,
-}
-
-impl ImageLine {
-    /// The push ended; `error` when it failed.
-    pub fn finish(&self, error: Option<&str>) {
-        let (mark, word) = match error {
-            None => ("✔", "Pushed"),
-            Some(_) => ("✘", "Error"),
-        };
-        if self.plain {
-            eprintln!("Image {} {word}", self.image);
-        }
-        self.bar
-            .set_style(ProgressStyle::with_template("{msg}").expect("static template"));
-        self.bar
-            .finish_with_message(format!("{mark} Image {} {word}", self.image));
-    }
-}
-
-impl PushProgress for ImageLine {
+impl PushProgress for ImageProgress {
     fn layer(&self, diff_id: &Digest, event: &PushEvent) {
         if let PushEvent::Pushing { done, total } = event {
-            let mut layers = self.layers.lock().expect("progress lock");
-            layers.insert(diff_id.clone(), (*done, *total));
-            let (done, total) = layers
-                .values()
-                .fold((0, 0), |(d, t), (ld, lt)| (d + ld, t + lt));
-            // Decimal units, as docker prints sizes.
-            self.bar.set_message(format!(
-                "Pushing {}/{}",
-                DecimalBytes(done),
-                DecimalBytes(total)
-            ));
+            self.bytes(diff_id, *done, *total, "Pushing");
         }
     }
 }

@@ -57,28 +57,41 @@ impl Board {
         if !self.quiet && self.plain() {
             eprintln!("Image {image} Pulling");
         }
-        ImageProgress {
-            bar,
-            image: image.to_string(),
-            layers: Mutex::new(HashMap::new()),
-            plain: !self.quiet && self.plain(),
-        }
+        ImageProgress::new(bar, image, !self.quiet && self.plain(), "Pulled")
     }
 }
 
-/// The pull of one image: its layers' bytes summed on one line.
+/// The pull (or push) of one image: its layers' bytes summed on one line.
 pub struct ImageProgress {
     bar: ProgressBar,
     image: String,
     layers: Mutex<HashMap<Digest, (u64, u64)>>,
     plain: bool,
+    /// `Pulled` or `Pushed`.
+    done_word: &'static str,
 }
 
 impl ImageProgress {
-    /// The pull ended; `error` when it failed.
+    /// A line for `image` drawn by `bar` (`plain`: also printed as lines).
+    pub(crate) fn new(
+        bar: ProgressBar,
+        image: &str,
+        plain: bool,
+        done_word: &'static str,
+    ) -> ImageProgress {
+        ImageProgress {
+            bar,
+            image: image.to_string(),
+            layers: Mutex::new(HashMap::new()),
+            plain,
+            done_word,
+        }
+    }
+
+    /// The pull or push ended; `error` when it failed.
     pub fn finish(&self, error: Option<&str>) {
         let (mark, word) = match error {
-            None => ("✔", "Pulled"),
+            None => ("✔", self.done_word),
             Some(_) => ("✘", "Error"),
         };
         if self.plain {
@@ -89,23 +102,28 @@ impl ImageProgress {
         self.bar
             .finish_with_message(format!("{mark} Image {} {word}", self.image));
     }
+
+    /// One layer's bytes so far; the line shows the sum over all layers.
+    pub(crate) fn bytes(&self, layer: &Digest, done: u64, total: u64, verb: &str) {
+        let mut layers = self.layers.lock().expect("progress lock");
+        layers.insert(layer.clone(), (done, total));
+        let (done, total) = layers
+            .values()
+            .fold((0, 0), |(d, t), (ld, lt)| (d + ld, t + lt));
+        // Decimal units, as docker prints sizes.
+        self.bar.set_message(format!(
+            "{verb} {}/{}",
+            DecimalBytes(done),
+            DecimalBytes(total)
+        ));
+    }
 }
 
 impl PullProgress for ImageProgress {
     fn layer(&self, digest: &Digest, event: LayerEvent) {
-        let mut layers = self.layers.lock().expect("progress lock");
         match event {
             LayerEvent::Downloading { done, total } => {
-                layers.insert(digest.clone(), (done, total));
-                let (done, total) = layers
-                    .values()
-                    .fold((0, 0), |(d, t), (ld, lt)| (d + ld, t + lt));
-                // Decimal units, as docker prints sizes.
-                self.bar.set_message(format!(
-                    "Downloading {}/{}",
-                    DecimalBytes(done),
-                    DecimalBytes(total)
-                ));
+                self.bytes(digest, done, total, "Downloading")
             }
             LayerEvent::Extracting => self.bar.set_message("Extracting"),
             _ => {}
