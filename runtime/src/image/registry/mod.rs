@@ -58,3 +58,16 @@ pub enum RegistryError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+impl RegistryError {
+    /// Worth another try: the connection failed or broke, or the registry
+    /// was briefly overloaded (5xx, 429), the failures docker's push
+    /// retries. A refusal (4xx) or bad content would fail again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            RegistryError::Unreachable { .. } | RegistryError::Read { .. } => true,
+            RegistryError::Status { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
+}

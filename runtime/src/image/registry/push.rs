@@ -312,11 +312,41 @@ fn push_blob(
     chunk: u64,
     progress: &dyn PushProgress,
 ) -> Result<BlobOutcome, RegistryError> {
-    let outcome = send_blob(store, client, blob, chunk, progress)?;
+    let outcome = with_retries(RETRY_DELAYS, || {
+        send_blob(store, client, blob, chunk, progress)
+    })?;
     if let Some(id) = &blob.shown_as {
         progress.layer(id, &PushEvent::Done(outcome.clone()));
     }
     Ok(outcome)
+}
+
+/// Pauses between tries of one blob after a transient failure (docker
+/// retries a layer push up to 5 times, backing off).
+const RETRY_DELAYS: &[std::time::Duration] = &[
+    std::time::Duration::from_millis(200),
+    std::time::Duration::from_millis(600),
+    std::time::Duration::from_millis(1500),
+    std::time::Duration::from_millis(3000),
+];
+
+/// Run `op`, again after each of `delays` while it fails transiently.
+/// A blob upload starts over from its existence check, so a session the
+/// registry dropped half way is never resumed.
+fn with_retries<T>(
+    delays: &[std::time::Duration],
+    mut op: impl FnMut() -> Result<T, RegistryError>,
+) -> Result<T, RegistryError> {
+    let mut delays = delays.iter();
+    loop {
+        match op() {
+            Err(e) if e.is_transient() => match delays.next() {
+                Some(delay) => std::thread::sleep(*delay),
+                None => return Err(e),
+            },
+            other => return other,
+        }
+    }
 }
 
 fn send_blob(
@@ -399,6 +429,47 @@ impl<R: Read> Read for Counting<'_, R> {
 mod tests {
     use super::*;
     use crate::image::store::{ImageRecord, IndexFile, LayerRecord};
+
+    #[test]
+    fn transient_failures_are_tried_again_refusals_are_not() {
+        let no_wait = [std::time::Duration::ZERO; 3];
+        let status = |status| RegistryError::Status {
+            url: "u".into(),
+            status,
+            body: String::new(),
+        };
+        // Two 503s, then success: three tries.
+        let mut tries = 0;
+        let got = with_retries(&no_wait, || {
+            tries += 1;
+            if tries < 3 {
+                Err(status(503))
+            } else {
+                Ok(tries)
+            }
+        });
+        assert_eq!(got.unwrap(), 3);
+        // A refusal is final at once.
+        let mut tries = 0;
+        let got: Result<(), _> = with_retries(&no_wait, || {
+            tries += 1;
+            Err(status(403))
+        });
+        assert!(got.is_err());
+        assert_eq!(tries, 1);
+        // A broken connection, every time: one try plus one per delay.
+        let mut tries = 0;
+        let got: Result<(), _> = with_retries(&no_wait, || {
+            tries += 1;
+            Err(RegistryError::Read {
+                url: "u".into(),
+                source: std::io::Error::from(std::io::ErrorKind::ConnectionReset),
+            })
+        });
+        assert!(matches!(got, Err(RegistryError::Read { .. })));
+        assert_eq!(tries, 4);
+        assert!(status(429).is_transient() && !status(404).is_transient());
+    }
 
     fn digest(n: u8) -> Digest {
         Digest::of(&[n])
