@@ -127,3 +127,26 @@ fn the_demo_script_runs_the_project_end_to_end() {
         "mounts left under {root_text}"
     );
 }
+
+#[test]
+fn config_variables_lists_the_models_variables() {
+    let table = config(&["config", "--variables"]);
+    let lines: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            vec!["NAME", "REQUIRED", "DEFAULT", "VALUE", "ALTERNATE", "VALUE"],
+            vec!["NGINX_TAG", "false", "1.27"],
+        ],
+        "{table}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&config(&["config", "--variables", "--format", "json"])).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"NGINX_TAG": {"Name": "NGINX_TAG", "DefaultValue": "1.27", "PresenceValue": "", "Required": false}})
+    );
+}

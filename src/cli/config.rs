@@ -13,8 +13,8 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Args)]
 pub struct ConfigArgs {
     /// Format the output. Values: [yaml | json]
-    #[arg(long, default_value = "yaml", value_parser = ["yaml", "json"])]
-    pub format: String,
+    #[arg(long, value_parser = ["yaml", "json"])]
+    pub format: Option<String>,
     /// Don't interpolate environment variables
     #[arg(long)]
     pub no_interpolate: bool,
@@ -48,8 +48,75 @@ pub struct ConfigArgs {
     /// Don't resolve service env files
     #[arg(long)]
     pub no_env_resolution: bool,
+    /// Print model variables and default values.
+    #[arg(long)]
+    pub variables: bool,
     /// Services to render (with their dependencies)
     pub service_names: Vec<String>,
+}
+
+/// `--variables`: the raw model's variables (docker compose's
+/// runVariables: the whole model, not interpolated), as a table, JSON
+/// (an object by name) or YAML.
+fn variables(args: &ConfigArgs, opts: &crate::loader::Options) -> anyhow::Result<ExitCode> {
+    if !args.service_names.is_empty() {
+        crate::ui::warn("service filtering is not applied when --variables is set, variables from the full model will be rendered");
+    }
+    let mut opts = opts.clone();
+    opts.interpolate = false;
+    let model = crate::loader::load_model(&opts)?;
+    let vars = crate::loader::interpolate::variables::of_document(&model.document);
+    // No --format is a table here (docker compose's default format is
+    // empty, which only `config` itself reads as YAML).
+    let content = match args.format.as_deref() {
+        Some("json") => format!("{}\n", serde_json::to_string(&vars)?),
+        Some(_) => yaml_variables(&vars),
+        None => {
+            let rows: Vec<Vec<String>> = vars
+                .values()
+                .map(|v| {
+                    vec![
+                        v.name.clone(),
+                        v.required.to_string(),
+                        v.default_value.clone(),
+                        v.presence_value.clone(),
+                    ]
+                })
+                .collect();
+            crate::ui::table::render(
+                crate::ui::table::PRETTY,
+                &["NAME", "REQUIRED", "DEFAULT VALUE", "ALTERNATE VALUE"],
+                &rows,
+            )
+        }
+    };
+    write_out(args, &content)
+}
+
+/// go-yaml's rendering of compose-go's `map[string]Variable` (lower-cased
+/// field names).
+fn yaml_variables(
+    vars: &std::collections::BTreeMap<String, crate::loader::interpolate::variables::Variable>,
+) -> String {
+    let quote = |s: &str| serde_json::to_string(s).expect("a string serialises");
+    let mut out = String::new();
+    for (name, v) in vars {
+        out.push_str(&format!(
+            "{name}:\n    name: {}\n    defaultvalue: {}\n    presencevalue: {}\n    required: {}\n",
+            v.name,
+            if v.default_value.is_empty() { "\"\"".to_string() } else { quote(&v.default_value) },
+            if v.presence_value.is_empty() { "\"\"".to_string() } else { quote(&v.presence_value) },
+            v.required
+        ));
+    }
+    out
+}
+
+impl ConfigArgs {
+    /// `--format`, YAML when not given.
+    fn format(&self) -> &str {
+        self.format.as_deref().unwrap_or("yaml")
+    }
 }
 
 /// Why `config` could not print.
@@ -79,6 +146,9 @@ pub fn run(global: &GlobalArgs, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
         || args.hash.is_some();
     opts.resolve_environment = !args.no_env_resolution && !listing_only;
     opts.discard_env_files = true;
+    if args.variables {
+        return variables(args, &opts);
+    }
     if args.no_interpolate && args.services {
         // docker compose lists the raw model's services here (runServices).
         let model = crate::loader::load_model(&opts)?;
@@ -104,7 +174,7 @@ pub fn run(global: &GlobalArgs, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
             crate::ui::warn(&w.to_string());
         }
         let tree = crate::model::emit::node_to_emit(&model.document);
-        let content = match args.format.as_str() {
+        let content = match args.format() {
             "json" => crate::model::emit::to_json(&tree),
             _ => crate::model::emit::to_yaml(&tree),
         };
@@ -137,7 +207,7 @@ pub fn run(global: &GlobalArgs, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
         // Loading (and so validating) was the whole job.
         return Ok(ExitCode::SUCCESS);
     }
-    let content = match args.format.as_str() {
+    let content = match args.format() {
         "json" => project.to_json()?,
         _ => project.to_yaml()?,
     };

@@ -9,6 +9,7 @@
 
 pub mod cast;
 pub mod template;
+pub mod variables;
 
 use super::environment::Environment;
 use super::node::{Location, Node, NodePath, Segment, Value};
