@@ -111,6 +111,8 @@ pub struct LogPrinter {
     /// `--since` / `--until`: only entries written in this window.
     since: Option<SystemTime>,
     until: Option<SystemTime>,
+    /// A terminal's output, printed exactly as logged (chunks, not lines).
+    raw: bool,
 }
 
 struct Source {
@@ -138,9 +140,17 @@ impl LogPrinter {
             width,
             since: None,
             until: None,
+            raw: false,
         };
         printer.add(containers);
         printer
+    }
+
+    /// Print entries as they were logged, without a newline of ours: an
+    /// interactive terminal's output (`compose run` from a terminal).
+    pub fn raw(mut self) -> Self {
+        self.raw = true;
+        self
     }
 
     /// Print only entries written at or after `since` and before `until`.
@@ -223,7 +233,11 @@ impl LogPrinter {
                     .collect(),
             };
             for e in entries {
-                let _ = write_entry(&mut out, &source.label, &e, self.timestamps);
+                if self.raw {
+                    let _ = out.write_all(e.log.as_bytes());
+                } else {
+                    let _ = write_entry(&mut out, &source.label, &e, self.timestamps);
+                }
             }
         }
         self.sources = sources;

@@ -13,9 +13,12 @@
 //! compose's `--interactive`, on by default): the runtime's stdin FIFO
 //! (`container::stdin`) is opened before the container starts and fed
 //! from our stdin, and closed at our end-of-file, so `echo hi | compose
-//! run --rm svc cat` prints `hi` and ends. The container's output is
-//! never a terminal here (`-T` is the only mode; a service's `tty: true`
-//! is dropped): use `exec` for a terminal session.
+//! run --rm svc cat` prints `hi` and ends. From a terminal (our stdin and
+//! stdout both are, no `-T`) the container gets a terminal of its own,
+//! sized like ours: our terminal goes raw, keys travel through the FIFO
+//! and the init writes them to the container's terminal, whose output is
+//! logged as it comes and printed as is (a prompt shows before its line
+//! ends); Ctrl-C is a key for the container then.
 //!
 //! The container is recorded with replica number 0, which `up` leaves
 //! alone and `down` removes with the rest.
@@ -30,6 +33,8 @@ use compose_runtime::container::{stdin, Status};
 use compose_runtime::project::interrupt::Interrupts;
 use compose_runtime::project::record::new_container_id;
 use compose_runtime::project::{OnFailure, Op, Step};
+use std::io::IsTerminal;
+use std::os::fd::AsFd;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -111,6 +116,20 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
     }
     let interactive = args.interactive && !args.detach;
     request.record.spec.process.stdin_open = interactive;
+    // docker compose: a terminal unless -T, when our stdin and stdout are
+    // terminals (so piped input and captured output stay plain streams).
+    let tty = interactive
+        && !args.no_tty
+        && std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal();
+    if tty {
+        let process = &mut request.record.spec.process;
+        process.tty = true;
+        process.console_size = compose_runtime::sys::tty::window_size(std::io::stdout().as_fd())
+            .ok()
+            .filter(|size| size.ws_row > 0 && size.ws_col > 0)
+            .map(|size| (size.ws_row, size.ws_col));
+    }
     let create = Step {
         op: Op::CreateContainer {
             request: Box::new(request),
@@ -145,10 +164,21 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
         println!("{name}");
         return Ok(ExitCode::SUCCESS);
     }
+    // Keys go to the container's terminal as typed (Ctrl-C included);
+    // ours is restored when this guard drops.
+    let raw_mode = if tty {
+        Some(compose_runtime::sys::tty::RawMode::enable(
+            std::io::stdin().as_fd(),
+        )?)
+    } else {
+        None
+    };
     if let Some(fifo) = stdin {
         feed_stdin(fifo);
     }
-    let code = attach(&session, &name)?;
+    let code = attach(&session, &name, tty);
+    drop(raw_mode);
+    let code = code?;
     if args.rm {
         remove(&session, &name);
     }
@@ -233,12 +263,15 @@ fn one_off_config(base: &ServiceConfig, args: &RunArgs) -> anyhow::Result<Servic
 
 /// Print the container's output until it exits; its exit code. Ctrl-C
 /// stops it (exit 130).
-fn attach(session: &Session, name: &str) -> anyhow::Result<i32> {
+fn attach(session: &Session, name: &str, tty: bool) -> anyhow::Result<i32> {
     let snap = session.snapshot()?;
     let Some(c) = snap.containers.iter().find(|c| c.record.name == name) else {
         anyhow::bail!("container {name} disappeared after it started");
     };
     let mut printer = LogPrinter::new(&[c], console::colors_enabled(), false, false);
+    if tty {
+        printer = printer.raw();
+    }
     let mut interrupts = Interrupts::catch()?;
     loop {
         printer.print_new(None);

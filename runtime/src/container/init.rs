@@ -192,7 +192,7 @@ fn pid1(config: InitConfig, dir: StateDir) -> i32 {
         Err(e) => return fail(None, e),
     };
     // `compose run -i`: the FIFO is a host path, opened before pivot_root.
-    let stdin = match config.spec.process.stdin_open && !config.spec.process.tty {
+    let stdin = match config.spec.process.stdin_open {
         true => match crate::container::stdin::open_reader(&state_path) {
             Ok(fd) => fd,
             Err(e) => return fail(Some(&mut files), e),
@@ -209,10 +209,12 @@ fn pid1(config: InitConfig, dir: StateDir) -> i32 {
     {
         return fail(Some(&mut files), SetupError::sys("block signals")(errno));
     }
-    let (stdio, outputs) = match workload_stdio(config.spec.process.tty, stdin) {
-        Ok(pair) => pair,
+    let process = &config.spec.process;
+    let (stdio, outputs, input) = match workload_stdio(process.tty, stdin, process.console_size) {
+        Ok(triple) => triple,
         Err(e) => return fail(Some(&mut files), e),
     };
+    let raw = input.is_some();
     let child = match fork_single_threaded() {
         Ok(ForkResult::Child) => workload::exec(&plan, stdio),
         Ok(ForkResult::Parent { child }) => child,
@@ -229,29 +231,51 @@ fn pid1(config: InitConfig, dir: StateDir) -> i32 {
     crate::sys::memory::release_free_heap();
     send(&Report::Ready);
     close_stdout();
-    let exit = supervise::run(child, outputs, &signals, &mut files.log)
+    let exit = supervise::run_with_input(child, outputs, input, raw, &signals, &mut files.log)
         .unwrap_or(ExitStatus::exited(EXIT_SETUP_FAILED));
     record_exit(&mut files.exit, exit, None);
     exit.code
 }
 
 /// The workload's stdio and the init's read ends: two pipes, or a
-/// pseudo-terminal from the container's own devpts for `tty: true`.
+/// pseudo-terminal from the container's own devpts for `tty: true`; and
+/// with a terminal and a stdin FIFO, the FIFO and the terminal's master,
+/// for the init to carry keys from one to the other.
+#[allow(clippy::type_complexity)]
 fn workload_stdio(
     tty: bool,
     stdin: Option<OwnedFd>,
-) -> Result<(workload::Stdio, Vec<(OwnedFd, Stream)>), SetupError> {
+    console_size: Option<(u16, u16)>,
+) -> Result<
+    (
+        workload::Stdio,
+        Vec<(OwnedFd, Stream)>,
+        Option<(OwnedFd, OwnedFd)>,
+    ),
+    SetupError,
+> {
     if tty {
-        // Docker's default size until a client resizes it.
+        // The client's size, else Docker's default.
+        let (rows, cols) = console_size.unwrap_or((24, 80));
         let size = Winsize {
-            ws_row: 24,
-            ws_col: 80,
+            ws_row: rows,
+            ws_col: cols,
             ws_xpixel: 0,
             ws_ypixel: 0,
         };
         let pty = openpty(&size, None).map_err(SetupError::sys("open a pseudo-terminal"))?;
+        let input = match stdin {
+            Some(fifo) => {
+                let master = pty
+                    .master
+                    .try_clone()
+                    .map_err(SetupError::io("duplicate", "the terminal"))?;
+                Some((fifo, master))
+            }
+            None => None,
+        };
         let stdio = workload::Stdio::Tty { slave: pty.slave };
-        return Ok((stdio, vec![(pty.master, Stream::Stdout)]));
+        return Ok((stdio, vec![(pty.master, Stream::Stdout)], input));
     }
     let (out_r, out_w) = pipe2(OFlag::O_CLOEXEC).map_err(SetupError::sys("create a pipe"))?;
     let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC).map_err(SetupError::sys("create a pipe"))?;
@@ -263,6 +287,7 @@ fn workload_stdio(
     Ok((
         stdio,
         vec![(out_r, Stream::Stdout), (err_r, Stream::Stderr)],
+        None,
     ))
 }
 

@@ -134,9 +134,15 @@ pub struct ProcessSpec {
     pub privileged: bool,
     /// The main process reads stdin from the FIFO `stdin.fifo` in the
     /// state directory (`compose run -i`, Docker's `OpenStdin`) instead of
-    /// /dev/null; see `container::stdin`. Not with `tty`.
+    /// /dev/null; see `container::stdin`. With `tty` (`compose run` from a
+    /// terminal) the init writes what arrives there to the terminal, and
+    /// logs the terminal's output as it comes, not line by line, so a
+    /// prompt shows before its line ends.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stdin_open: bool,
+    /// With `tty`: the terminal's size (rows, columns), the client's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console_size: Option<(u16, u16)>,
 }
 
 fn default_cwd() -> String {
@@ -246,6 +252,7 @@ impl ContainerSpec {
                 tty: false,
                 privileged: false,
                 stdin_open: false,
+                console_size: None,
             },
             mounts: Vec::new(),
             shm_size: DEFAULT_SHM_SIZE,

@@ -49,6 +49,9 @@ struct Output {
     fd: Option<OwnedFd>,
     stream: Stream,
     lines: LineSplitter,
+    /// Log each read as it comes (an interactive terminal's prompt has no
+    /// newline yet), not line by line.
+    raw: bool,
 }
 
 impl Output {
@@ -63,6 +66,7 @@ impl Output {
             fd: Some(fd),
             stream,
             lines: LineSplitter::default(),
+            raw: false,
         }
     }
 
@@ -72,6 +76,9 @@ impl Output {
         while let Some(fd) = &self.fd {
             match nix::unistd::read(fd, &mut buf) {
                 Ok(0) => self.fd = None,
+                Ok(n) if self.raw => {
+                    let _ = log.write(self.stream, &buf[..n]);
+                }
                 Ok(n) => {
                     for line in self.lines.push(&buf[..n]) {
                         let _ = log.write(self.stream, &line);
@@ -101,15 +108,46 @@ pub fn run<W: Write>(
     signals: &SigSet,
     log: &mut LogWriter<W>,
 ) -> Result<ExitStatus, Errno> {
+    run_with_input(workload, outputs, None, false, signals, log)
+}
+
+/// As [`run`], also copying `input`'s first fd (the stdin FIFO) to its
+/// second (a terminal's master) as bytes arrive; `raw` logs output as it
+/// is read rather than by lines.
+pub fn run_with_input<W: Write>(
+    workload: Pid,
+    outputs: Vec<(OwnedFd, Stream)>,
+    input: Option<(OwnedFd, OwnedFd)>,
+    raw: bool,
+    signals: &SigSet,
+    log: &mut LogWriter<W>,
+) -> Result<ExitStatus, Errno> {
     let sigfd = SignalFd::with_flags(signals, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
     let mut outputs: Vec<Output> = outputs
         .into_iter()
-        .map(|(fd, stream)| Output::new(fd, stream))
+        .map(|(fd, stream)| {
+            let mut out = Output::new(fd, stream);
+            out.raw = raw;
+            out
+        })
         .collect();
+    let mut input = input;
+    if let Some((fifo, _)) = &input {
+        // Read what is there and go back to polling, never wait in read.
+        if let Ok(flags) = fcntl(fifo, FcntlArg::F_GETFL) {
+            let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+            let _ = fcntl(fifo, FcntlArg::F_SETFL(flags));
+        }
+    }
     // The workload may have exited before the signalfd existed.
     let mut exit = reap(workload);
     while exit.is_none() {
-        wait_for_events(&sigfd, &outputs)?;
+        wait_for_events(&sigfd, &outputs, input.as_ref().map(|(fifo, _)| fifo))?;
+        if let Some((fifo, master)) = &input {
+            if !relay_input(fifo, master) {
+                input = None;
+            }
+        }
         while let Ok(Some(info)) = sigfd.read_signal() {
             let sig = Signal::try_from(info.ssi_signo as i32);
             match sig {
@@ -130,12 +168,43 @@ pub fn run<W: Write>(
     Ok(exit.unwrap_or(ExitStatus::exited(0)))
 }
 
-fn wait_for_events(sigfd: &SignalFd, outputs: &[Output]) -> Result<(), Errno> {
+/// Copy what the FIFO holds now to the terminal; false once it is done
+/// (every writer closed it, or it broke), so it is no longer polled.
+fn relay_input(fifo: &OwnedFd, master: &OwnedFd) -> bool {
+    let mut buf = [0u8; 4096];
+    loop {
+        match nix::unistd::read(fifo, &mut buf) {
+            Ok(0) => return false,
+            Ok(n) => {
+                let mut rest = &buf[..n];
+                while !rest.is_empty() {
+                    match nix::unistd::write(master, rest) {
+                        Ok(written) => rest = &rest[written..],
+                        Err(Errno::EINTR) => {}
+                        Err(_) => return false,
+                    }
+                }
+            }
+            Err(Errno::EINTR) => {}
+            Err(Errno::EAGAIN) => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+fn wait_for_events(
+    sigfd: &SignalFd,
+    outputs: &[Output],
+    input: Option<&OwnedFd>,
+) -> Result<(), Errno> {
     let mut fds = vec![PollFd::new(sigfd.as_fd(), PollFlags::POLLIN)];
     for out in outputs {
         if let Some(fd) = &out.fd {
             fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
         }
+    }
+    if let Some(fd) = input {
+        fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
     }
     match poll(&mut fds, PollTimeout::NONE) {
         Ok(_) | Err(Errno::EINTR) => Ok(()),
