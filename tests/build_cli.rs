@@ -287,3 +287,61 @@ fn inline_dockerfile_args_target_labels_tags_and_build_arg_flag() {
         .unwrap();
     assert_eq!(std::fs::read_to_string(who).unwrap(), "compose flag\n");
 }
+
+#[test]
+fn run_steps_get_a_natted_network_of_their_own_unless_host() {
+    // The default: a bridge of the build's own (an address on it, the
+    // host's resolvers), gone when the build ends; `network: host` keeps
+    // the host's namespace.
+    let p = project("buildnet", "FROM busybox:test\n");
+    let yaml = |network: &str| {
+        format!(
+            "services:\n  own:\n    image: net:own\n    build:\n      context: .\n{network}      dockerfile_inline: |\n        FROM busybox:test\n        RUN ip -o -4 addr show > /netinfo; cat /etc/resolv.conf > /resolvinfo\n    command: [\"sh\", \"-c\", \"cat /netinfo /resolvinfo; sleep 30\"]\n"
+        )
+    };
+    p.write(&yaml(""));
+    let out = p.compose(&["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        p.network_interfaces().is_empty(),
+        "the build's network is gone"
+    );
+    let nft = std::process::Command::new("nft")
+        .args([
+            "list",
+            "table",
+            "ip",
+            &compose_runtime::network::nft::table_for_root(p.compose_root()),
+        ])
+        .output()
+        .unwrap();
+    assert!(!nft.status.success(), "no nft table left by the build");
+    let info = p.ok(&["run", "--rm", "-T", "own", "cat", "/netinfo", "/resolvinfo"]);
+    assert!(info.contains("eth0") && info.contains("inet 10."), "{info}");
+    let host_resolvers: Vec<String> = std::fs::read_to_string("/etc/resolv.conf")
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("nameserver ") && !l.contains(" 127.") && !l.contains(" ::1"))
+        .map(str::to_string)
+        .collect();
+    for line in &host_resolvers {
+        assert!(info.contains(line.as_str()), "{line} in {info}");
+    }
+
+    p.write(&yaml("      network: host\n"));
+    let out = p.compose(&["build", "--no-cache"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let info = p.ok(&["run", "--rm", "-T", "own", "cat", "/netinfo"]);
+    let host = std::process::Command::new("ip")
+        .args(["-o", "-4", "addr", "show"])
+        .output()
+        .unwrap();
+    let host = String::from_utf8_lossy(&host.stdout);
+    let first_host_iface = host.lines().find(|l| !l.contains(" lo ")).unwrap();
+    let iface = first_host_iface.split_whitespace().nth(1).unwrap();
+    assert!(
+        info.contains(&format!(" {iface} ")),
+        "host's {iface} in {info}"
+    );
+    p.ok(&["down", "-t", "0"]);
+}

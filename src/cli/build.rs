@@ -204,9 +204,12 @@ pub fn build_service(
             .collect(),
         no_cache: opts.no_cache || build.no_cache,
         pull: opts.pull || build.pull,
+        // docker build's networks: its own NAT'd bridge unless `host` or
+        // `none` (a project network is not joined while building).
         network: match build.network.as_str() {
             "none" => BuildNetwork::None,
-            _ => BuildNetwork::Host,
+            "host" => BuildNetwork::Host,
+            _ => BuildNetwork::Bridge,
         },
         secrets: build_secrets(project, service, build)?,
     };

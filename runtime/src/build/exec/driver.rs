@@ -54,6 +54,10 @@ pub(super) struct Ctx<'a, 'p> {
     /// Stages being built, outermost first (a trigger's dependency must
     /// not be one of them).
     pub(super) building: Vec<usize>,
+    /// The build's network, made by the first RUN on the default network
+    /// (inner `None`: the host resolves only through loopback, so RUN uses
+    /// the host's namespace); removed when the build ends.
+    pub(super) net: Option<Option<super::net::BuildNet>>,
 }
 
 /// Build `req` into the store; nothing is tagged unless it all succeeds.
@@ -98,6 +102,7 @@ pub fn build(
         cached: 0,
         steps: 0,
         building: Vec::new(),
+        net: None,
     };
     let _adding = b.store.adding()?;
     for stage in &planned.stages {
@@ -486,7 +491,15 @@ impl Ctx<'_, '_> {
         )?;
         step.mounts.extend(secrets.mounts.iter().cloned());
         step.env.extend(secrets.env.iter().cloned());
-        let upper = run::run(step, lowers, work, self.b.init, self.progress);
+        if step.network == BuildNetwork::Bridge && self.net.is_none() {
+            self.net = Some(super::net::BuildNet::create(
+                &self.b.root,
+                &self.scratch,
+                &at,
+            )?);
+        }
+        let net = self.net.as_ref().and_then(Option::as_ref);
+        let upper = run::run(step, lowers, work, self.b.init, net, self.progress);
         drop(secrets);
         upper
     }

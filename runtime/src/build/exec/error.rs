@@ -38,6 +38,11 @@ pub enum ExecError {
         /// The last lines of the step's output.
         output: Vec<String>,
     },
+    #[error("{at}: cannot give the step its build network: {source}")]
+    Network {
+        at: Location,
+        source: Box<crate::network::NetworkError>,
+    },
     #[error("{at}: cannot run the step in a container: {source}")]
     Container {
         at: Location,

@@ -18,6 +18,7 @@ mod driver;
 mod error;
 mod layers;
 mod mounts;
+mod net;
 mod onbuild;
 mod remote;
 mod run;
@@ -37,9 +38,10 @@ use std::path::PathBuf;
 /// Which network RUN steps get (`docker build --network`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BuildNetwork {
-    /// The host's namespace: RUN can download (`--network host`, and what
-    /// a default bridge gives in practice for egress).
+    /// A NAT'd bridge of the build's own (`exec::net`), Docker's default.
     #[default]
+    Bridge,
+    /// The host's namespace (`network: host`).
     Host,
     /// Loopback only (`--network none`).
     None,

@@ -52,6 +52,7 @@ pub fn run(
     lowers: Vec<PathBuf>,
     state_dir: &Path,
     init: &InitProgram,
+    net: Option<&super::net::BuildNet>,
     progress: &mut dyn FnMut(Event),
 ) -> Result<PathBuf, ExecError> {
     let id = format!(
@@ -86,19 +87,40 @@ pub fn run(
         })
         .collect();
     spec.mounts = step.mounts;
-    spec.network = match step.network {
-        BuildNetwork::Host => NetworkMode::Host,
-        BuildNetwork::None => NetworkMode::Loopback,
+    let joined = match (step.network, net) {
+        (BuildNetwork::None, _) => {
+            spec.network = NetworkMode::Loopback;
+            None
+        }
+        (BuildNetwork::Bridge, Some(net)) => {
+            let path = net.join(&id, step.at)?;
+            spec.network = NetworkMode::Join { path };
+            spec.etc.resolv_conf = net.resolv_conf.clone();
+            Some(net)
+        }
+        // `network: host`, or no resolver a bridge could reach.
+        _ => {
+            spec.network = NetworkMode::Host;
+            None
+        }
     };
     let container_err = |source| ExecError::Container {
         at: step.at.clone(),
         source: Box::new(source),
     };
-    let container = Container::create(&spec, state_dir, init).map_err(container_err)?;
-    let mut tail = Vec::new();
-    let status = follow(&container, progress, &mut tail);
-    let _ = container.cleanup();
-    let status = status.map_err(container_err)?;
+    let status = match Container::create(&spec, state_dir, init) {
+        Ok(container) => {
+            let mut tail = Vec::new();
+            let status = follow(&container, progress, &mut tail);
+            let _ = container.cleanup();
+            status.map(|s| (s, tail))
+        }
+        Err(e) => Err(e),
+    };
+    if let Some(net) = joined {
+        net.leave(&id);
+    }
+    let (status, tail) = status.map_err(container_err)?;
     if status.code != 0 {
         return Err(ExecError::RunFailed {
             at: step.at.clone(),
