@@ -9,7 +9,7 @@
 mod support;
 
 use std::time::Duration;
-use support::{busybox_rootfs, report, run, tar_of, timed};
+use support::{bench_root, report, run, timed};
 
 const RUNS: usize = 5;
 
@@ -25,24 +25,9 @@ CMD [\"cat\", \"/app/all.txt\"]
 ";
 
 fn main() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "the build benchmark runs RUN steps in containers: run it as root"
-    );
-    let root = tempfile::Builder::new()
-        .prefix("compose-bench-build-")
-        .tempdir()
-        .unwrap();
-    let rootfs = root.path().join("rootfs");
-    busybox_rootfs(&rootfs);
-    for applet in ["mkdir", "cat", "echo"] {
-        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
-    }
-    let tar = root.path().join("busybox.tar");
-    run(
-        root.path(),
-        root.path(),
-        &["image", "import", tar_of(&rootfs, &tar), "busybox:bench"],
+    let (root, _rootfs) = bench_root(
+        "the build benchmark runs RUN steps in containers",
+        &["mkdir", "cat", "echo"],
     );
     let project = root.path().join("project");
     std::fs::create_dir_all(project.join("src")).unwrap();

@@ -7,28 +7,13 @@
 
 mod support;
 
-use support::{busybox_rootfs, memory, report, run, tar_of, timed};
+use support::{bench_root, memory, report, run, timed};
 
 const RUNS: usize = 3;
 const PS_RUNS: usize = 20;
 
 fn main() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "the scale benchmark runs containers: run it as root"
-    );
-    let root = tempfile::Builder::new()
-        .prefix("compose-bench-")
-        .tempdir()
-        .unwrap();
-    let rootfs = root.path().join("rootfs");
-    busybox_rootfs(&rootfs);
-    let tar = root.path().join("busybox.tar");
-    run(
-        root.path(),
-        root.path(),
-        &["image", "import", tar_of(&rootfs, &tar), "busybox:bench"],
-    );
+    let (root, _rootfs) = bench_root("the scale benchmark runs containers", &[]);
 
     let fifty = root.path().join("fifty");
     std::fs::create_dir_all(&fifty).unwrap();

@@ -13,31 +13,16 @@ use compose_runtime::container::{Container, ContainerSpec, InitProgram};
 mod support;
 
 use std::time::{Duration, Instant};
-use support::{busybox_rootfs, memory, report, run, tar_of, timed};
+use support::{bench_root, memory, report, run, timed};
 
 const RUNS: usize = 10;
 const STARTS: usize = 30;
 
 fn main() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "the up benchmark runs containers: run it as root"
-    );
-    let root = tempfile::Builder::new()
-        .prefix("compose-bench-")
-        .tempdir()
-        .unwrap();
-    let rootfs = root.path().join("rootfs");
-    busybox_rootfs(&rootfs);
+    let (root, rootfs) = bench_root("the up benchmark runs containers", &[]);
     let project = root.path().join("project");
     std::fs::create_dir_all(&project).unwrap();
     std::fs::write(project.join("compose.yaml"), ten_chained()).unwrap();
-    let tar = root.path().join("busybox.tar");
-    run(
-        root.path(),
-        root.path(),
-        &["image", "import", tar_of(&rootfs, &tar), "busybox:bench"],
-    );
 
     let (mut up, mut down) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {

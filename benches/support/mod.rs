@@ -104,6 +104,30 @@ impl Memory {
     }
 }
 
+/// A bench's state root (a temp dir) holding `busybox:bench`, imported
+/// from a rootfs with busybox's `applets` besides sh, sleep and true; the
+/// rootfs directory too (the runtime-API benches start containers on it).
+/// `why` says what needs root.
+pub fn bench_root(why: &str, applets: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
+    assert!(nix::unistd::geteuid().is_root(), "{why}: run it as root");
+    let root = tempfile::Builder::new()
+        .prefix("compose-bench-")
+        .tempdir()
+        .unwrap();
+    let rootfs = root.path().join("rootfs");
+    busybox_rootfs(&rootfs);
+    for applet in applets {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
+    }
+    let tar = root.path().join("busybox.tar");
+    run(
+        root.path(),
+        root.path(),
+        &["image", "import", tar_of(&rootfs, &tar), "busybox:bench"],
+    );
+    (root, rootfs)
+}
+
 pub fn busybox_rootfs(rootfs: &Path) {
     for dir in ["bin", "etc", "dev", "proc", "sys", "tmp"] {
         std::fs::create_dir_all(rootfs.join(dir)).unwrap();
