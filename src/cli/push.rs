@@ -92,7 +92,7 @@ pub fn run(global: &GlobalArgs, args: &PushArgs) -> anyhow::Result<ExitCode> {
     let store = ImageStore::open_default().map_err(|e| anyhow::anyhow!("{e}"))?;
     let board = Board::new(args.quiet);
     for service in &plan.skipped {
-        board.skipped(service);
+        board.note(&format!("Service {service} Skipped"));
     }
     let failures = push_all(&store, &plan.jobs, &opts, &board);
     board.finish();
@@ -211,7 +211,7 @@ fn push_one(
     opts: &PushOptions,
     board: &Board,
 ) -> Result<(), String> {
-    let line = board.image(&job.image);
+    let line = board.line(&job.image, "Pushing", "Pushed");
     let result = push(store, &job.reference, opts, &line)
         .map(|_| ())
         .map_err(|e| e.to_string());

@@ -5,12 +5,12 @@
 //! when stderr is not a terminal; then each layer's outcome is one line.
 //! `compose push` shows one line per image instead ([`ImageLine`]).
 
-pub use crate::cli::pull::progress::ImageProgress;
+pub use crate::cli::pull::progress::{Board, ImageProgress};
 use compose_runtime::image::registry::{
     BlobOutcome, LayerEvent, PullProgress, PushEvent, PushProgress,
 };
 use compose_runtime::image::Digest;
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -132,76 +132,6 @@ impl PushProgress for Bars {
                 bar.finish_with_message(outcome_text(o));
             }
         }
-    }
-}
-
-/// The lines of `compose push`: one per image, as docker compose shows
-/// them (`✔ Image app:v1 Pushed`), with the bytes sent while it uploads.
-/// Not a terminal: plain `Image app:v1 Pushing` / `Pushed` lines.
-pub struct Board {
-    multi: MultiProgress,
-    quiet: bool,
-    /// Whether a line was drawn (and the cursor sits at its end).
-    drawn: std::sync::atomic::AtomicBool,
-}
-
-impl Board {
-    pub fn new(quiet: bool) -> Board {
-        let multi = if quiet {
-            MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
-        } else {
-            MultiProgress::new()
-        };
-        Board {
-            multi,
-            quiet,
-            drawn: std::sync::atomic::AtomicBool::new(false),
-        }
-    }
-
-    fn drawing(&self) -> bool {
-        let drawing = !self.quiet && !self.multi.is_hidden();
-        if drawing {
-            self.drawn.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
-        drawing
-    }
-
-    /// Move the cursor below the last line drawn.
-    pub fn finish(&self) {
-        if self.drawn.load(std::sync::atomic::Ordering::Relaxed) {
-            eprintln!();
-        }
-    }
-
-    /// Say that a service has nothing to push (docker compose's `Skipped`).
-    pub fn skipped(&self, service: &str) {
-        if self.quiet {
-            return;
-        }
-        if !self.drawing() {
-            eprintln!("Service {service} Skipped");
-        } else {
-            let style = ProgressStyle::with_template("{msg}").expect("static template");
-            let bar = self.multi.add(ProgressBar::new(0).with_style(style));
-            bar.finish_with_message(format!("- Service {service} Skipped"));
-        }
-    }
-
-    /// Start showing the push of `image`.
-    pub fn image(&self, image: &str) -> ImageProgress {
-        let style =
-            ProgressStyle::with_template("{spinner} {prefix} {msg}").expect("static template");
-        let bar = self.multi.add(ProgressBar::new(0).with_style(style));
-        bar.set_prefix(format!("Image {image}"));
-        bar.set_message("Pushing");
-        let plain = !self.quiet && self.multi.is_hidden();
-        if plain {
-            eprintln!("Image {image} Pushing");
-        } else if self.drawing() {
-            bar.enable_steady_tick(std::time::Duration::from_millis(100));
-        }
-        ImageProgress::new(bar, image, plain, "Pushed")
     }
 }
 

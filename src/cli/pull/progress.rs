@@ -7,12 +7,17 @@ use compose_runtime::image::registry::{LayerEvent, PullProgress};
 use compose_runtime::image::Digest;
 use indicatif::{DecimalBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-/// All images of one `compose pull`.
+/// All images of one `compose pull` or `compose push`: a line each, as
+/// docker compose shows them (`✔ Image redis:7 Pulled`); not a terminal:
+/// plain `Image redis:7 Pulling` / `Pulled` lines.
 pub struct Board {
     multi: MultiProgress,
     quiet: bool,
+    /// Whether a line was drawn (and the cursor sits at its end).
+    drawn: AtomicBool,
 }
 
 impl Board {
@@ -22,20 +27,35 @@ impl Board {
         } else {
             MultiProgress::new()
         };
-        Board { multi, quiet }
+        Board {
+            multi,
+            quiet,
+            drawn: AtomicBool::new(false),
+        }
     }
 
-    fn plain(&self) -> bool {
-        self.multi.is_hidden()
+    /// Whether lines are drawn (a terminal, not quiet); notes that one was.
+    fn drawing(&self) -> bool {
+        let drawing = !self.quiet && !self.multi.is_hidden();
+        if drawing {
+            self.drawn.store(true, Ordering::Relaxed);
+        }
+        drawing
     }
 
-    /// Say that `image` is not pulled, and why.
-    pub fn skipped(&self, image: &str, why: &str) {
+    /// Move the cursor below the last line drawn.
+    pub fn finish(&self) {
+        if self.drawn.load(Ordering::Relaxed) {
+            eprintln!();
+        }
+    }
+
+    /// A finished line of its own (`- Image x Skipped - why`).
+    pub fn note(&self, line: &str) {
         if self.quiet {
             return;
         }
-        let line = format!("Image {image} Skipped - {why}");
-        if self.plain() {
+        if !self.drawing() {
             eprintln!("{line}");
         } else {
             let style = ProgressStyle::with_template("{msg}").expect("static template");
@@ -44,20 +64,30 @@ impl Board {
         }
     }
 
+    /// Say that `image` is not pulled, and why.
+    pub fn skipped(&self, image: &str, why: &str) {
+        self.note(&format!("Image {image} Skipped - {why}"));
+    }
+
     /// Start showing the pull of `image`.
     pub fn image(&self, image: &str) -> ImageProgress {
+        self.line(image, "Pulling", "Pulled")
+    }
+
+    /// Start showing `image`'s line, `working` until it is `done`.
+    pub(crate) fn line(&self, image: &str, working: &str, done: &'static str) -> ImageProgress {
         let style =
             ProgressStyle::with_template("{spinner} {prefix} {msg}").expect("static template");
         let bar = self.multi.add(ProgressBar::new(0).with_style(style));
         bar.set_prefix(format!("Image {image}"));
-        bar.set_message("Pulling");
-        if !self.quiet && !self.plain() {
+        bar.set_message(working.to_string());
+        let plain = !self.quiet && self.multi.is_hidden();
+        if plain {
+            eprintln!("Image {image} {working}");
+        } else if self.drawing() {
             bar.enable_steady_tick(std::time::Duration::from_millis(100));
         }
-        if !self.quiet && self.plain() {
-            eprintln!("Image {image} Pulling");
-        }
-        ImageProgress::new(bar, image, !self.quiet && self.plain(), "Pulled")
+        ImageProgress::new(bar, image, plain, done)
     }
 }
 
