@@ -9,6 +9,7 @@ use crate::ui::table::{self, Layout};
 use crate::ui::template::Format;
 use compose_runtime::image::{Image, ImageStore};
 use compose_runtime::project::ObservedContainer;
+use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -46,10 +47,17 @@ pub fn run(global: &GlobalArgs, args: &ImagesArgs) -> anyhow::Result<ExitCode> {
     }
     let snap = session.snapshot()?;
     let store = ImageStore::open(&session.root)?;
+    // Replicas share their image: each is looked up in the store once.
+    let mut found: HashMap<String, Option<Image>> = HashMap::new();
     let mut rows: Vec<Row> = session
         .containers(&snap, &args.services)
         .into_iter()
-        .map(|c| row(&store, c))
+        .map(|c| {
+            let image = found
+                .entry(c.record.image_id.clone())
+                .or_insert_with(|| store.find(&c.record.image_id).ok());
+            row(image.as_ref(), c)
+        })
         .collect();
     rows.sort_by(|a, b| a.container.cmp(&b.container));
     if args.quiet {
@@ -70,8 +78,7 @@ pub fn run(global: &GlobalArgs, args: &ImagesArgs) -> anyhow::Result<ExitCode> {
 
 /// The row of `c`: its image as the store has it now (by ID), else what
 /// its record says (an image removed since keeps its name and ID).
-fn row(store: &ImageStore, c: &ObservedContainer) -> Row {
-    let found: Option<Image> = store.find(&c.record.image_id).ok();
+fn row(found: Option<&Image>, c: &ObservedContainer) -> Row {
     let (repository, tag) = split_reference(&c.record.image);
     let mut row = Row {
         container: c.record.name.clone(),
