@@ -5,7 +5,7 @@ mod up_support;
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -57,6 +57,44 @@ fn attach_follows_new_output_and_passes_ctrl_c_on() {
     let mut seen = Vec::new();
     until(&lines, &mut seen, "tick");
     assert!(!seen.iter().any(|l| l.contains("before")), "{seen:?}");
+
+    // The detach keys (docker's default ctrl-p,ctrl-q, or ours) end the
+    // attach and leave the container running.
+    for (keys, extra) in [(&b"\x10\x11"[..], None), (&b"x\x01"[..], Some("ctrl-a"))] {
+        let mut args = vec!["-p", &p.name, "attach"];
+        if let Some(k) = extra {
+            args.extend(["--detach-keys", k]);
+        }
+        args.push("talker");
+        let mut detach = Command::new(env!("CARGO_BIN_EXE_compose"))
+            .args(&args)
+            .current_dir(&p.dir)
+            .env("COMPOSE_ROOT", p.compose_root())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = detach.stdin.take().unwrap();
+        input.write_all(keys).unwrap();
+        // Input stays open: only the keys can end the attach.
+        let out = detach.wait_with_output().unwrap();
+        drop(input);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("read escape sequence"));
+        assert_eq!(p.ok(&["ps", "-q"]).lines().count(), 1, "still running");
+    }
+    let out = p.compose(&["attach", "--detach-keys", "ctrl-pp", "talker"]);
+    assert!(
+        stderr(&out).contains("not a control key"),
+        "{}",
+        stderr(&out)
+    );
 
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
     until(&lines, &mut seen, "got INT");
