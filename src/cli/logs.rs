@@ -109,8 +109,7 @@ pub struct LogPrinter {
     timestamps: bool,
     width: usize,
     /// `--since` / `--until`: only entries written in this window.
-    since: Option<SystemTime>,
-    until: Option<SystemTime>,
+    window: Window,
     /// A terminal's output, printed exactly as logged (chunks, not lines).
     raw: bool,
 }
@@ -138,8 +137,7 @@ impl LogPrinter {
             prefix,
             timestamps,
             width,
-            since: None,
-            until: None,
+            window: Window::default(),
             raw: false,
         };
         printer.add(containers);
@@ -155,19 +153,8 @@ impl LogPrinter {
 
     /// Print only entries written at or after `since` and before `until`.
     pub fn with_window(mut self, since: Option<SystemTime>, until: Option<SystemTime>) -> Self {
-        self.since = since;
-        self.until = until;
+        self.window = Window { since, until };
         self
-    }
-
-    fn in_window(&self, e: &LogEntry) -> bool {
-        if self.since.is_none() && self.until.is_none() {
-            return true;
-        }
-        let Ok(t) = humantime::parse_rfc3339_weak(&e.time) else {
-            return true;
-        };
-        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
     }
 
     /// Start following the containers not followed yet, from the start of
@@ -209,29 +196,18 @@ impl LogPrinter {
     /// entries of each container on the first call).
     pub fn print_new(&mut self, tail: Option<usize>) {
         let mut out = std::io::stdout().lock();
-        let windowed = self.since.is_some() || self.until.is_some();
-        let mut sources = std::mem::take(&mut self.sources);
-        for source in sources.values_mut() {
-            let entries = match tail {
-                // The window first, then the tail (docker's order).
-                Some(n) if windowed => {
-                    let mut kept: Vec<LogEntry> = source
-                        .cursor
-                        .tail(usize::MAX)
-                        .into_iter()
-                        .filter(|e| self.in_window(e))
-                        .collect();
-                    kept.drain(..kept.len().saturating_sub(n));
-                    kept
-                }
-                Some(n) => source.cursor.tail(n),
-                None => source
-                    .cursor
-                    .read_new()
-                    .into_iter()
-                    .filter(|e| self.in_window(e))
-                    .collect(),
-            };
+        let window = self.window;
+        for source in self.sources.values_mut() {
+            // The window first, then the tail (docker's order).
+            let mut entries: Vec<LogEntry> = source
+                .cursor
+                .read_new()
+                .into_iter()
+                .filter(|e| window.contains(e))
+                .collect();
+            if let Some(n) = tail {
+                entries.drain(..entries.len().saturating_sub(n));
+            }
             for e in entries {
                 if self.raw {
                     let _ = out.write_all(e.log.as_bytes());
@@ -240,8 +216,27 @@ impl LogPrinter {
                 }
             }
         }
-        self.sources = sources;
         let _ = out.flush();
+    }
+}
+
+/// `--since` / `--until`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Window {
+    since: Option<SystemTime>,
+    until: Option<SystemTime>,
+}
+
+impl Window {
+    /// Whether `e` was written at or after `since` and before `until`.
+    fn contains(&self, e: &LogEntry) -> bool {
+        if self.since.is_none() && self.until.is_none() {
+            return true;
+        }
+        let Ok(t) = humantime::parse_rfc3339_weak(&e.time) else {
+            return true;
+        };
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
     }
 }
 
