@@ -8,7 +8,6 @@
 //! (`attach.rs` is `up`'s attached mode.)
 
 use super::logs::{LogPrinter, POLL};
-use super::session::Session;
 use super::GlobalArgs;
 use compose_runtime::container::{stdin, Status};
 use compose_runtime::project::interrupt::Interrupts;
@@ -42,10 +41,7 @@ pub struct AttachArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: &AttachArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::load_existing(global, &[])?;
-    if !session.project.services.contains_key(&args.service) {
-        anyhow::bail!("no such service: {}", args.service);
-    }
+    let session = super::lifecycle::session(global, std::slice::from_ref(&args.service))?;
     let snap = session.snapshot()?;
     let service = [args.service.clone()];
     let containers = session.containers(&snap, &service);

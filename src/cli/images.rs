@@ -3,7 +3,6 @@
 //! `images.go` lists them (one row a container, sorted by name).
 
 use super::image::format::{familiar_str, human_age, human_size};
-use super::session::Session;
 use super::GlobalArgs;
 use crate::ui::table::{self, Layout};
 use crate::ui::template::Format;
@@ -39,12 +38,7 @@ struct Row {
 
 pub fn run(global: &GlobalArgs, args: &ImagesArgs) -> anyhow::Result<ExitCode> {
     let format = Format::parse(&args.format)?;
-    let session = Session::load_existing(global, &[])?;
-    for service in &args.services {
-        if !session.project.services.contains_key(service) {
-            anyhow::bail!("no such service: {service}");
-        }
-    }
+    let session = super::lifecycle::session(global, &args.services)?;
     let snap = session.snapshot()?;
     let store = ImageStore::open(&session.root)?;
     // Replicas share their image: each is looked up in the store once.

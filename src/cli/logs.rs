@@ -256,12 +256,7 @@ fn write_entry(
 }
 
 pub fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::load_existing(global, &[])?;
-    for s in &args.services {
-        if !session.project.services.contains_key(s) {
-            anyhow::bail!("no such service: {s}");
-        }
-    }
+    let session = super::lifecycle::session(global, &args.services)?;
     let now = SystemTime::now();
     let since = args
         .since

@@ -3,7 +3,6 @@
 //! its containers' anonymous ones — as docker compose's `volumes.go` lists
 //! them; with services named, only the volumes their containers mount.
 
-use super::session::Session;
 use super::GlobalArgs;
 use crate::ui::table::{self, Layout};
 use crate::ui::template::Format;
@@ -23,12 +22,7 @@ pub struct VolumesArgs {
 
 pub fn run(global: &GlobalArgs, args: &VolumesArgs) -> anyhow::Result<ExitCode> {
     let format = Format::parse(&args.format)?;
-    let session = Session::load_existing(global, &[])?;
-    for service in &args.services {
-        if !session.project.services.contains_key(service) {
-            anyhow::bail!("no such service: {service}");
-        }
-    }
+    let session = super::lifecycle::session(global, &args.services)?;
     let snap = session.snapshot()?;
     let mounted: BTreeSet<&str> = session
         .containers(&snap, &args.services)
