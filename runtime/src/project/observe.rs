@@ -132,34 +132,6 @@ fn names_in(dir: &std::path::Path) -> Result<BTreeSet<String>, ProjectError> {
 mod tests {
     use super::*;
     use crate::container::state::{State, StateDir};
-    use crate::container::ContainerSpec;
-
-    fn record(name: &str) -> ContainerRecord {
-        ContainerRecord {
-            name: name.into(),
-            project: "p".into(),
-            service: "web".into(),
-            number: 1,
-            id: "0".repeat(64),
-            image: "busybox".into(),
-            image_id: String::new(),
-            config_hash: String::new(),
-            config: serde_json::Value::Null,
-            created_at: String::new(),
-            stop_signal: "SIGTERM".into(),
-            stop_grace_period_ms: 0,
-            volumes: vec![],
-            restart: Default::default(),
-            networks: vec![],
-            dns: Default::default(),
-            ports: vec![],
-            exposed: vec![],
-            links: vec![],
-            hooks: Default::default(),
-            healthcheck: None,
-            spec: ContainerSpec::new(name, vec![], vec!["true".into()]),
-        }
-    }
 
     #[test]
     fn a_container_being_created_is_seen_without_state() {
@@ -167,7 +139,9 @@ mod tests {
         let project = ProjectDir::new(root.path(), "p");
         let dir = project.container_dir("p-web-1");
         std::fs::create_dir_all(&dir).unwrap();
-        record("p-web-1").write(&dir).unwrap();
+        crate::supervisor::netsvc::want::tests::record("web", 1, &[])
+            .write(&dir)
+            .unwrap();
         // Container::create's first write: state.json, no config.json yet.
         let state_dir = StateDir::open(&dir).unwrap();
         state_dir.save_state(&State::created("p-web-1")).unwrap();

@@ -183,4 +183,4 @@ pub fn servers(texts: &[String]) -> Vec<SocketAddr> {
 }
 
 #[cfg(test)]
-pub(super) mod tests;
+pub(crate) mod tests;

@@ -8,11 +8,8 @@ use crate::project::record::DnsSettings;
 use std::collections::BTreeSet;
 
 /// A record of replica `n` of `service` on `networks` (no ports).
-pub(in crate::supervisor::netsvc) fn record(
-    service: &str,
-    n: u32,
-    networks: &[&str],
-) -> ContainerRecord {
+/// Also the fixture of other modules' tests (DNS views, observe).
+pub(crate) fn record(service: &str, n: u32, networks: &[&str]) -> ContainerRecord {
     let name = format!("p-{service}-{n}");
     let mut spec = ContainerSpec::new(&name, vec![], vec!["true".into()]);
     spec.hostname = format!("{service}{n}.host");
@@ -42,7 +39,7 @@ pub(in crate::supervisor::netsvc) fn record(
     }
 }
 
-fn observed(record: ContainerRecord, status: Status) -> ObservedContainer {
+pub(crate) fn observed(record: ContainerRecord, status: Status) -> ObservedContainer {
     let mut state = State::created(&record.name);
     state.status = status;
     ObservedContainer {
@@ -52,7 +49,7 @@ fn observed(record: ContainerRecord, status: Status) -> ObservedContainer {
     }
 }
 
-fn network(name: &str, third: u8, leases: &[(&str, u8)]) -> NetworkRecord {
+pub(crate) fn network(name: &str, third: u8, leases: &[(&str, u8)]) -> NetworkRecord {
     NetworkRecord {
         spec: NetworkSpec::new(name),
         subnet: format!("10.89.{third}.0/24").parse().unwrap(),

@@ -1,37 +1,16 @@
 //! Per-consumer views from hand-made snapshots: who sees which names.
 
-use super::super::super::want::tests::record;
+use super::super::super::want::tests::{network as want_network, observed, record};
 use super::*;
-use crate::container::{State, Status};
+use crate::container::Status;
 use crate::network::dns::table::DnsTable;
-use crate::network::{Link, NetworkSpec};
+use crate::network::Link;
 use crate::project::ObservedContainer;
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
-fn observed(record: ContainerRecord, status: Status) -> ObservedContainer {
-    let mut state = State::created(&record.name);
-    state.status = status;
-    ObservedContainer {
-        record,
-        state: Some(state),
-        dir: "/nonexistent".into(),
-    }
-}
-
 fn network(name: &str, third: u8, leases: &[(&str, u8)]) -> (String, NetworkRecord) {
-    let record = NetworkRecord {
-        spec: NetworkSpec::new(name),
-        subnet: format!("10.89.{third}.0/24").parse().unwrap(),
-        gateway: Ipv4Addr::new(10, 89, third, 1),
-        bridge: format!("cb-{name}"),
-        leases: leases
-            .iter()
-            .map(|(c, last)| (c.to_string(), Ipv4Addr::new(10, 89, third, *last)))
-            .collect(),
-        ipv6: None,
-    };
-    (name.to_string(), record)
+    (name.to_string(), want_network(name, third, leases))
 }
 
 fn snapshot(containers: Vec<ObservedContainer>, networks: &[&str]) -> Snapshot {
