@@ -129,6 +129,17 @@ services:
         err.contains("127.0.0.1:9/not/here:v1") && err.contains("--pull never"),
         "{err}"
     );
+    // `--quiet-pull` pulls without saying so (the pull fails either way:
+    // nothing listens on 127.0.0.1:9).
+    let loud = p.compose(&["up", "-d", "--pull", "always"]);
+    assert!(
+        stderr(&loud).contains("remote Pulling"),
+        "{}",
+        stderr(&loud)
+    );
+    let quiet = p.compose(&["up", "-d", "--pull", "always", "--quiet-pull"]);
+    assert!(!quiet.status.success());
+    assert!(!stderr(&quiet).contains("Pulling"), "{}", stderr(&quiet));
     let out = p.compose(&["up", "-d", "--pull", "sometimes"]);
     assert!(stderr(&out).contains("always, missing, never or build"));
 
